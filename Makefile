@@ -1,0 +1,45 @@
+# The single source of the project's commands. See README.md.
+GO ?= go
+DEMO = testdata/demo
+
+.PHONY: demo test bench fuzz lint scale build
+
+build:
+	$(GO) build -o bin/match ./cmd/match
+
+## demo: match the bundled list against the bundled user base and print the report
+demo:
+	$(GO) run ./cmd/match run --users $(DEMO)/users.csv --optouts $(DEMO)/optouts.csv \
+		--list $(DEMO)/list.csv --out /dev/null --report -
+
+## test: vet, then every test with the race detector
+test:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+
+## bench: the Go benchmarks of every stage
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+## fuzz: each fuzz target for FUZZTIME (default 30s)
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -run='^$$' -fuzz='^FuzzE164$$' -fuzztime=$(FUZZTIME) ./normalize
+	$(GO) test -run='^$$' -fuzz='^FuzzHashRoundtrip$$' -fuzztime=$(FUZZTIME) ./normalize
+	$(GO) test -run='^$$' -fuzz='^FuzzReader$$' -fuzztime=$(FUZZTIME) ./internal/csvrow
+
+## lint: gofmt and vet
+lint:
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
+	$(GO) vet ./...
+
+## scale: end-to-end figures on generated data (USERS, LIST rows)
+USERS ?= 1000000
+LIST ?= 1000000
+SCALE_DIR ?= /tmp/audiencematch-scale
+scale: build
+	$(GO) run ./bench/cmd/gen -users $(USERS) -list $(LIST) -out $(SCALE_DIR)
+	time ./bin/match hash --in $(SCALE_DIR)/list.csv --out $(SCALE_DIR)/hashed.csv
+	time ./bin/match run --users $(SCALE_DIR)/users.csv --optouts $(SCALE_DIR)/optouts.csv \
+		--list $(SCALE_DIR)/list.csv --out $(SCALE_DIR)/audience.csv --report $(SCALE_DIR)/report.json
+	cat $(SCALE_DIR)/report.json

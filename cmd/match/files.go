@@ -1,0 +1,273 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/term"
+
+	"github.com/audiencematch/audiencematch/internal/csvrow"
+	"github.com/audiencematch/audiencematch/matcher"
+	"github.com/audiencematch/audiencematch/normalize"
+	"github.com/schollz/progressbar/v3"
+)
+
+// input is an open CSV file with its header read.
+type input struct {
+	name   string
+	f      *os.File
+	r      *csvrow.Reader
+	header []string
+	bar    *progressbar.ProgressBar
+	err    error // the first I/O error met while reading rows
+}
+
+// openInput opens a CSV file and reads its header. Failures are usage
+// errors naming the file. If stderr is a terminal, reading shows progress.
+func openInput(name, what string, stderr io.Writer) (*input, error) {
+	if name == "" {
+		return nil, usageErrorf("missing --%s", what)
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, usageErrorf("%s: %v", name, errors.Unwrap(err))
+	}
+	in := &input{name: name, f: f}
+	var r io.Reader = f
+	if isTerminal(stderr) {
+		if fi, err := f.Stat(); err == nil && fi.Size() > 8<<20 {
+			in.bar = progressbar.NewOptions64(fi.Size(),
+				progressbar.OptionSetWriter(stderr),
+				progressbar.OptionSetDescription("match: reading "+filepath.Base(name)),
+				progressbar.OptionShowBytes(true),
+				progressbar.OptionThrottle(200e6),
+				progressbar.OptionClearOnFinish())
+			r = io.TeeReader(f, in.bar)
+		}
+	}
+	in.r = csvrow.NewReader(r)
+	in.header, err = in.r.Header()
+	if err != nil {
+		f.Close()
+		return nil, usageErrorf("%s: %v", name, err)
+	}
+	return in, nil
+}
+
+func (in *input) Close() {
+	if in.bar != nil {
+		in.bar.Finish()
+	}
+	in.f.Close()
+}
+
+// column returns the position of the named column, or a usage error if it
+// is required and missing.
+func (in *input) column(name string, required bool) (int, error) {
+	i := csvrow.Index(in.header, name)[0]
+	if i < 0 && required {
+		return -1, usageErrorf("%s: missing column %q (header: %s)", in.name, name, strings.Join(in.header, ","))
+	}
+	return i, nil
+}
+
+// rows calls fn for each data line: its number and fields, or the reason it
+// was refused. An I/O error stops the rows and is kept in in.err.
+func (in *input) rows(fn func(line int64, fields [][]byte, err error) bool) {
+	for {
+		line, fields, err := in.r.Next()
+		if err == io.EOF {
+			return
+		}
+		var le *csvrow.LineError
+		if err != nil && !errors.As(err, &le) {
+			in.err = fmt.Errorf("%s: %w", in.name, err)
+			return
+		}
+		if le != nil {
+			err = le.Err
+		}
+		if !fn(line, fields, err) {
+			return
+		}
+	}
+}
+
+// field returns fields[i] as a string, or "" when the column is absent.
+func field(fields [][]byte, i int) string {
+	if i < 0 {
+		return ""
+	}
+	return string(fields[i])
+}
+
+// regionOf returns the region of a row's country field, trimmed, "" if the
+// field is empty or absent.
+func regionOf(fields [][]byte, i int) string {
+	if i < 0 {
+		return ""
+	}
+	return strings.TrimSpace(string(fields[i]))
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// output is a file written whole or not at all: it is written to a temporary
+// file beside its name and renamed into place by Commit. Without a name, or
+// with "-" or "/dev/stdout", it writes to stdout; a name that exists and is
+// not a regular file (a symlink, device or pipe) is written in place.
+type output struct {
+	name string
+	tmp  *os.File // the temporary file, until Commit or Abort
+	dev  *os.File // a non-regular file written in place
+	*bufio.Writer
+}
+
+func createOutput(name string, stdout io.Writer) (*output, error) {
+	if name == "" || name == "-" || name == "/dev/stdout" {
+		return &output{Writer: bufio.NewWriterSize(stdout, 64<<10)}, nil
+	}
+	if fi, err := os.Lstat(name); err == nil && !fi.Mode().IsRegular() {
+		// A symlink, device or pipe: write through it in place, since
+		// renaming over it would replace it.
+		flag := os.O_WRONLY
+		if fi, err := os.Stat(name); err == nil && fi.Mode().IsRegular() {
+			flag |= os.O_TRUNC
+		}
+		f, err := os.OpenFile(name, flag, 0)
+		if err != nil {
+			return nil, usageErrorf("%s: cannot open: %v", name, errors.Unwrap(err))
+		}
+		return &output{name: name, dev: f, Writer: bufio.NewWriterSize(f, 64<<10)}, nil
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp*")
+	if err != nil {
+		return nil, usageErrorf("%s: cannot create: %v", name, errors.Unwrap(err))
+	}
+	return &output{name: name, tmp: tmp, Writer: bufio.NewWriterSize(tmp, 64<<10)}, nil
+}
+
+// Commit flushes, syncs and renames the file into place.
+func (o *output) Commit() error {
+	if err := o.Flush(); err != nil {
+		o.Abort()
+		return fmt.Errorf("%s: %w", o.displayName(), err)
+	}
+	if o.dev != nil {
+		return o.dev.Close()
+	}
+	if o.tmp == nil {
+		return nil
+	}
+	if err := o.tmp.Chmod(0o644); err != nil {
+		o.Abort()
+		return fmt.Errorf("%s: %w", o.name, err)
+	}
+	if err := o.tmp.Sync(); err != nil {
+		o.Abort()
+		return fmt.Errorf("%s: %w", o.name, err)
+	}
+	if err := o.tmp.Close(); err != nil {
+		os.Remove(o.tmp.Name())
+		return fmt.Errorf("%s: %w", o.name, err)
+	}
+	if err := os.Rename(o.tmp.Name(), o.name); err != nil {
+		os.Remove(o.tmp.Name())
+		return fmt.Errorf("%s: %w", o.name, err)
+	}
+	o.tmp = nil
+	return nil
+}
+
+// Abort removes the temporary file. It is a no-op after Commit.
+func (o *output) Abort() {
+	if o != nil && o.dev != nil {
+		o.dev.Close()
+		o.dev = nil
+	}
+	if o == nil || o.tmp == nil {
+		return
+	}
+	o.tmp.Close()
+	os.Remove(o.tmp.Name())
+	o.tmp = nil
+}
+
+func (o *output) displayName() string {
+	if o.name == "" {
+		return "stdout"
+	}
+	return o.name
+}
+
+// outputs is the set of files one command writes: all are committed
+// together, or all aborted.
+type outputs []*output
+
+func (os outputs) commit() error {
+	for _, o := range os {
+		if err := o.Commit(); err != nil {
+			os.abort()
+			return err
+		}
+	}
+	return nil
+}
+
+func (os outputs) abort() {
+	for _, o := range os {
+		o.Abort()
+	}
+}
+
+// rejectsFile writes refused rows as "line,reason".
+type rejectsFile struct{ *output }
+
+func newRejects(name string, stdout io.Writer) (*rejectsFile, error) {
+	if name == "" {
+		return nil, nil
+	}
+	o, err := createOutput(name, stdout)
+	if err != nil {
+		return nil, err
+	}
+	o.WriteString("line,reason\n")
+	return &rejectsFile{o}, nil
+}
+
+func (r *rejectsFile) add(line int64, err error) {
+	if r == nil {
+		return
+	}
+	fmt.Fprintf(r, "%d,%s\n", line, csvQuote(matcher.Reason(err)))
+}
+
+func csvQuote(s string) string {
+	if strings.ContainsAny(s, ",\"\r\n") || strings.TrimSpace(s) != s {
+		return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+	}
+	return s
+}
+
+func parseFormat(flagName, s string) (normalize.Format, error) {
+	f, err := normalize.ParseFormat(s)
+	if err != nil {
+		return 0, usageErrorf("--%s %q: want e164, digits or uid2", flagName, s)
+	}
+	return f, nil
+}
+
+func checkRegion(s string) error {
+	if !normalize.ValidRegion(s) {
+		return usageErrorf("--region %q: not a region code libphonenumber knows (want ISO 3166-1 alpha-2, e.g. US, GB)", s)
+	}
+	return nil
+}

@@ -1,0 +1,93 @@
+// Command match normalizes, hashes and matches phone lists against a user
+// base. See "match help" or the README.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `match: custom-audience matching over CSV files.
+
+Usage:
+  match hash --in LIST.csv [--format e164|digits|uid2] [--region CC] [--out FILE] [--rejects FILE]
+  match run  --users USERS.csv --list LIST.csv [--optouts OPTOUTS.csv] [--region CC]
+             [--hash-format e164|digits|uid2] [--out FILE] [--report FILE] [--rejects FILE]
+  match help
+
+Examples:
+  match hash --in customers.csv --format digits --out hashed.csv
+  match run --users testdata/demo/users.csv --optouts testdata/demo/optouts.csv \
+      --list testdata/demo/list.csv --report report.json
+
+"match COMMAND -h" shows a command's flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// Exit statuses.
+const (
+	exitOK      = 0
+	exitFailure = 1 // an I/O failure mid-run
+	exitUsage   = 2 // a bad invocation or an unreadable or ill-formed input file
+)
+
+// run is the whole command, with its environment passed in, so that tests
+// call it with buffers. It returns the exit status.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	var err error
+	switch args[0] {
+	case "hash":
+		err = runHash(ctx, args[1:], stdout, stderr)
+	case "run":
+		err = runRun(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	default:
+		fmt.Fprintf(stderr, "match: unknown command %q\nTry: match help\n", args[0])
+		return exitUsage
+	}
+	return exitCode(err, stderr)
+}
+
+// usageError is a bad invocation or a bad input file: exit status 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usageErrorf(format string, a ...any) error {
+	return usageError{fmt.Errorf(format, a...)}
+}
+
+// errHelp is returned when -h was given: the usage is printed, exit 0.
+var errHelp = errors.New("help")
+
+func exitCode(err error, stderr io.Writer) int {
+	var ue usageError
+	switch {
+	case err == nil, errors.Is(err, errHelp):
+		return exitOK
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "match: %v\n", err)
+		return exitUsage
+	default:
+		fmt.Fprintf(stderr, "match: %v\n", err)
+		return exitFailure
+	}
+}

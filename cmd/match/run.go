@@ -1,0 +1,290 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/audiencematch/audiencematch/internal/csvrow"
+	"github.com/audiencematch/audiencematch/matcher"
+	"github.com/audiencematch/audiencematch/normalize"
+)
+
+const runUsage = `Usage: match run --users USERS.csv --list LIST.csv [--optouts OPTOUTS.csv] [--region CC]
+                 [--hash-format e164|digits|uid2] [--out FILE] [--report FILE] [--rejects FILE]
+
+Matches a contact list against the user base and writes the audience: the
+ids of the users whose phone is on the list, each once, opted-out users
+never, under the header "user_id", in the order of the list row that first
+matched them.
+
+USERS.csv:   header with user_id, phone and optionally country.
+OPTOUTS.csv: header with user_id.
+LIST.csv:    header with either phone (and optionally country) of raw numbers,
+             or hash, of values hashed in --hash-format.
+
+The report (--report) is JSON: rows, accepted, rejected, rejected_by (reason:
+count), matched, unmatched and audience_size, all counted after opt-outs are
+removed; rows = matched + unmatched + rejected. No raw phone number is ever
+written to an output or to stderr.
+
+Example:
+  match run --users users.csv --optouts optouts.csv --list list.csv \
+      --out audience.csv --report report.json --rejects rejects.csv
+
+Flags:
+`
+
+// report is the JSON written by --report. Every figure is post-exclusion.
+type report struct {
+	List       string `json:"list"`
+	ListKind   string `json:"list_kind"` // "phone" or "hash"
+	HashFormat string `json:"hash_format,omitempty"`
+	matcher.Stats
+}
+
+func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("run", runUsage, stderr)
+	var (
+		usersPath   = fs.String("users", "", "the user base `CSV` (required)")
+		listPath    = fs.String("list", "", "the contact list `CSV` (required)")
+		optoutsPath = fs.String("optouts", "", "`CSV` of opted-out user ids")
+		region      = fs.String("region", normalize.DefaultRegion, "`region` of rows without a country")
+		format      = fs.String("hash-format", "e164", "`format` of a hashed list: e164, digits or uid2")
+		out         = fs.String("out", "", "write the audience to `FILE` (default stdout)")
+		reportPath  = fs.String("report", "", "write the JSON report to `FILE`")
+		rejects     = fs.String("rejects", "", "write refused list rows as line,reason to `FILE`")
+	)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	f, err := parseFormat("hash-format", *format)
+	if err != nil {
+		return err
+	}
+	if err := checkRegion(*region); err != nil {
+		return err
+	}
+	if *usersPath == "" {
+		return usageErrorf("run: missing --users\nTry: match run -h")
+	}
+	if *listPath == "" {
+		return usageErrorf("run: missing --list\nTry: match run -h")
+	}
+
+	// Open every input first, so a bad file is reported before any work.
+	users, err := openInput(*usersPath, "users", stderr)
+	if err != nil {
+		return err
+	}
+	defer users.Close()
+	uid, err := users.column("user_id", true)
+	if err != nil {
+		return err
+	}
+	uphone, err := users.column("phone", true)
+	if err != nil {
+		return err
+	}
+	ucountry, _ := users.column("country", false)
+
+	list, err := openInput(*listPath, "list", stderr)
+	if err != nil {
+		return err
+	}
+	defer list.Close()
+	lphone, _ := list.column("phone", false)
+	lhash, _ := list.column("hash", false)
+	lcountry, _ := list.column("country", false)
+	switch {
+	case lphone < 0 && lhash < 0:
+		return usageErrorf("%s: missing column \"phone\" or \"hash\"", list.name)
+	case lphone >= 0 && lhash >= 0:
+		return usageErrorf("%s: has both a \"phone\" and a \"hash\" column; keep one", list.name)
+	}
+
+	var excl *matcher.Exclusions
+	if *optoutsPath != "" {
+		if excl, err = readOptouts(*optoutsPath, stderr); err != nil {
+			return err
+		}
+	}
+
+	// The user base.
+	opts := &matcher.Options{Format: f, Region: *region}
+	var userRejects int64
+	userRows := func(yield func(matcher.User) bool) {
+		users.rows(func(line int64, fields [][]byte, err error) bool {
+			u := matcher.User{Line: line, Err: err}
+			if err == nil {
+				u.ID, u.Phone, u.Region = field(fields, uid), field(fields, uphone), regionOf(fields, ucountry)
+				if u.ID == "" {
+					u.Err = errEmptyUserID
+				}
+				if excl.Excludes(u.ID) {
+					return true // an opted-out user never enters the base
+				}
+			}
+			return yield(u)
+		})
+	}
+	base, err := matcher.BuildBase(ctx, userRows, opts, func(r matcher.Reject) {
+		userRejects++
+	})
+	if err == nil {
+		err = users.err
+	}
+	if err != nil {
+		return err
+	}
+	users.Close()
+	if userRejects > 0 {
+		// A count of the platform's own malformed rows, for its engineers;
+		// it is not part of any advertiser-facing figure.
+		fmt.Fprintf(stderr, "match: %s: %d rows skipped (bad phone or row)\n", users.name, userRejects)
+	}
+
+	// The outputs, written whole or not at all.
+	o, err := createOutput(*out, stdout)
+	if err != nil {
+		return err
+	}
+	outs := outputs{o}
+	rj, err := newRejects(*rejects, stdout)
+	if err != nil {
+		outs.abort()
+		return err
+	}
+	if rj != nil {
+		outs = append(outs, rj.output)
+	}
+	var rep *output
+	if *reportPath != "" {
+		if rep, err = createOutput(*reportPath, stdout); err != nil {
+			outs.abort()
+			return err
+		}
+		outs = append(outs, rep)
+	}
+
+	entries := func(yield func(matcher.Entry) bool) {
+		list.rows(func(line int64, fields [][]byte, err error) bool {
+			e := matcher.Entry{Line: line, Err: err}
+			if err == nil {
+				if lhash >= 0 {
+					e.Hash = trimHash(fields[lhash])
+					if e.Hash == "" {
+						e.Err = normalize.ErrEmpty
+					}
+				} else {
+					e.Phone, e.Region = field(fields, lphone), regionOf(fields, lcountry)
+				}
+			}
+			return yield(e)
+		})
+	}
+	w := csv.NewWriter(o)
+	w.Write([]string{"user_id"})
+	rec := make([]string, 1)
+	st, err := base.Match(ctx, entries, excl, func(m matcher.Match) error {
+		rec[0] = m.UserID
+		return w.Write(rec)
+	}, func(r matcher.Reject) { rj.add(r.Line, r.Err) })
+	if err == nil {
+		err = list.err
+	}
+	if err == nil {
+		w.Flush()
+		err = w.Error()
+	}
+	if err == nil && rep != nil {
+		err = writeReport(rep, report{List: list.name, ListKind: kind(lhash), HashFormat: hashFormat(lhash, f), Stats: st})
+	}
+	if err != nil {
+		outs.abort()
+		return err
+	}
+	if err := outs.commit(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "match: %s: %d rows, %d accepted, %d rejected, %d matched; audience %d\n",
+		list.name, st.Rows, st.Accepted, st.Rejected, st.Matched, st.Audience)
+	return nil
+}
+
+var errEmptyUserID = errors.New("empty user id")
+
+func kind(hashCol int) string {
+	if hashCol >= 0 {
+		return "hash"
+	}
+	return "phone"
+}
+
+func hashFormat(hashCol int, f normalize.Format) string {
+	if hashCol >= 0 {
+		return f.String()
+	}
+	return ""
+}
+
+func writeReport(w io.Writer, r report) error {
+	if r.RejectedBy == nil {
+		r.RejectedBy = map[string]int64{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// trimHash returns a hash field without surrounding blanks.
+func trimHash(b []byte) string {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return string(b)
+}
+
+// readOptouts reads the user_id column of an opt-out file. A refused line
+// there cannot be skipped silently, since it may be someone's opt-out: it
+// fails the run.
+func readOptouts(name string, stderr io.Writer) (*matcher.Exclusions, error) {
+	in, err := openInput(name, "optouts", stderr)
+	if err != nil {
+		return nil, err
+	}
+	defer in.Close()
+	col, err := in.column("user_id", true)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	var bad error
+	in.rows(func(line int64, fields [][]byte, err error) bool {
+		if errors.Is(err, csvrow.ErrBlank) {
+			return true
+		}
+		if err != nil {
+			bad = usageErrorf("%s: line %d: %v; an opt-out file must be whole", name, line, err)
+			return false
+		}
+		if id := field(fields, col); id != "" {
+			ids = append(ids, id)
+		}
+		return true
+	})
+	if bad != nil {
+		return nil, bad
+	}
+	if in.err != nil {
+		return nil, in.err
+	}
+	return matcher.NewExclusions(slices.Values(ids)), nil
+}

@@ -1,0 +1,250 @@
+// Package csvrow reads the CSV files of the engine one physical line at a
+// time, so that a bad line is refused alone and every line keeps its number.
+//
+// The dialect is RFC 4180 without line breaks inside quoted fields, which
+// phone lists never need: a field may be quoted, a quote inside a quoted
+// field is doubled, and a line ends with "\n" or "\r\n". The first line is a
+// header; a UTF-8 byte order mark before it is skipped and its names are
+// compared case-insensitively, with surrounding blanks ignored.
+//
+// A line that breaks a rule is returned as a *LineError naming its line and
+// one of the sentinel errors below, and reading goes on with the next line.
+package csvrow
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+)
+
+// Reasons a line is refused.
+var (
+	// ErrFieldCount is returned when a line has more or fewer fields than
+	// the header.
+	ErrFieldCount = errors.New("wrong number of fields")
+
+	// ErrQuote is returned when a line's quoting is broken: a quote inside
+	// an unquoted field, text after a closing quote, or a quoted field not
+	// closed before the end of the line.
+	ErrQuote = errors.New("bad quoting")
+
+	// ErrUTF8 is returned when a line is not valid UTF-8.
+	ErrUTF8 = errors.New("invalid UTF-8")
+
+	// ErrFieldTooLong is returned when a field is longer than the reader's
+	// MaxFieldLen, or a whole line longer than MaxLineLen.
+	ErrFieldTooLong = errors.New("field too long")
+
+	// ErrBlank is returned for a line with nothing on it.
+	ErrBlank = errors.New("blank line")
+
+	// ErrNoHeader is returned by Header when the input is empty.
+	ErrNoHeader = errors.New("no header line")
+
+	// ErrDuplicateColumn is returned by Header when a name appears twice.
+	ErrDuplicateColumn = errors.New("duplicate column")
+)
+
+// Limits. A phone number is at most 250 bytes to libphonenumber, and a user
+// id or hash far less, so these bounds refuse only garbage.
+const (
+	MaxFieldLen = 1024
+	MaxLineLen  = 64 << 10
+)
+
+// LineError is a refused line: its 1-based number in the file and the reason.
+type LineError struct {
+	Line int64
+	Err  error
+}
+
+func (e *LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
+func (e *LineError) Unwrap() error { return e.Err }
+
+// Reader reads lines of CSV. It is not safe for concurrent use.
+type Reader struct {
+	br     *bufio.Reader
+	line   int64
+	ncol   int
+	fields [][]byte
+	buf    []byte // unquoted field bytes for the current line
+	long   []byte // a line that spans buffer refills
+	starts []int  // field boundaries in buf
+}
+
+// NewReader returns a Reader reading from r.
+func NewReader(r io.Reader) *Reader {
+	return &Reader{br: bufio.NewReaderSize(r, 256<<10)}
+}
+
+// Header reads the first line and returns its column names, lower-cased and
+// trimmed. Every later line must have as many fields. The error is
+// ErrNoHeader for empty input, or a *LineError for a malformed header.
+func (r *Reader) Header() ([]string, error) {
+	raw, err := r.readLine()
+	if err == io.EOF {
+		return nil, ErrNoHeader
+	}
+	if err != nil {
+		return nil, err
+	}
+	raw = bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf"))
+	fields, perr := r.split(raw)
+	if perr != nil {
+		return nil, &LineError{Line: r.line, Err: perr}
+	}
+	names := make([]string, len(fields))
+	seen := make(map[string]bool, len(fields))
+	for i, f := range fields {
+		names[i] = strings.ToLower(strings.TrimSpace(string(f)))
+		if names[i] != "" && seen[names[i]] {
+			return nil, &LineError{Line: r.line, Err: fmt.Errorf("%w %q", ErrDuplicateColumn, names[i])}
+		}
+		seen[names[i]] = true
+	}
+	r.ncol = len(names)
+	return names, nil
+}
+
+// Next returns the next line's number and fields. The fields alias the
+// Reader's buffers and are valid until the next call. A refused line comes
+// back as a *LineError with nil fields; the caller records it and calls Next
+// again. At the end of input the error is io.EOF; another error is an I/O
+// error from the underlying reader.
+func (r *Reader) Next() (line int64, fields [][]byte, err error) {
+	raw, err := r.readLine()
+	if err != nil {
+		if errors.Is(err, ErrFieldTooLong) {
+			return r.line, nil, &LineError{Line: r.line, Err: err}
+		}
+		return r.line, nil, err
+	}
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return r.line, nil, &LineError{Line: r.line, Err: ErrBlank}
+	}
+	if !utf8.Valid(raw) {
+		return r.line, nil, &LineError{Line: r.line, Err: ErrUTF8}
+	}
+	fields, perr := r.split(raw)
+	if perr == nil && r.ncol > 0 && len(fields) != r.ncol {
+		perr = ErrFieldCount
+	}
+	if perr != nil {
+		return r.line, nil, &LineError{Line: r.line, Err: perr}
+	}
+	return r.line, fields, nil
+}
+
+// readLine returns the next line without its line ending. A line longer than
+// MaxLineLen is consumed whole and refused with ErrFieldTooLong.
+func (r *Reader) readLine() ([]byte, error) {
+	r.long = r.long[:0]
+	tooLong := false
+	for {
+		b, err := r.br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			if !tooLong {
+				r.long = append(r.long, b...)
+				if len(r.long) > MaxLineLen {
+					tooLong, r.long = true, r.long[:0]
+				}
+			}
+			continue
+		}
+		if err == io.EOF && len(b) == 0 && len(r.long) == 0 && !tooLong {
+			return nil, io.EOF
+		}
+		if err != nil && err != io.EOF {
+			return nil, err
+		}
+		r.line++
+		if len(r.long) > 0 || tooLong {
+			if !tooLong {
+				r.long = append(r.long, b...)
+				tooLong = len(r.long) > MaxLineLen
+			}
+			if tooLong {
+				return nil, ErrFieldTooLong
+			}
+			b = r.long
+		}
+		b = bytes.TrimSuffix(b, []byte("\n"))
+		b = bytes.TrimSuffix(b, []byte("\r"))
+		return b, nil
+	}
+}
+
+// split cuts one line into fields, undoing quoting.
+func (r *Reader) split(line []byte) ([][]byte, error) {
+	r.fields = r.fields[:0]
+	r.buf = r.buf[:0]
+	// Fields are cut from buf only once it has stopped growing.
+	starts := append(r.starts[:0], 0)
+	defer func() { r.starts = starts }()
+	for i := 0; ; {
+		if i < len(line) && line[i] == '"' {
+			// Quoted field.
+			i++
+			for {
+				j := bytes.IndexByte(line[i:], '"')
+				if j < 0 {
+					return nil, ErrQuote
+				}
+				r.buf = append(r.buf, line[i:i+j]...)
+				i += j + 1
+				if i < len(line) && line[i] == '"' {
+					r.buf = append(r.buf, '"')
+					i++
+					continue
+				}
+				break
+			}
+			if i < len(line) && line[i] != ',' {
+				return nil, ErrQuote
+			}
+		} else {
+			j := bytes.IndexByte(line[i:], ',')
+			if j < 0 {
+				j = len(line) - i
+			}
+			f := line[i : i+j]
+			if bytes.IndexByte(f, '"') >= 0 {
+				return nil, ErrQuote
+			}
+			r.buf = append(r.buf, f...)
+			i += j
+		}
+		if n := len(r.buf) - starts[len(starts)-1]; n > MaxFieldLen {
+			return nil, ErrFieldTooLong
+		}
+		starts = append(starts, len(r.buf))
+		if i >= len(line) {
+			break
+		}
+		i++ // skip the comma
+	}
+	for k := 1; k < len(starts); k++ {
+		r.fields = append(r.fields, r.buf[starts[k-1]:starts[k]:starts[k]])
+	}
+	return r.fields, nil
+}
+
+// Index returns the position of each named column in header, and -1 for a
+// missing one.
+func Index(header []string, names ...string) []int {
+	idx := make([]int, len(names))
+	for i, n := range names {
+		idx[i] = -1
+		for j, h := range header {
+			if h == n {
+				idx[i] = j
+				break
+			}
+		}
+	}
+	return idx
+}

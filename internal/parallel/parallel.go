@@ -1,0 +1,111 @@
+// Package parallel runs a batch pipeline on a bounded number of goroutines
+// while keeping the order of its input.
+package parallel
+
+import (
+	"context"
+	"iter"
+	"runtime"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// BatchSize is the number of items handed to one call of work. It is large
+// enough to make channel traffic negligible against ~1 µs of work an item,
+// and small enough to keep every worker busy on a short input.
+const BatchSize = 1024
+
+type batch[T any] struct {
+	items []T
+	done  chan struct{}
+}
+
+// Ordered reads items from src on one goroutine, groups them in batches,
+// calls work on each batch from up to workers goroutines (0 means
+// GOMAXPROCS), and calls sink with each processed batch, one batch at a
+// time and in the order src produced the items.
+//
+// work may change the items in place; sink must not keep the slice it is
+// given, whose storage is reused. At most a few batches per worker are in
+// flight at once, so memory does not grow with the input.
+//
+// Ordered returns the first error from sink or ctx; every goroutine it
+// started has finished when it returns. src is then no longer called.
+func Ordered[T any](ctx context.Context, workers int, src iter.Seq[T], work func([]T), sink func([]T) error) error {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	inFlight := 2 * workers
+	g, ctx := errgroup.WithContext(ctx)
+
+	free := make(chan *batch[T], inFlight)
+	for range inFlight {
+		free <- &batch[T]{items: make([]T, 0, BatchSize)}
+	}
+	todo := make(chan *batch[T], inFlight)
+	order := make(chan *batch[T], inFlight)
+
+	// Producer: fill batches in order.
+	g.Go(func() error {
+		defer close(todo)
+		defer close(order)
+		var b *batch[T]
+		send := func() bool {
+			b.done = make(chan struct{})
+			select {
+			case order <- b:
+			case <-ctx.Done():
+				return false
+			}
+			todo <- b // never blocks: todo has room for every batch in flight
+			b = nil
+			return true
+		}
+		for it := range src {
+			if b == nil {
+				select {
+				case b = <-free:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				b.items = b.items[:0]
+			}
+			b.items = append(b.items, it)
+			if len(b.items) == BatchSize && !send() {
+				return ctx.Err()
+			}
+		}
+		if b != nil && len(b.items) > 0 && !send() {
+			return ctx.Err()
+		}
+		return ctx.Err()
+	})
+
+	for range workers {
+		g.Go(func() error {
+			for b := range todo {
+				if ctx.Err() == nil {
+					work(b.items)
+				}
+				close(b.done)
+			}
+			return nil
+		})
+	}
+
+	// Consumer: hand batches to sink in order.
+	g.Go(func() error {
+		for b := range order {
+			<-b.done
+			if err := ctx.Err(); err != nil {
+				continue // drain so the producer and workers can finish
+			}
+			if err := sink(b.items); err != nil {
+				return err
+			}
+			free <- b
+		}
+		return nil
+	})
+	return g.Wait()
+}

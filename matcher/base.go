@@ -1,0 +1,226 @@
+package matcher
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"runtime"
+
+	"github.com/audiencematch/audiencematch/internal/parallel"
+	"github.com/audiencematch/audiencematch/normalize"
+)
+
+// User is one row of a user base as the caller read it.
+type User struct {
+	Line   int64  // the caller's line number, reported back with a reject
+	ID     string // the platform's user id
+	Phone  string // the verified phone, raw: E.164 or any format E164 reads
+	Region string // the phone's region; "" means Options.Region
+	Err    error  // if non-nil, the caller refused the row already: it is rejected with this error
+}
+
+// Options configure a Base. The nil *Options means all defaults.
+type Options struct {
+	// Format is the format of hashed list values, and so the digest family
+	// the base is keyed by (see normalize.Format.Family). The zero value is
+	// normalize.E164Hex. Raw phone lists match whatever the format.
+	Format normalize.Format
+
+	// Region reads phones of rows without a region. "" means
+	// normalize.DefaultRegion ("US").
+	Region string
+
+	// Workers bounds the goroutines that normalize and hash. 0 means
+	// GOMAXPROCS.
+	Workers int
+
+	// Prefilter chooses whether a bloom filter is asked before the hash
+	// table. The zero value is the measured default.
+	Prefilter Prefilter
+}
+
+func (o *Options) withDefaults() (Options, error) {
+	var r Options
+	if o != nil {
+		r = *o
+	}
+	if r.Region == "" {
+		r.Region = normalize.DefaultRegion
+	}
+	if !normalize.ValidRegion(r.Region) {
+		return r, fmt.Errorf("matcher: region %q: %w", r.Region, normalize.ErrUnknownRegion)
+	}
+	if r.Format > normalize.UID2 {
+		return r, fmt.Errorf("matcher: %w", normalize.ErrUnknownFormat)
+	}
+	if r.Workers <= 0 {
+		r.Workers = runtime.GOMAXPROCS(0)
+	}
+	if r.Prefilter == PrefilterAuto {
+		r.Prefilter = defaultPrefilter
+	}
+	return r, nil
+}
+
+// Base is a user base ready to be matched: every user's phone normalized,
+// hashed in the base's digest family and put in a hash table, with a bloom
+// filter in front when Options.Prefilter asks for one.
+//
+// A user id that appears on several rows is one user with several phones;
+// a phone shared by several users matches all of them. A Base is immutable
+// and safe for concurrent use by many Match calls.
+type Base struct {
+	opts  Options
+	ids   []string   // user ids, in order of first appearance
+	keys  [][32]byte // distinct digests
+	first []int32    // per key: index into users of its first user
+	users []int32    // user indices, grouped by key in key order (CSR with first)
+	tab   table
+	bloom *digestBloom
+}
+
+// BuildBase reads users, normalizes and hashes their phones in parallel, and
+// returns the Base. A row whose phone is refused is passed to onReject (if
+// not nil) in line order and left out; BuildBase goes on. The error is
+// non-nil only for bad options or a cancelled ctx.
+func BuildBase(ctx context.Context, users iter.Seq[User], opts *Options, onReject func(Reject)) (*Base, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	type row struct {
+		u   User
+		d   [32]byte
+		err error
+	}
+	var (
+		index = make(map[string]int32)
+		ids   []string
+		keys  [][32]byte
+		pairs []pair
+		tab   = newTable(0)
+	)
+	src := func(yield func(row) bool) {
+		for u := range users {
+			if !yield(row{u: u}) {
+				return
+			}
+		}
+	}
+	work := func(rows []row) {
+		var buf []byte
+		for i := range rows {
+			r := &rows[i]
+			if r.err = r.u.Err; r.err != nil {
+				continue
+			}
+			region := r.u.Region
+			if region == "" {
+				region = o.Region
+			}
+			buf, r.err = normalize.AppendE164(buf[:0], r.u.Phone, region)
+			if r.err == nil {
+				r.d = normalize.Sum(buf, o.Format.Family())
+			}
+		}
+	}
+	sink := func(rows []row) error {
+		for i := range rows {
+			r := &rows[i]
+			if r.err != nil {
+				if onReject != nil {
+					onReject(Reject{Line: r.u.Line, Err: r.err})
+				}
+				continue
+			}
+			u, ok := index[r.u.ID]
+			if !ok {
+				u = int32(len(ids))
+				index[r.u.ID] = u
+				ids = append(ids, r.u.ID)
+			}
+			k := tab.find(&r.d, keys)
+			if k < 0 {
+				k = int32(len(keys))
+				tab.reserve(len(keys)+1, keys)
+				keys = append(keys, r.d)
+				tab.insert(&r.d, k)
+			}
+			pairs = append(pairs, pair{key: k, user: u})
+		}
+		return nil
+	}
+	if err := parallel.Ordered(ctx, o.Workers, src, work, sink); err != nil {
+		return nil, err
+	}
+	return newBase(o, ids, keys, pairs, tab), nil
+}
+
+type pair struct{ key, user int32 }
+
+// newBase groups the (key, user) pairs by key, dropping repeats, and adds
+// the bloom filter.
+func newBase(o Options, ids []string, keys [][32]byte, pairs []pair, tab table) *Base {
+	b := &Base{opts: o, ids: ids, keys: keys, tab: tab}
+	b.first = make([]int32, len(keys)+1)
+	for _, p := range pairs {
+		b.first[p.key+1]++
+	}
+	for k := range keys {
+		b.first[k+1] += b.first[k]
+	}
+	fill := make([]int32, len(keys))
+	copy(fill, b.first[:len(keys)])
+	b.users = make([]int32, len(pairs))
+	for _, p := range pairs {
+		b.users[fill[p.key]] = p.user
+		fill[p.key]++
+	}
+	// Drop a user listed twice under one key (the same phone on two rows).
+	w := int32(0)
+	for k := range keys {
+		lo, hi := b.first[k], b.first[k+1]
+		b.first[k] = w
+		for i := lo; i < hi; i++ {
+			if !containsUser(b.users[b.first[k]:w], b.users[i]) {
+				b.users[w] = b.users[i]
+				w++
+			}
+		}
+	}
+	b.first[len(keys)] = w
+	b.users = b.users[:w:w]
+	if o.Prefilter == PrefilterBloom {
+		b.bloom = newDigestBloom(len(keys))
+		for i := range keys {
+			b.bloom.add(&keys[i])
+		}
+	}
+	return b
+}
+
+func containsUser(us []int32, u int32) bool {
+	for _, x := range us {
+		if x == u {
+			return true
+		}
+	}
+	return false
+}
+
+// Len returns the number of distinct users in the base.
+func (b *Base) Len() int { return len(b.ids) }
+
+// Keys returns the number of distinct phone digests in the base.
+func (b *Base) Keys() int { return len(b.keys) }
+
+// Options returns the options the base was built with, defaults filled in.
+func (b *Base) Options() Options { return b.opts }
+
+// lookup returns the index of the key with digest d, or -1.
+func (b *Base) lookup(d *[32]byte) int32 {
+	if b.bloom != nil && !b.bloom.test(d) {
+		return -1
+	}
+	return b.tab.find(d, b.keys)
+}

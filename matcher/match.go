@@ -1,0 +1,155 @@
+package matcher
+
+import (
+	"context"
+	"iter"
+
+	"github.com/audiencematch/audiencematch/internal/parallel"
+	"github.com/audiencematch/audiencematch/normalize"
+)
+
+// Entry is one row of a contact list as the caller read it: a raw phone, or
+// a hash made on the advertiser's side.
+type Entry struct {
+	Line   int64  // the caller's line number, reported back with a reject
+	Phone  string // a raw phone in any format E164 reads; used when Hash is ""
+	Region string // the phone's region; "" means the base's Options.Region
+	Hash   string // a digest encoded in the base's Options.Format
+	Err    error  // if non-nil, the caller refused the row already: it is rejected with this error
+}
+
+// Match is one user of the audience.
+type Match struct {
+	UserID string
+	User   int   // the user's position in the base, in order of first appearance
+	Line   int64 // the list line that first matched the user
+}
+
+// Stats are the figures of one Match call. They are advertiser-facing and
+// count after exclusion: a row whose phone belongs only to opted-out users
+// is Unmatched, and Audience counts only users that were yielded.
+//
+// Rows == Matched + Unmatched + Rejected always holds.
+type Stats struct {
+	Rows       int64            `json:"rows"`        // list rows read
+	Accepted   int64            `json:"accepted"`    // rows that gave a digest
+	Rejected   int64            `json:"rejected"`    // rows refused, each passed to onReject
+	RejectedBy map[string]int64 `json:"rejected_by"` // Rejected by Reason
+	Matched    int64            `json:"matched"`     // accepted rows that matched at least one user in the audience
+	Unmatched  int64            `json:"unmatched"`   // accepted rows that did not
+	Audience   int64            `json:"audience_size"`
+}
+
+func (s *Stats) reject(r Reject, onReject func(Reject)) {
+	s.Rejected++
+	if s.RejectedBy == nil {
+		s.RejectedBy = make(map[string]int64)
+	}
+	s.RejectedBy[r.Reason()]++
+	if onReject != nil {
+		onReject(r)
+	}
+}
+
+// Match streams list through the base and calls yield once for each user
+// of the audience: every user whose phone is on the list and who is not in
+// excl, in the order of the list row that first matched them (users matched
+// by the same row in base order). Normalizing and hashing run on the base's
+// Options.Workers goroutines; yield and onReject are called from one
+// goroutine at a time, in list order, so the result is deterministic.
+//
+// A refused row is passed to onReject (if not nil) and counted; Match goes
+// on. Match stops at the first error from yield or ctx and returns it with
+// the figures so far. Opted-out users are dropped inside Match: yield never
+// sees them, and no figure in Stats counts them.
+func (b *Base) Match(ctx context.Context, list iter.Seq[Entry], excl *Exclusions, yield func(Match) error, onReject func(Reject)) (Stats, error) {
+	type row struct {
+		e   Entry
+		key int32
+		err error
+	}
+	const (
+		unseen = iota
+		live   // has a user in the audience
+		dead   // all its users opted out
+	)
+	var (
+		st       Stats
+		keyState = make([]uint8, len(b.keys))
+		yielded  = make([]uint64, (len(b.ids)+63)/64) // users already yielded, by index
+		fam      = b.opts.Format.Family()
+	)
+	src := func(yield func(row) bool) {
+		for e := range list {
+			if !yield(row{e: e}) {
+				return
+			}
+		}
+	}
+	work := func(rows []row) {
+		var buf []byte
+		for i := range rows {
+			r := &rows[i]
+			if r.err = r.e.Err; r.err != nil {
+				continue
+			}
+			var d [32]byte
+			if r.e.Hash != "" {
+				d, r.err = normalize.Decode(r.e.Hash, b.opts.Format)
+			} else {
+				region := r.e.Region
+				if region == "" {
+					region = b.opts.Region
+				}
+				buf, r.err = normalize.AppendE164(buf[:0], r.e.Phone, region)
+				if r.err == nil {
+					d = normalize.Sum(buf, fam)
+				}
+			}
+			if r.err == nil {
+				r.key = b.lookup(&d)
+			}
+		}
+	}
+	sink := func(rows []row) error {
+		for i := range rows {
+			r := &rows[i]
+			st.Rows++
+			if r.err != nil {
+				st.reject(Reject{Line: r.e.Line, Err: r.err}, onReject)
+				continue
+			}
+			st.Accepted++
+			if r.key < 0 {
+				st.Unmatched++
+				continue
+			}
+			if keyState[r.key] == unseen {
+				keyState[r.key] = dead
+				for _, u := range b.users[b.first[r.key]:b.first[r.key+1]] {
+					id := b.ids[u]
+					if excl.Excludes(id) {
+						continue
+					}
+					keyState[r.key] = live
+					if yielded[u/64]&(1<<(u%64)) != 0 {
+						continue // the user's other phone matched first
+					}
+					yielded[u/64] |= 1 << (u % 64)
+					st.Audience++
+					if err := yield(Match{UserID: id, User: int(u), Line: r.e.Line}); err != nil {
+						return err
+					}
+				}
+			}
+			if keyState[r.key] == live {
+				st.Matched++
+			} else {
+				st.Unmatched++
+			}
+		}
+		return nil
+	}
+	err := parallel.Ordered(ctx, b.opts.Workers, src, work, sink)
+	return st, err
+}
