@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"iter"
 	"runtime"
+	"slices"
 
 	"github.com/audiencematch/audiencematch/internal/parallel"
 	"github.com/audiencematch/audiencematch/normalize"
@@ -176,17 +177,17 @@ func newBase(o Options, ids []string, keys [][32]byte, pairs []pair, tab table) 
 		b.users[fill[p.key]] = p.user
 		fill[p.key]++
 	}
-	// Drop a user listed twice under one key (the same phone on two rows).
+	// Order each key's users by user index, dropping repeats (the same
+	// phone on two rows of one user).
 	w := int32(0)
 	for k := range keys {
-		lo, hi := b.first[k], b.first[k+1]
-		b.first[k] = w
-		for i := lo; i < hi; i++ {
-			if !containsUser(b.users[b.first[k]:w], b.users[i]) {
-				b.users[w] = b.users[i]
-				w++
-			}
+		g := b.users[b.first[k]:b.first[k+1]]
+		if len(g) > 1 {
+			slices.Sort(g)
+			g = slices.Compact(g)
 		}
+		b.first[k] = w
+		w += int32(copy(b.users[w:], g))
 	}
 	b.first[len(keys)] = w
 	b.users = b.users[:w:w]
@@ -197,15 +198,6 @@ func newBase(o Options, ids []string, keys [][32]byte, pairs []pair, tab table) 
 		}
 	}
 	return b
-}
-
-func containsUser(us []int32, u int32) bool {
-	for _, x := range us {
-		if x == u {
-			return true
-		}
-	}
-	return false
 }
 
 // Len returns the number of distinct users in the base.

@@ -155,39 +155,47 @@ func createOutput(name string, stdout io.Writer) (*output, error) {
 	return &output{name: name, tmp: tmp, Writer: bufio.NewWriterSize(tmp, 64<<10)}, nil
 }
 
-// Commit flushes, syncs and renames the file into place.
-func (o *output) Commit() error {
+// finish flushes the file and, for a temporary file, syncs and closes it,
+// so that only the rename is left.
+func (o *output) finish() error {
 	if err := o.Flush(); err != nil {
-		o.Abort()
 		return fmt.Errorf("%s: %w", o.displayName(), err)
 	}
 	if o.dev != nil {
-		return o.dev.Close()
+		err := o.dev.Close()
+		o.dev = nil
+		return err
 	}
 	if o.tmp == nil {
 		return nil
 	}
 	if err := o.tmp.Chmod(0o644); err != nil {
-		o.Abort()
 		return fmt.Errorf("%s: %w", o.name, err)
 	}
 	if err := o.tmp.Sync(); err != nil {
-		o.Abort()
 		return fmt.Errorf("%s: %w", o.name, err)
 	}
 	if err := o.tmp.Close(); err != nil {
-		os.Remove(o.tmp.Name())
 		return fmt.Errorf("%s: %w", o.name, err)
 	}
-	if err := os.Rename(o.tmp.Name(), o.name); err != nil {
-		os.Remove(o.tmp.Name())
-		return fmt.Errorf("%s: %w", o.name, err)
-	}
-	o.tmp = nil
 	return nil
 }
 
-// Abort removes the temporary file. It is a no-op after Commit.
+// rename moves the finished temporary file into place.
+func (o *output) rename() error {
+	if o.tmp == nil {
+		return nil
+	}
+	tmp := o.tmp.Name()
+	o.tmp = nil
+	if err := os.Rename(tmp, o.name); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("%s: %w", o.name, err)
+	}
+	return nil
+}
+
+// Abort removes the temporary file. It is a no-op once renamed.
 func (o *output) Abort() {
 	if o != nil && o.dev != nil {
 		o.dev.Close()
@@ -196,7 +204,7 @@ func (o *output) Abort() {
 	if o == nil || o.tmp == nil {
 		return
 	}
-	o.tmp.Close()
+	o.tmp.Close() // may be closed already by finish
 	os.Remove(o.tmp.Name())
 	o.tmp = nil
 }
@@ -212,9 +220,17 @@ func (o *output) displayName() string {
 // together, or all aborted.
 type outputs []*output
 
+// commit finishes every output, and renames them into place only if all
+// were written whole: a failure leaves none of them behind.
 func (os outputs) commit() error {
 	for _, o := range os {
-		if err := o.Commit(); err != nil {
+		if err := o.finish(); err != nil {
+			os.abort()
+			return err
+		}
+	}
+	for _, o := range os {
+		if err := o.rename(); err != nil {
 			os.abort()
 			return err
 		}

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestRun_IOFailure checks that a write failing mid-run ends with exit 1 and
+// leaves no output file behind, not even the ones that were written whole.
+func TestRun_IOFailure(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full here")
+	}
+	dir := t.TempDir()
+	audience := filepath.Join(dir, "audience.csv")
+	rejects := filepath.Join(dir, "rejects.csv")
+	hashed := filepath.Join(dir, "hashed.csv")
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"report", []string{"run", "--users", "../../testdata/demo/users.csv", "--list", "../../testdata/demo/list.csv",
+			"--out", audience, "--rejects", rejects, "--report", "/dev/full"}},
+		{"out", []string{"run", "--users", "../../testdata/demo/users.csv", "--list", "../../testdata/demo/list.csv",
+			"--out", "/dev/full", "--rejects", rejects}},
+		{"hash", []string{"hash", "--in", "../../testdata/demo/list.csv", "--out", hashed, "--rejects", "/dev/full"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), tc.args, nil, &stdout, &stderr)
+			if code != exitFailure {
+				t.Errorf("exit = %d, want %d; stderr: %s", code, exitFailure, &stderr)
+			}
+			lines := strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n")
+			if last := lines[len(lines)-1]; !strings.HasPrefix(last, "match: /dev/full: ") {
+				t.Errorf("last line of stderr = %q, want a match: line naming /dev/full", last)
+			}
+			es, _ := os.ReadDir(dir)
+			for _, e := range es {
+				t.Errorf("left behind: %s", e.Name())
+			}
+		})
+	}
+}
