@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"strconv"
 )
 
 // Format is one of the three wire formats of a hashed phone number.
@@ -36,7 +37,7 @@ func (f Format) String() string {
 	if int(f) < len(formatNames) {
 		return formatNames[f]
 	}
-	return "Format(" + string(rune('0'+f)) + ")"
+	return "Format(" + strconv.Itoa(int(f)) + ")"
 }
 
 // ParseFormat returns the Format named s ("e164", "digits" or "uid2"), or

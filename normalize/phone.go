@@ -14,7 +14,9 @@ const MaxInputLen = 250
 // DefaultRegion is the region used by the CLI when none is given.
 const DefaultRegion = "US"
 
-// E164 returns raw as an E.164 string ("+" and up to 15 digits), read as
+// E164 returns raw as an E.164 string ("+" and the digits of the country
+// code and national number; libphonenumber allows up to 17 national digits,
+// so a few countries give more than E.164's 15 in all), read as
 // libphonenumber reads it when dialled from region (an ISO 3166-1 alpha-2
 // code, any case).
 //
@@ -28,6 +30,11 @@ const DefaultRegion = "US"
 //
 // On refusal the error is ErrEmpty, ErrTooLong, ErrUnknownRegion,
 // ErrNotANumber or ErrNotPossible. E164 is safe for concurrent use.
+//
+// E164 is not always idempotent, because the library is not: it strips a
+// national prefix written after the country code ("+49 (0)030 1234567"
+// gives +490301234567, which read again gives +49301234567). Store the
+// first answer; do not normalize stored E.164 strings again.
 func E164(raw, region string) (string, error) {
 	b, err := AppendE164(nil, raw, region)
 	if err != nil {
@@ -48,7 +55,7 @@ func AppendE164(dst []byte, raw, region string) ([]byte, error) {
 	region = upperRegion(region)
 	num, err := phonenumbers.Parse(raw, region)
 	if err != nil {
-		if err == phonenumbers.ErrInvalidCountryCode && !knownRegion(region) {
+		if err == phonenumbers.ErrInvalidCountryCode && !knownRegion(region) && !hasPlus(raw) {
 			return dst, ErrUnknownRegion
 		}
 		if err == phonenumbers.ErrNumTooLong {
@@ -79,4 +86,12 @@ func upperRegion(r string) string {
 		return r
 	}
 	return strings.ToUpper(strings.TrimSpace(r))
+}
+
+// hasPlus reports whether raw starts, after blanks, with a plus sign (ASCII
+// or full-width): such a number carries its own country code, so a bad
+// region is not the reason it was refused.
+func hasPlus(raw string) bool {
+	s := strings.TrimLeft(raw, " \t\u00a0")
+	return strings.HasPrefix(s, "+") || strings.HasPrefix(s, "\uff0b")
 }
