@@ -89,6 +89,9 @@ func (r *Reader) Header() ([]string, error) {
 	if err == io.EOF {
 		return nil, ErrNoHeader
 	}
+	if errors.Is(err, ErrFieldTooLong) {
+		return nil, &LineError{Line: r.line, Err: err}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -174,6 +177,10 @@ func (r *Reader) readLine() ([]byte, error) {
 		}
 		b = bytes.TrimSuffix(b, []byte("\n"))
 		b = bytes.TrimSuffix(b, []byte("\r"))
+		if len(b) > MaxLineLen {
+			// A line shorter than the buffer does not go through long.
+			return nil, ErrFieldTooLong
+		}
 		return b, nil
 	}
 }

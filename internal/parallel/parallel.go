@@ -98,7 +98,9 @@ func Ordered[T any](ctx context.Context, workers int, src iter.Seq[T], work func
 		for b := range order {
 			<-b.done
 			if err := ctx.Err(); err != nil {
-				continue // drain so the producer and workers can finish
+				// Batches are left unsunk: say so. Neither the producer nor
+				// the workers wait for this goroutine, so they can finish.
+				return err
 			}
 			if err := sink(b.items); err != nil {
 				return err
