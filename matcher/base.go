@@ -112,17 +112,7 @@ func BuildBase(ctx context.Context, users iter.Seq[User], opts *Options, onRejec
 		var buf []byte
 		for i := range rows {
 			r := &rows[i]
-			if r.err = r.u.Err; r.err != nil {
-				continue
-			}
-			region := r.u.Region
-			if region == "" {
-				region = o.Region
-			}
-			buf, r.err = normalize.AppendE164(buf[:0], r.u.Phone, region)
-			if r.err == nil {
-				r.d = normalize.Sum(buf, o.Format.Family())
-			}
+			r.d, buf, r.err = o.userDigest(&r.u, buf)
 		}
 	}
 	sink := func(rows []row) error {
@@ -140,13 +130,7 @@ func BuildBase(ctx context.Context, users iter.Seq[User], opts *Options, onRejec
 				index[r.u.ID] = u
 				ids = append(ids, r.u.ID)
 			}
-			k := tab.find(&r.d, keys)
-			if k < 0 {
-				k = int32(len(keys))
-				tab.reserve(len(keys)+1, keys)
-				keys = append(keys, r.d)
-				tab.insert(&r.d, k)
-			}
+			k, _ := tab.add(&r.d, &keys)
 			pairs = append(pairs, pair{key: k, user: u})
 		}
 		return nil
@@ -177,17 +161,13 @@ func newBase(o Options, ids []string, keys [][32]byte, pairs []pair, tab table) 
 		b.users[fill[p.key]] = p.user
 		fill[p.key]++
 	}
-	// Order each key's users by user index, dropping repeats (the same
-	// phone on two rows of one user).
+	// Drop a user listed twice under one key (the same phone on two of its
+	// rows), keeping the order of the user rows.
 	w := int32(0)
 	for k := range keys {
 		g := b.users[b.first[k]:b.first[k+1]]
-		if len(g) > 1 {
-			slices.Sort(g)
-			g = slices.Compact(g)
-		}
 		b.first[k] = w
-		w += int32(copy(b.users[w:], g))
+		w += int32(copy(b.users[w:], dedupe(g)))
 	}
 	b.first[len(keys)] = w
 	b.users = b.users[:w:w]
@@ -198,6 +178,31 @@ func newBase(o Options, ids []string, keys [][32]byte, pairs []pair, tab table) 
 		}
 	}
 	return b
+}
+
+// dedupe removes repeated users from g in place, keeping first occurrences
+// in order.
+func dedupe(g []int32) []int32 {
+	if len(g) < 2 {
+		return g
+	}
+	out := g[:0]
+	if len(g) <= 32 {
+		for i, u := range g {
+			if !slices.Contains(g[:i], u) {
+				out = append(out, u)
+			}
+		}
+		return out
+	}
+	seen := make(map[int32]bool, len(g))
+	for _, u := range g {
+		if !seen[u] {
+			seen[u] = true
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 // Len returns the number of distinct users in the base.
@@ -215,4 +220,21 @@ func (b *Base) lookup(d *[32]byte) int32 {
 		return -1
 	}
 	return b.tab.find(d, b.keys)
+}
+
+// userDigest returns the digest of a user's phone in o.Format's family. buf
+// is scratch space, returned for reuse.
+func (o *Options) userDigest(u *User, buf []byte) (d [32]byte, _ []byte, err error) {
+	if u.Err != nil {
+		return d, buf, u.Err
+	}
+	region := u.Region
+	if region == "" {
+		region = o.Region
+	}
+	buf, err = normalize.AppendE164(buf[:0], u.Phone, region)
+	if err == nil {
+		d = normalize.Sum(buf, o.Format.Family())
+	}
+	return d, buf, err
 }

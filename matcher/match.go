@@ -21,7 +21,6 @@ type Entry struct {
 // Match is one user of the audience.
 type Match struct {
 	UserID string
-	User   int   // the user's position in the base, in order of first appearance
 	Line   int64 // the list line that first matched the user
 }
 
@@ -53,8 +52,8 @@ func (s *Stats) reject(r Reject, onReject func(Reject)) {
 
 // Match streams list through the base and calls yield once for each user
 // of the audience: every user whose phone is on the list and who is not in
-// excl, in the order of the list row that first matched them (users matched
-// by the same row in base order). Normalizing and hashing run on the base's
+// excl, in the order of the list row that first matched them; users matched
+// by the same row come in the order of their rows holding that phone. Normalizing and hashing run on the base's
 // Options.Workers goroutines; yield and onReject are called from one
 // goroutine at a time, in list order, so the result is deterministic.
 //
@@ -77,7 +76,6 @@ func (b *Base) Match(ctx context.Context, list iter.Seq[Entry], excl *Exclusions
 		st       Stats
 		keyState = make([]uint8, len(b.keys))
 		yielded  = make([]uint64, (len(b.ids)+63)/64) // users already yielded, by index
-		fam      = b.opts.Format.Family()
 	)
 	src := func(yield func(row) bool) {
 		for e := range list {
@@ -90,22 +88,8 @@ func (b *Base) Match(ctx context.Context, list iter.Seq[Entry], excl *Exclusions
 		var buf []byte
 		for i := range rows {
 			r := &rows[i]
-			if r.err = r.e.Err; r.err != nil {
-				continue
-			}
 			var d [32]byte
-			if r.e.Hash != "" {
-				d, r.err = normalize.Decode(r.e.Hash, b.opts.Format)
-			} else {
-				region := r.e.Region
-				if region == "" {
-					region = b.opts.Region
-				}
-				buf, r.err = normalize.AppendE164(buf[:0], r.e.Phone, region)
-				if r.err == nil {
-					d = normalize.Sum(buf, fam)
-				}
-			}
+			d, buf, r.err = b.opts.entryDigest(&r.e, buf)
 			if r.err == nil {
 				r.key = b.lookup(&d)
 			}
@@ -137,7 +121,7 @@ func (b *Base) Match(ctx context.Context, list iter.Seq[Entry], excl *Exclusions
 					}
 					yielded[u/64] |= 1 << (u % 64)
 					st.Audience++
-					if err := yield(Match{UserID: id, User: int(u), Line: r.e.Line}); err != nil {
+					if err := yield(Match{UserID: id, Line: r.e.Line}); err != nil {
 						return err
 					}
 				}
@@ -152,4 +136,26 @@ func (b *Base) Match(ctx context.Context, list iter.Seq[Entry], excl *Exclusions
 	}
 	err := parallel.Ordered(ctx, b.opts.Workers, src, work, sink)
 	return st, err
+}
+
+// entryDigest returns the digest of a list entry: its hash decoded in
+// o.Format, or its phone normalized and hashed in o.Format's family. buf is
+// scratch space, returned for reuse.
+func (o *Options) entryDigest(e *Entry, buf []byte) (d [32]byte, _ []byte, err error) {
+	if e.Err != nil {
+		return d, buf, e.Err
+	}
+	if e.Hash != "" {
+		d, err = normalize.Decode(e.Hash, o.Format)
+		return d, buf, err
+	}
+	region := e.Region
+	if region == "" {
+		region = o.Region
+	}
+	buf, err = normalize.AppendE164(buf[:0], e.Phone, region)
+	if err == nil {
+		d = normalize.Sum(buf, o.Format.Family())
+	}
+	return d, buf, err
 }

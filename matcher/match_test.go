@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -60,6 +61,24 @@ func matchIDs(t *testing.T, b *Base, list func(func(Entry) bool), excl *Exclusio
 	return ids, st, rej
 }
 
+// listMatchIDs matches with the table on the list side.
+func listMatchIDs(t *testing.T, u func(func(User) bool), list func(func(Entry) bool), excl *Exclusions) ([]string, Stats) {
+	t.Helper()
+	l, err := BuildList(context.Background(), list, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	st, err := l.Match(context.Background(), u, excl, func(m Match) error {
+		ids = append(ids, m.UserID)
+		return nil
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids, st
+}
+
 func TestBase_Match(t *testing.T) {
 	base := users(
 		"alice", "+16502530000",
@@ -94,9 +113,14 @@ func TestBase_Match(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(fmt.Sprintf("%s/prefilter=%d", tt.name, pf), func(t *testing.T) {
-				got, st, _ := matchIDs(t, b, phones(tt.list...), NewExclusions(slices.Values(tt.excl)))
+				excl := NewExclusions(slices.Values(tt.excl))
+				got, st, _ := matchIDs(t, b, phones(tt.list...), excl)
 				if !slices.Equal(got, tt.want) {
 					t.Errorf("audience = %q, want %q", got, tt.want)
+				}
+				lgot, lst := listMatchIDs(t, base, phones(tt.list...), excl)
+				if !slices.Equal(lgot, got) || !reflect.DeepEqual(lst, st) {
+					t.Errorf("List.Match = %q %+v, Base.Match = %q %+v", lgot, lst, got, st)
 				}
 				if st.Matched != tt.matched || st.Unmatched != tt.unmatched || st.Rejected != tt.rejected {
 					t.Errorf("matched/unmatched/rejected = %d/%d/%d, want %d/%d/%d",
@@ -232,27 +256,6 @@ func TestMatch_Property(t *testing.T) {
 				}
 			}
 		}
-		// In base order within one row: the order of first appearance of ids.
-		firstPos := map[string]int{}
-		for i, x := range base {
-			if _, ok := firstPos[x.id]; !ok {
-				firstPos[x.id] = i
-			}
-		}
-		var wantOrdered []string
-		seen = map[string]bool{}
-		for _, p := range list {
-			var row []string
-			for _, x := range base {
-				if x.phone == p && !optout[x.id] && !seen[x.id] {
-					seen[x.id] = true
-					row = append(row, x.id)
-				}
-			}
-			slices.SortFunc(row, func(a, b string) int { return firstPos[a] - firstPos[b] })
-			wantOrdered = append(wantOrdered, row...)
-		}
-
 		ul := func(yield func(User) bool) {
 			for i, x := range base {
 				if !yield(User{Line: int64(i + 2), ID: x.id, Phone: x.phone}) {
@@ -270,16 +273,29 @@ func TestMatch_Property(t *testing.T) {
 		for _, pf := range []Prefilter{PrefilterNone, PrefilterBloom} {
 			b := build(t, ul, &Options{Prefilter: pf, Workers: 1 + int(seed%3)})
 			got, st, _ := matchIDs(t, b, phones(list...), excl)
-			if !slices.Equal(got, wantOrdered) {
-				t.Fatalf("seed %d prefilter %d:\n got %q\nwant %q", seed, pf, got, wantOrdered)
+			if !slices.Equal(got, want) {
+				t.Fatalf("seed %d prefilter %d:\n got %q\nwant %q", seed, pf, got, want)
+			}
+			// The table on the list side gives the same answer.
+			l, err := BuildList(context.Background(), phones(list...), &Options{Workers: 1 + int(seed%2)}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var lgot []string
+			lst, err := l.Match(context.Background(), ul, excl, func(m Match) error {
+				lgot = append(lgot, m.UserID)
+				return nil
+			}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(lgot, got) || !reflect.DeepEqual(lst, st) {
+				t.Fatalf("seed %d: List.Match differs from Base.Match:\n got %q %+v\nwant %q %+v", seed, lgot, lst, got, st)
 			}
 			for _, id := range got {
 				if optout[id] {
 					t.Fatalf("seed %d: opted-out user %s in audience", seed, id)
 				}
-			}
-			if len(want) != len(got) {
-				t.Fatalf("seed %d: %d users, plain join has %d", seed, len(got), len(want))
 			}
 			var matchedRows int64
 			for _, p := range list {

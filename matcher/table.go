@@ -68,3 +68,16 @@ func (t *table) reserve(n int, keys [][32]byte) {
 	}
 	*t = nt
 }
+
+// add returns the index in *keys of the digest d, appending it to *keys and
+// the table if it is new.
+func (t *table) add(d *[32]byte, keys *[][32]byte) (idx int32, added bool) {
+	if k := t.find(d, *keys); k >= 0 {
+		return k, false
+	}
+	idx = int32(len(*keys))
+	t.reserve(len(*keys)+1, *keys)
+	*keys = append(*keys, *d)
+	t.insert(d, idx)
+	return idx, true
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -58,6 +59,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		out         = fs.String("out", "", "write the audience to `FILE` (default stdout)")
 		reportPath  = fs.String("report", "", "write the JSON report to `FILE`")
 		rejects     = fs.String("rejects", "", "write refused list rows as line,reason to `FILE`")
+		side        = fs.String("build-side", "auto", "`side` the hash table is built on: users, list, or auto (the smaller file)")
 	)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -114,38 +116,9 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 	}
 
-	// The user base.
-	opts := &matcher.Options{Format: f, Region: *region}
-	var userRejects int64
-	userRows := func(yield func(matcher.User) bool) {
-		users.rows(func(line int64, fields [][]byte, err error) bool {
-			u := matcher.User{Line: line, Err: err}
-			if err == nil {
-				u.ID, u.Phone, u.Region = field(fields, uid), field(fields, uphone), regionOf(fields, ucountry)
-				if u.ID == "" {
-					u.Err = errEmptyUserID
-				}
-				if excl.Excludes(u.ID) {
-					return true // an opted-out user never enters the base
-				}
-			}
-			return yield(u)
-		})
-	}
-	base, err := matcher.BuildBase(ctx, userRows, opts, func(r matcher.Reject) {
-		userRejects++
-	})
-	if err == nil {
-		err = users.err
-	}
+	joinSide, err := buildSide(*side, users, list)
 	if err != nil {
 		return err
-	}
-	users.Close()
-	if userRejects > 0 {
-		// A count of the platform's own malformed rows, for its engineers;
-		// it is not part of any advertiser-facing figure.
-		fmt.Fprintf(stderr, "match: %s: %d rows skipped (bad phone or row)\n", users.name, userRejects)
 	}
 
 	// The outputs, written whole or not at all.
@@ -171,6 +144,21 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		outs = append(outs, rep)
 	}
 
+	userRows := func(yield func(matcher.User) bool) {
+		users.rows(func(line int64, fields [][]byte, err error) bool {
+			u := matcher.User{Line: line, Err: err}
+			if err == nil {
+				u.ID, u.Phone, u.Region = field(fields, uid), field(fields, uphone), regionOf(fields, ucountry)
+				if u.ID == "" {
+					u.Err = errEmptyUserID
+				}
+				if excl.Excludes(u.ID) {
+					return true // an opted-out user never enters the join
+				}
+			}
+			return yield(u)
+		})
+	}
 	entries := func(yield func(matcher.Entry) bool) {
 		list.rows(func(line int64, fields [][]byte, err error) bool {
 			e := matcher.Entry{Line: line, Err: err}
@@ -190,12 +178,32 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	w := csv.NewWriter(o)
 	w.Write([]string{"user_id"})
 	rec := make([]string, 1)
-	st, err := base.Match(ctx, entries, excl, func(m matcher.Match) error {
+	emit := func(m matcher.Match) error {
 		rec[0] = m.UserID
 		return w.Write(rec)
-	}, func(r matcher.Reject) { rj.add(r.Line, r.Err) })
+	}
+	onReject := func(r matcher.Reject) { rj.add(r.Line, r.Err) }
+	var userRejects int64
+	onUserReject := func(matcher.Reject) { userRejects++ }
+
+	// The join, with the hash table on the smaller side.
+	opts := &matcher.Options{Format: f, Region: *region}
+	var st matcher.Stats
+	if joinSide == "users" {
+		var base *matcher.Base
+		base, err = matcher.BuildBase(ctx, userRows, opts, onUserReject)
+		if err == nil && users.err == nil {
+			st, err = base.Match(ctx, entries, excl, emit, onReject)
+		}
+	} else {
+		var l *matcher.List
+		l, err = matcher.BuildList(ctx, entries, opts, onReject)
+		if err == nil && list.err == nil {
+			st, err = l.Match(ctx, userRows, excl, emit, onUserReject)
+		}
+	}
 	if err == nil {
-		err = list.err
+		err = cmp.Or(users.err, list.err)
 	}
 	if err == nil {
 		w.Flush()
@@ -211,9 +219,30 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := outs.commit(); err != nil {
 		return err
 	}
+	if userRejects > 0 {
+		// A count of the platform's own malformed rows, for its engineers;
+		// opted-out users are not in it, and it is in no advertiser figure.
+		fmt.Fprintf(stderr, "match: %s: %d rows skipped (bad phone or row)\n", users.name, userRejects)
+	}
 	fmt.Fprintf(stderr, "match: %s: %d rows, %d accepted, %d rejected, %d matched; audience %d\n",
 		list.name, st.Rows, st.Accepted, st.Rejected, st.Matched, st.Audience)
 	return nil
+}
+
+// buildSide resolves --build-side: "auto" picks the smaller file.
+func buildSide(side string, users, list *input) (string, error) {
+	switch side {
+	case "users", "list":
+		return side, nil
+	case "auto":
+		us, lerr := users.f.Stat()
+		ls, uerr := list.f.Stat()
+		if lerr == nil && uerr == nil && ls.Size() < us.Size() {
+			return "list", nil
+		}
+		return "users", nil
+	}
+	return "", usageErrorf("--build-side %q: want users, list or auto", side)
 }
 
 var errEmptyUserID = errors.New("empty user id")

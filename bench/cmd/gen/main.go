@@ -1,0 +1,171 @@
+// Command gen writes a seeded, synthetic data set for the matching engine:
+// a user base, its opt-outs and an advertiser's contact list, as CSV files.
+//
+// Usage:
+//
+//	gen [flags]
+//
+// It writes DIR/users.csv (user_id,phone,country), DIR/optouts.csv
+// (user_id) and DIR/list.csv (phone,country); see package bench for what
+// they hold. The same flags always give byte-identical files. Each file is
+// written to a temporary file in DIR and renamed into place when whole.
+//
+// Exit status: 0 on success, 1 if a file cannot be written, 2 on bad flags.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/audiencematch/audiencematch/bench"
+)
+
+const usage = `Usage: gen [flags]
+
+Writes a synthetic user base, its opt-outs and a contact list as CSV:
+  DIR/users.csv    user_id,phone,country
+  DIR/optouts.csv  user_id
+  DIR/list.csv     phone,country
+The same flags always give byte-identical files.
+
+Example:
+  gen -seed 7 -users 1000000 -list 100000 -match-rate 0.3 -out /tmp/gen
+
+Flags:
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stderr))
+}
+
+// run is gen's main, returning the exit status.
+func run(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("gen", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var (
+		cfg     bench.Config
+		regions string
+		out     string
+	)
+	fs.Uint64Var(&cfg.Seed, "seed", 1, "data set `seed`")
+	fs.IntVar(&cfg.Users, "users", 100_000, "rows in the user base")
+	fs.Float64Var(&cfg.OptOutRate, "optout-rate", 0.05, "share of users opted out, 0..1")
+	fs.IntVar(&cfg.ListRows, "list", 100_000, "rows in the contact list")
+	fs.Float64Var(&cfg.MatchRate, "match-rate", 0.5, "share of list rows that are users' phones, 0..1")
+	fs.Float64Var(&cfg.BadRate, "bad-rate", 0.01, "share of list rows that are junk, 0..1")
+	fs.StringVar(&regions, "regions", "", "comma-separated ISO `codes` to draw phones from (default: 50 regions on all continents)")
+	fs.StringVar(&out, "out", ".", "output `directory`, created if missing")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stderr)
+			fmt.Fprint(stderr, usage)
+			fs.PrintDefaults()
+			return 0
+		}
+		fmt.Fprintf(stderr, "gen: %v\nTry: gen -h\n", err)
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "gen: unexpected argument %q\nTry: gen -h\n", fs.Arg(0))
+		return 2
+	}
+	if regions != "" {
+		cfg.Regions = strings.Split(regions, ",")
+	}
+	if err := checkFlags(cfg); err != nil {
+		fmt.Fprintf(stderr, "gen: %v\nTry: gen -h\n", err)
+		return 2
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		fmt.Fprintf(stderr, "gen: %v\n", err)
+		return 1
+	}
+
+	start := time.Now()
+	files := []struct {
+		name  string
+		write func(io.Writer, bench.Config) error
+	}{
+		{"users.csv", bench.WriteUsers},
+		{"optouts.csv", bench.WriteOptOuts},
+		{"list.csv", bench.WriteList},
+	}
+	errs := make([]error, len(files))
+	var wg sync.WaitGroup
+	for i, f := range files {
+		wg.Go(func() {
+			errs[i] = writeFile(filepath.Join(out, f.name), func(w io.Writer) error {
+				return f.write(w, cfg)
+			})
+		})
+	}
+	wg.Wait()
+	status := 0
+	for _, err := range errs {
+		if err != nil {
+			fmt.Fprintf(stderr, "gen: %v\n", err)
+			status = 1
+		}
+	}
+	if status == 0 {
+		fmt.Fprintf(stderr, "gen: wrote %d users and %d list rows to %s in %.1fs\n",
+			cfg.Users, cfg.ListRows, out, time.Since(start).Seconds())
+	}
+	return status
+}
+
+// checkFlags reports bad flag values by flag name, then anything else
+// bench.Config.Validate finds (such as an unknown region).
+func checkFlags(cfg bench.Config) error {
+	switch {
+	case cfg.Users < 0 || cfg.Users > bench.MaxUsers:
+		return fmt.Errorf("-users %d: want 0..%d", cfg.Users, bench.MaxUsers)
+	case cfg.ListRows < 0:
+		return fmt.Errorf("-list %d: want >= 0", cfg.ListRows)
+	case !(cfg.OptOutRate >= 0 && cfg.OptOutRate <= 1):
+		return fmt.Errorf("-optout-rate %v: want 0..1", cfg.OptOutRate)
+	case !(cfg.MatchRate >= 0 && cfg.MatchRate <= 1):
+		return fmt.Errorf("-match-rate %v: want 0..1", cfg.MatchRate)
+	case !(cfg.BadRate >= 0 && cfg.BadRate <= 1):
+		return fmt.Errorf("-bad-rate %v: want 0..1", cfg.BadRate)
+	case cfg.MatchRate+cfg.BadRate > 1:
+		return fmt.Errorf("-match-rate %v plus -bad-rate %v: want at most 1", cfg.MatchRate, cfg.BadRate)
+	case cfg.MatchRate > 0 && cfg.ListRows > 0 && cfg.Users == 0:
+		return fmt.Errorf("-match-rate %v with -users 0: no user to put on the list", cfg.MatchRate)
+	}
+	return cfg.Validate()
+}
+
+// writeFile writes path through a temporary file in the same directory,
+// renamed into place only when write and close succeed, so path is never
+// left partial.
+func writeFile(path string, write func(io.Writer) error) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+			err = fmt.Errorf("writing %s: %w", path, err)
+		}
+	}()
+	if err = write(f); err != nil {
+		return err
+	}
+	if err = f.Chmod(0o644); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}

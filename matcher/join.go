@@ -1,0 +1,191 @@
+package matcher
+
+import (
+	"cmp"
+	"context"
+	"iter"
+	"slices"
+
+	"github.com/audiencematch/audiencematch/internal/parallel"
+)
+
+// List is a contact list held in a hash table, for a one-off match against
+// a user base larger than the list: the table goes on the smaller side, and
+// the base is streamed through it without being held in memory.
+//
+// List.Match gives exactly what Base.Match gives for the same users, list,
+// exclusions and options: the same users in the same order, the same
+// Stats. A List is immutable and safe for concurrent use.
+type List struct {
+	opts  Options
+	st    Stats      // Rows, Accepted, Rejected, RejectedBy
+	keys  [][32]byte // distinct digests on the list
+	first []int64    // per key: the first list line holding it
+	count []int64    // per key: the number of list rows holding it
+	tab   table
+}
+
+// BuildList reads list, normalizes and hashes (or decodes) each row in
+// parallel, and returns it as a List. Refused rows are passed to onReject
+// (if not nil) in line order and counted. The error is non-nil only for bad
+// options or a cancelled ctx.
+func BuildList(ctx context.Context, list iter.Seq[Entry], opts *Options, onReject func(Reject)) (*List, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	l := &List{opts: o, tab: newTable(0)}
+	type row struct {
+		e   Entry
+		d   [32]byte
+		err error
+	}
+	src := func(yield func(row) bool) {
+		for e := range list {
+			if !yield(row{e: e}) {
+				return
+			}
+		}
+	}
+	work := func(rows []row) {
+		var buf []byte
+		for i := range rows {
+			r := &rows[i]
+			r.d, buf, r.err = o.entryDigest(&r.e, buf)
+		}
+	}
+	sink := func(rows []row) error {
+		for i := range rows {
+			r := &rows[i]
+			l.st.Rows++
+			if r.err != nil {
+				l.st.reject(Reject{Line: r.e.Line, Err: r.err}, onReject)
+				continue
+			}
+			l.st.Accepted++
+			k, added := l.tab.add(&r.d, &l.keys)
+			if added {
+				l.first = append(l.first, r.e.Line)
+				l.count = append(l.count, 0)
+			}
+			l.count[k]++
+		}
+		return nil
+	}
+	if err := parallel.Ordered(ctx, o.Workers, src, work, sink); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// Match streams users through the list and calls yield once for each user
+// of the audience, in the order Base.Match would, after the whole base has
+// been read. A refused user row is passed to onUserReject (if not nil). The
+// Stats count list rows, as Base.Match's do. Opted-out users are dropped as
+// they are read.
+func (l *List) Match(ctx context.Context, users iter.Seq[User], excl *Exclusions, yield func(Match) error, onUserReject func(Reject)) (Stats, error) {
+	type row struct {
+		u   User
+		key int32
+		err error
+	}
+	type hit struct {
+		id       string
+		listLine int64 // the first list line of the matched key
+		userLine int64 // the user row holding the phone
+	}
+	var (
+		hits = make(map[string]hit) // by user id, the earliest match
+		live = make([]bool, len(l.keys))
+	)
+	src := func(yield func(row) bool) {
+		for u := range users {
+			if u.Err == nil && excl.Excludes(u.ID) {
+				continue // an opted-out user never enters the join
+			}
+			if !yield(row{u: u}) {
+				return
+			}
+		}
+	}
+	work := func(rows []row) {
+		var buf []byte
+		for i := range rows {
+			r := &rows[i]
+			var d [32]byte
+			if d, buf, r.err = l.opts.userDigest(&r.u, buf); r.err == nil {
+				r.key = l.tab.find(&d, l.keys)
+			}
+		}
+	}
+	sink := func(rows []row) error {
+		for i := range rows {
+			r := &rows[i]
+			if r.err != nil {
+				if onUserReject != nil {
+					onUserReject(Reject{Line: r.u.Line, Err: r.err})
+				}
+				continue
+			}
+			if r.key < 0 {
+				continue
+			}
+			live[r.key] = true
+			h := hit{id: r.u.ID, listLine: l.first[r.key], userLine: r.u.Line}
+			if old, ok := hits[h.id]; !ok || h.listLine < old.listLine {
+				hits[h.id] = h
+			}
+		}
+		return nil
+	}
+	st := l.st
+	st.RejectedBy = maps(l.st.RejectedBy)
+	if err := parallel.Ordered(ctx, l.opts.Workers, src, work, sink); err != nil {
+		return st, err
+	}
+	for k, ok := range live {
+		if ok {
+			st.Matched += l.count[k]
+		}
+	}
+	st.Unmatched = st.Accepted - st.Matched
+	order := make([]hit, 0, len(hits))
+	for _, h := range hits {
+		order = append(order, h)
+	}
+	slices.SortFunc(order, func(a, b hit) int {
+		return cmp.Or(cmp.Compare(a.listLine, b.listLine), cmp.Compare(a.userLine, b.userLine))
+	})
+	for _, h := range order {
+		if err := ctx.Err(); err != nil {
+			return st, err
+		}
+		st.Audience++
+		if err := yield(Match{UserID: h.id, Line: h.listLine}); err != nil {
+			return st, err
+		}
+	}
+	return st, nil
+}
+
+// Len returns the number of distinct digests on the list.
+func (l *List) Len() int { return len(l.keys) }
+
+// Stats returns the figures of reading the list: Rows, Accepted, Rejected
+// and RejectedBy; the others are zero until Match.
+func (l *List) Stats() Stats {
+	st := l.st
+	st.RejectedBy = maps(st.RejectedBy)
+	return st
+}
+
+func maps(m map[string]int64) map[string]int64 {
+	if m == nil {
+		return nil
+	}
+	c := make(map[string]int64, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}
