@@ -1,0 +1,24 @@
+// Package normalize turns phone numbers into E.164 strings and E.164
+// strings into the hashed wire formats advertisers exchange.
+//
+// Normalization is libphonenumber's, through github.com/nyaruka/phonenumbers
+// at the version pinned in go.mod: E164(raw, region) accepts raw exactly
+// when the library parses it for region and IsPossibleNumber holds, and
+// returns the library's Format(E164). The library is the reference, quirks
+// included (see the README's caveats).
+//
+// Hashing is SHA-256 of the E.164 string, in one of three formats:
+//
+//	format  bytes hashed      encoding
+//	E164Hex "+16505551234"    hex   a2996076d3ad4af5dc818b908b3d8e354f26ededf7df0e0aa6ac354143805ee0
+//	Digits  "16505551234"     hex   6069d14bf122fdfd931dc7beb58e5dfbba395b1faf05bdcd42d12358d63d8599
+//	UID2    "+16505551234"    b64   oplgdtOtSvXcgYuQiz2ONU8m7e333w4Kpqw1QUOAXuA=
+//
+// E164Hex and UID2 hash the same bytes, so they share a digest and differ
+// only in encoding; Digits hashes other bytes and never matches them.
+// Digests are [32]byte values; hex and base64 exist only at the edges
+// (Encode, Decode).
+//
+// Every function is safe for concurrent use; the package has no state of
+// its own.
+package normalize
