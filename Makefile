@@ -12,10 +12,14 @@ demo:
 	$(GO) run ./cmd/match run --users $(DEMO)/users.csv --optouts $(DEMO)/optouts.csv \
 		--list $(DEMO)/list.csv --out /dev/null --report -
 
-## test: vet, then every test with the race detector
+## test: vet, every test with the race detector, then the 1M-input
+## differential test of the fast path against libphonenumber (too slow
+## under -race at that size)
 test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+	$(GO) test -count=1 -run='^TestFastPath_Differential$$' -v ./normalize | grep -E '^(---|ok|FAIL|\s+differential)'
+
 
 ## bench: the Go benchmarks of every stage
 bench:

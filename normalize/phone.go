@@ -52,6 +52,17 @@ func AppendE164(dst []byte, raw, region string) ([]byte, error) {
 	if strings.TrimSpace(raw) == "" {
 		return dst, ErrEmpty
 	}
+	if fastPath {
+		if out, handled, err := fastAppendE164(dst, raw, region); handled {
+			return out, err
+		}
+	}
+	return libraryAppendE164(dst, raw, region)
+}
+
+// libraryAppendE164 is AppendE164 through the library alone: the reference
+// the fast path must agree with.
+func libraryAppendE164(dst []byte, raw, region string) ([]byte, error) {
 	region = upperRegion(region)
 	num, err := phonenumbers.Parse(raw, region)
 	if err != nil {

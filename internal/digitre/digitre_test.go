@@ -1,0 +1,79 @@
+package digitre
+
+import (
+	"math/rand/v2"
+	"regexp"
+	"testing"
+)
+
+var patterns = []string{
+	`[2-9]\d{9}`,
+	`(?:[2-9]\d{2}){2}\d{4}|3\d{6}`,
+	`1\d{7,8}|(?:[2-69]\d|7[0-8])\d{6,7}|8\d{6,8}`,
+	`0|180020`,
+	`(?:0|8)?(15)?`,
+	`00|011|0(?:0|1[1-3])`,
+	`\d{2,17}`,
+	`(a|1)2?`,
+	`0?(?:(11|2(?:2(?:02?|[13]|2[13-79]|4[1-6]|5[2457]|6[124-8]|7[1-4]|8[13-6]|9[1267])))15)?`,
+}
+
+// TestDFA_AgreesWithRegexp checks full and prefix matches against the
+// regexp package on random digit strings, biased to the patterns' lengths.
+func TestDFA_AgreesWithRegexp(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, p := range patterns {
+		d, err := Compile(p)
+		if err != nil {
+			t.Fatalf("Compile(%q): %v", p, err)
+		}
+		full := regexp.MustCompile(`^(?:` + p + `)$`)
+		prefix := regexp.MustCompile(`^(?:` + p + `)`)
+		for i := range 20000 {
+			n := rng.IntN(14)
+			if i < 2000 {
+				n = rng.IntN(4)
+			}
+			b := make([]byte, n)
+			for j := range b {
+				b[j] = '0' + byte(rng.IntN(10))
+				if rng.IntN(3) == 0 {
+					b[j] = "0128"[rng.IntN(4)]
+				}
+			}
+			if got, want := d.Match(b), full.Match(b); got != want {
+				t.Fatalf("%q: Match(%s) = %v, regexp says %v", p, b, got, want)
+			}
+			if got, want := d.MatchPrefix(b), prefix.Match(b); got != want {
+				t.Fatalf("%q: MatchPrefix(%s) = %v, regexp says %v", p, b, got, want)
+			}
+		}
+	}
+}
+
+func TestCompile_Unsupported(t *testing.T) {
+	for _, p := range []string{`^1`, `1$`, `\b1`, `(`} {
+		if _, err := Compile(p); err == nil {
+			t.Errorf("Compile(%q) succeeded, want an error", p)
+		}
+	}
+	if d, err := Compile(`1?`); err != nil || !d.MatchesEmpty() {
+		t.Errorf("Compile(1?): MatchesEmpty false or err %v", err)
+	}
+}
+
+func BenchmarkMatch(b *testing.B) {
+	d, _ := Compile(patterns[2])
+	re := regexp.MustCompile(`^(?:` + patterns[2] + `)$`)
+	num := []byte("2071838750")
+	b.Run("dfa", func(b *testing.B) {
+		for b.Loop() {
+			d.Match(num)
+		}
+	})
+	b.Run("regexp", func(b *testing.B) {
+		for b.Loop() {
+			re.Match(num)
+		}
+	})
+}

@@ -1,0 +1,134 @@
+package normalize
+
+import (
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/nyaruka/phonenumbers"
+
+	"github.com/audiencematch/audiencematch/bench"
+)
+
+var diffN = flag.Int("diff.n", 0, "size of TestFastPath_Differential's generated corpus, about 1.6 inputs a unit with mutations (0: 640,000, about 1M inputs; 60,000 under -race)")
+
+// allRegions returns every region of the metadata, sorted.
+func allRegions() []string {
+	var rs []string
+	for r := range phonenumbers.GetSupportedRegions() {
+		rs = append(rs, r)
+	}
+	slices.Sort(rs)
+	return rs
+}
+
+// checkSame asserts that the fast path, where it answers, answers as the
+// library does. It returns whether the fast path answered.
+func checkSame(t testing.TB, raw, region string) bool {
+	t.Helper()
+	got, handled, gerr := fastAppendE164(nil, raw, region)
+	if !handled {
+		return false
+	}
+	want, werr := libraryAppendE164(nil, raw, region)
+	if string(got) != string(want) || gerr != werr {
+		t.Errorf("E164(%q, %q): fast path = %q, %v; library = %q, %v", raw, region, got, gerr, want, werr)
+	}
+	return true
+}
+
+// mutations returns forms of a phone number that people and CRMs write:
+// the generator's own styles plus dialled-from-elsewhere, doubled prefixes,
+// country code without plus, stray punctuation and cut or padded digits.
+func mutations(rng *rand.Rand, raw, e164 string, regions []string) []struct{ raw, region string } {
+	var out []struct{ raw, region string }
+	add := func(r, reg string) { out = append(out, struct{ raw, region string }{r, reg}) }
+	other := regions[rng.IntN(len(regions))]
+	if e164 != "" {
+		digits := e164[1:]
+		add(e164, other)
+		add(digits, other)                       // country code without plus
+		add("00"+digits, other)                  // common IDD
+		add("011 "+digits, other)                // NANP IDD
+		add("+"+digits[:len(digits)-1], other)   // one digit short
+		add(e164+fmt.Sprint(rng.IntN(10)), other) // one digit long
+		cut := 1 + rng.IntN(len(digits)-1)
+		add("+"+digits[:cut]+" (0) "+digits[cut:], other)
+		add("+"+digits[:cut]+"-0"+digits[cut:], other)
+	}
+	// Random punctuation inside the raw form.
+	var b strings.Builder
+	for _, c := range raw {
+		b.WriteRune(c)
+		if rng.IntN(6) == 0 {
+			b.WriteByte(" -.()/"[rng.IntN(6)])
+		}
+	}
+	add(b.String(), other)
+	// Random digit strings of plausible lengths, with and without plus.
+	n := 3 + rng.IntN(16)
+	d := make([]byte, n)
+	for i := range d {
+		d[i] = '0' + byte(rng.IntN(10))
+	}
+	add(string(d), other)
+	add("+"+string(d), other)
+	add("0"+string(d), other)
+	return out
+}
+
+// TestFastPath_Differential runs the generator's corpus over every region
+// of the metadata, and mutations of it, through both paths.
+func TestFastPath_Differential(t *testing.T) {
+	regions := allRegions()
+	// The generator serves the regions it can build phones for; the
+	// mutations carry the numbers to every region of the metadata.
+	var genRegions []string
+	for _, r := range regions {
+		if (bench.Config{Users: 1, ListRows: 1, Regions: []string{r}}).Validate() == nil {
+			genRegions = append(genRegions, r)
+		}
+	}
+	if len(genRegions) < 40 {
+		t.Fatalf("the generator serves only %d regions", len(genRegions))
+	}
+	n := *diffN
+	if n == 0 {
+		n = 640_000
+		if raceEnabled {
+			n = 60_000
+		}
+	}
+	cfg := bench.Config{Seed: 9, Users: n / 16, ListRows: n / 16, MatchRate: 0.5, BadRate: 0.02, Regions: genRegions}
+	rng := rand.New(rand.NewPCG(3, 4))
+	var inputs, fast int
+	check := func(raw, region string) {
+		inputs++
+		if checkSame(t, raw, region) {
+			fast++
+		}
+	}
+	try := func(raw, region string) {
+		if region == "" {
+			region = "US"
+		}
+		check(raw, region)
+		e164, _ := libraryAppendE164(nil, raw, region)
+		for _, m := range mutations(rng, raw, string(e164), regions) {
+			check(m.raw, m.region)
+		}
+	}
+	for r := range bench.List(cfg) {
+		try(r.Phone, r.Country)
+		if t.Failed() && inputs > 1000 {
+			t.FailNow()
+		}
+	}
+	for u := range bench.Users(cfg) {
+		try(u.Phone, u.Country)
+	}
+	t.Logf("%d inputs over %d regions, %d (%.1f%%) answered by the fast path", inputs, len(regions), fast, 100*float64(fast)/float64(inputs))
+}

@@ -1,0 +1,419 @@
+package normalize
+
+import (
+	"regexp"
+	"strconv"
+	"sync"
+
+	"github.com/nyaruka/phonenumbers"
+
+	"github.com/audiencematch/audiencematch/internal/digitre"
+)
+
+// The fast path.
+//
+// libphonenumber's Parse spends most of its 10-40 µs in regular expressions.
+// For input made only of ASCII digits, blanks, "-", ".", "(", ")", "/" and
+// one leading "+", every step of Parse can be retraced without them:
+//
+//  1. extractPossibleNumber keeps the input from its first "+" or digit; in
+//     v1.8.1 its trailing-junk pattern never matches and its second-number
+//     pattern needs an "x", so nothing else is cut.
+//  2. isViablePhoneNumber holds when there are three digits or more.
+//  3. No extension pattern can match: each needs a letter, "#", "~", "," or
+//     ";".
+//  4. The country code comes from a leading "+", or from the region's
+//     international (IDD) prefix if the digits start with it and the next
+//     digit is not 0, or else is the region's own (the case where the digits
+//     start with the region's country code is retraced too).
+//  5. The national prefix is stripped when the region's
+//     national_prefix_for_parsing matches and is a plain digit string with
+//     no transform rule, under the library's two viability checks (the
+//     general pattern, then the possible lengths).
+//  6. E.164 is "+", the country code and the national significant number's
+//     digits as they are (leading zeros included, which is what the
+//     library's Italian-leading-zero fields give back); IsPossibleNumber is
+//     the possible-length test of the country code's main region.
+//
+// The regular expressions of the metadata that these steps ask about (the
+// general national-number pattern, the national prefix for parsing, the
+// IDD prefix) are compiled into DFAs over the digits (internal/digitre),
+// which answer exactly as regexp does on digit strings. Every table comes
+// from the library's own metadata at first use; nothing is written by hand.
+// Whatever falls outside these steps (letters, other characters, an unknown
+// region, a complex national prefix that matches, an unknown country code,
+// too few or too many digits) goes to the library, so the answers are the
+// library's by construction; the differential tests and FuzzE164Differential
+// check it.
+
+// maxFastDigits bounds the digits the fast path reads: 3 of IDD, 3 of
+// country code and 17 of national number, with room to spare.
+const maxFastDigits = 32
+
+// testNumberLength's results, as the library names them.
+type lengthResult uint8
+
+const (
+	isPossible lengthResult = iota
+	isPossibleLocalOnly
+	tooShort
+	invalidLength
+	tooLong
+)
+
+// meta is what the fast path needs of one PhoneMetadata.
+type meta struct {
+	cc    int
+	ccStr string
+
+	// The general description: its national-number pattern as a DFA (nil
+	// if the metadata has no pattern) and its possible lengths.
+	general    *digitre.DFA
+	noPattern  bool
+	lengths    []int32 // sorted, as the metadata gives them
+	localOnly  []int32
+	hasLengths bool
+
+	// The IDD prefix: a DFA to tell whether it matches at the start, and
+	// either its literal digits or the library's regexp to find its end.
+	idd        *digitre.DFA
+	iddLiteral string
+	iddRe      *regexp.Regexp
+
+	// national_prefix_for_parsing: a DFA to tell whether it matches, and
+	// its literal digits when it is one with no transform rule.
+	npfp        *digitre.DFA
+	npfpLiteral string
+	npfpSimple  bool
+
+	ok bool // false: the fast path cannot serve this metadata at all
+}
+
+type fastTables struct {
+	byRegion [26 * 26]*meta // by two-letter region code
+	byCC     [1000]*meta    // the metadata the library picks for a country code
+}
+
+var (
+	tablesOnce sync.Once
+	tables     *fastTables
+)
+
+func loadTables() *fastTables {
+	tablesOnce.Do(func() {
+		t := &fastTables{}
+		coll, err := phonenumbers.MetadataCollection()
+		if err != nil {
+			tables = t // empty: everything goes to the library
+			return
+		}
+		byID := map[string]*phonenumbers.PhoneMetadata{}
+		nonGeo := map[int]*phonenumbers.PhoneMetadata{}
+		for _, m := range coll.GetMetadata() {
+			if m.GetId() == "001" {
+				nonGeo[int(m.GetCountryCode())] = m
+			} else {
+				byID[m.GetId()] = m
+			}
+		}
+		for id, m := range byID {
+			if i := regionIndex(id); i >= 0 {
+				t.byRegion[i] = newMeta(m)
+			}
+		}
+		for cc := range phonenumbers.GetSupportedCallingCodes() {
+			if cc <= 0 || cc >= len(t.byCC) {
+				continue
+			}
+			region := phonenumbers.GetRegionCodeForCountryCode(cc)
+			if region == "001" {
+				if m := nonGeo[cc]; m != nil {
+					t.byCC[cc] = newMeta(m)
+				}
+			} else if i := regionIndex(region); i >= 0 {
+				t.byCC[cc] = t.byRegion[i]
+			}
+		}
+		tables = t
+	})
+	return tables
+}
+
+func newMeta(m *phonenumbers.PhoneMetadata) *meta {
+	x := &meta{cc: int(m.GetCountryCode()), ok: true}
+	x.ccStr = strconv.Itoa(x.cc)
+	g := m.GetGeneralDesc()
+	if p := g.GetNationalNumberPattern(); p == "" {
+		x.noPattern = true
+	} else if d, err := digitre.Compile(p); err == nil {
+		x.general = d
+	} else {
+		x.ok = false
+	}
+	x.lengths = g.GetPossibleLength()
+	x.localOnly = g.GetPossibleLengthLocalOnly()
+	x.hasLengths = len(x.lengths) > 0
+
+	if p := m.GetInternationalPrefix(); p != "" {
+		d, err := digitre.Compile(p)
+		if err != nil || d.MatchesEmpty() {
+			x.ok = false
+		} else {
+			x.idd = d
+			if isDigits(p) {
+				x.iddLiteral = p
+			} else {
+				x.iddRe = regexp.MustCompile(p) // as the library compiles it
+			}
+		}
+	}
+	if p := m.GetNationalPrefixForParsing(); p != "" {
+		d, err := digitre.Compile(p)
+		if err != nil {
+			x.ok = false
+		} else {
+			x.npfp = d
+			x.npfpSimple = isDigits(p) && m.GetNationalPrefixTransformRule() == ""
+			if x.npfpSimple {
+				x.npfpLiteral = p
+			}
+		}
+	}
+	return x
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// regionIndex maps a two-letter region code, in any case, to 0..675, or -1.
+func regionIndex(r string) int {
+	if len(r) != 2 {
+		return -1
+	}
+	a, b := r[0]|0x20, r[1]|0x20 // lower case
+	if a < 'a' || a > 'z' || b < 'a' || b > 'z' {
+		return -1
+	}
+	return int(a-'a')*26 + int(b-'a')
+}
+
+// testNumberLength is the library's testNumberLength for the type UNKNOWN:
+// the general description's possible lengths.
+func (m *meta) testNumberLength(n int) lengthResult {
+	if m.lengths[0] == -1 {
+		return invalidLength
+	}
+	l := int32(n)
+	for _, x := range m.localOnly {
+		if x == l {
+			return isPossibleLocalOnly
+		}
+	}
+	switch {
+	case m.lengths[0] == l:
+		return isPossible
+	case m.lengths[0] > l:
+		return tooShort
+	case m.lengths[len(m.lengths)-1] < l:
+		return tooLong
+	}
+	for _, x := range m.lengths[1:] {
+		if x == l {
+			return isPossible
+		}
+	}
+	return invalidLength
+}
+
+// generalMatch is the library's full match of the general national-number
+// pattern; a metadata without a pattern matches nothing, as the library's
+// empty pattern "^(?:)$" matches only the empty string.
+func (m *meta) generalMatch(nsn []byte) bool {
+	if m.general == nil {
+		return len(nsn) == 0
+	}
+	return m.general.Match(nsn)
+}
+
+// stripNationalPrefix is maybeStripNationalPrefixAndCarrierCode. ok is false
+// when the answer needs the library (a complex prefix that matches).
+func (m *meta) stripNationalPrefix(num []byte) (out []byte, ok bool) {
+	if len(num) == 0 || m.npfp == nil || !m.npfp.MatchPrefix(num) {
+		return num, true
+	}
+	if !m.npfpSimple {
+		return num, false
+	}
+	stripped := num[len(m.npfpLiteral):]
+	if m.generalMatch(num) && !m.generalMatch(stripped) {
+		return num, true
+	}
+	return stripped, true
+}
+
+// countryCode is extractCountryCode: the first one to three digits that
+// form a known country calling code.
+func (t *fastTables) countryCode(num []byte) (cc int, rest []byte) {
+	if len(num) == 0 || num[0] == '0' {
+		return 0, num
+	}
+	for i := 1; i <= 3 && i <= len(num); i++ {
+		cc = cc*10 + int(num[i-1]-'0')
+		if t.byCC[cc] != nil {
+			return cc, num[i:]
+		}
+	}
+	return 0, num
+}
+
+// fastAppendE164 is AppendE164 without the library's regular expressions.
+// handled is false when the input needs the library; dst is then unchanged.
+func fastAppendE164(dst []byte, raw, region string) (_ []byte, handled bool, err error) {
+	t := loadTables()
+	ri := regionIndex(region)
+	if ri < 0 || t.byRegion[ri] == nil || !t.byRegion[ri].ok {
+		return dst, false, nil
+	}
+	def := t.byRegion[ri]
+
+	// Steps 1-3: the characters, the digits, the plus sign.
+	var buf [maxFastDigits]byte
+	n, plus := 0, false
+	for i := 0; i < len(raw); i++ {
+		switch c := raw[i]; c {
+		case '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+			if n == len(buf) {
+				return dst, false, nil
+			}
+			buf[n] = c
+			n++
+		case ' ', '-', '.', '(', ')', '/':
+		case '+':
+			if plus || n > 0 {
+				return dst, false, nil
+			}
+			plus = true
+		default:
+			return dst, false, nil
+		}
+	}
+	if n < 3 {
+		return dst, false, nil
+	}
+	num := buf[:n]
+
+	// Step 4: the country code.
+	var (
+		cc  int
+		nsn []byte
+		md  *meta // the metadata Parse goes on with
+	)
+	switch {
+	case plus:
+		if cc, nsn = t.countryCode(num); cc == 0 {
+			return dst, false, nil
+		}
+		md = t.byCC[cc]
+	case def.idd != nil && def.idd.MatchPrefix(num):
+		end := len(def.iddLiteral)
+		if def.iddRe != nil {
+			loc := def.iddRe.FindIndex(num)
+			if loc == nil || loc[0] != 0 {
+				return dst, false, nil
+			}
+			end = loc[1]
+		}
+		if end < len(num) && num[end] == '0' {
+			// Not an IDD after all: country codes do not start with 0.
+			cc, nsn, md, handled = def.fromDefaultCountry(t, num)
+		} else {
+			rest := num[end:]
+			if len(rest) <= 2 {
+				return dst, false, nil
+			}
+			if cc, nsn = t.countryCode(rest); cc == 0 {
+				return dst, false, nil
+			}
+			md, handled = t.byCC[cc], true
+		}
+		if !handled {
+			return dst, false, nil
+		}
+	default:
+		if cc, nsn, md, handled = def.fromDefaultCountry(t, num); !handled {
+			return dst, false, nil
+		}
+	}
+	if md == nil || !md.ok || !md.hasLengths || len(nsn) < 2 {
+		return dst, false, nil
+	}
+
+	// Step 5: the national prefix, kept only if what is left has a
+	// possible length.
+	if cand, ok := md.stripNationalPrefix(nsn); !ok {
+		return dst, false, nil
+	} else if len(cand) != len(nsn) {
+		switch md.testNumberLength(len(cand)) {
+		case tooShort, isPossibleLocalOnly, invalidLength:
+		default:
+			nsn = cand
+		}
+	}
+	if len(nsn) < 2 || len(nsn) > 17 {
+		return dst, false, nil
+	}
+
+	// Step 6: possible, then E.164.
+	pm := t.byCC[cc]
+	if pm == nil || !pm.ok {
+		return dst, false, nil
+	}
+	if !pm.noPattern {
+		if !pm.hasLengths {
+			return dst, false, nil
+		}
+		if r := pm.testNumberLength(len(nsn)); r != isPossible && r != isPossibleLocalOnly {
+			return dst, true, ErrNotPossible
+		}
+	}
+	dst = append(dst, '+')
+	dst = strconv.AppendInt(dst, int64(cc), 10)
+	return append(dst, nsn...), true, nil
+}
+
+// fromDefaultCountry is the branch of maybeExtractCountryCode for a number
+// without "+" or IDD: the region's own country code, which the digits may
+// also start with.
+func (def *meta) fromDefaultCountry(t *fastTables, num []byte) (cc int, nsn []byte, md *meta, ok bool) {
+	if len(num) >= len(def.ccStr) && string(num[:len(def.ccStr)]) == def.ccStr {
+		if !def.hasLengths {
+			return 0, nil, nil, false // the library would index an empty list
+		}
+		potential, ok := def.stripNationalPrefix(num[len(def.ccStr):])
+		if !ok {
+			return 0, nil, nil, false
+		}
+		fullValid := def.generalMatch(num)
+		nationalValid := def.generalMatch(potential)
+		if (!fullValid && nationalValid) || def.testNumberLength(len(num)) == tooLong {
+			return def.cc, potential, t.regionMetaFor(def), true
+		}
+	}
+	return def.cc, num, def, true
+}
+
+// regionMetaFor returns the metadata Parse uses after taking the default
+// region's own country code from the digits: the main region of that code,
+// which is the default region itself unless it shares its code.
+func (t *fastTables) regionMetaFor(def *meta) *meta {
+	if m := t.byCC[def.cc]; m != nil {
+		return m
+	}
+	return def
+}
