@@ -50,10 +50,10 @@ func mutations(rng *rand.Rand, raw, e164 string, regions []string) []struct{ raw
 	if e164 != "" {
 		digits := e164[1:]
 		add(e164, other)
-		add(digits, other)                       // country code without plus
-		add("00"+digits, other)                  // common IDD
-		add("011 "+digits, other)                // NANP IDD
-		add("+"+digits[:len(digits)-1], other)   // one digit short
+		add(digits, other)                        // country code without plus
+		add("00"+digits, other)                   // common IDD
+		add("011 "+digits, other)                 // NANP IDD
+		add("+"+digits[:len(digits)-1], other)    // one digit short
 		add(e164+fmt.Sprint(rng.IntN(10)), other) // one digit long
 		cut := 1 + rng.IntN(len(digits)-1)
 		add("+"+digits[:cut]+" (0) "+digits[cut:], other)
