@@ -18,7 +18,7 @@ demo:
 test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
-	$(GO) test -count=1 -run='^TestFastPath_Differential$$' -v ./normalize | grep -E '^(---|ok|FAIL|\s+differential)'
+	$(GO) test -count=1 -run='^TestFastPath_Differential$$' -v ./normalize
 
 
 ## bench: the Go benchmarks of every stage
@@ -30,6 +30,7 @@ FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzE164$$' -fuzztime=$(FUZZTIME) ./normalize
 	$(GO) test -run='^$$' -fuzz='^FuzzHashRoundtrip$$' -fuzztime=$(FUZZTIME) ./normalize
+	$(GO) test -run='^$$' -fuzz='^FuzzE164Differential$$' -fuzztime=$(FUZZTIME) ./normalize
 	$(GO) test -run='^$$' -fuzz='^FuzzReader$$' -fuzztime=$(FUZZTIME) ./internal/csvrow
 
 ## lint: gofmt and vet

@@ -29,6 +29,9 @@ func allRegions() []string {
 // library does. It returns whether the fast path answered.
 func checkSame(t testing.TB, raw, region string) bool {
 	t.Helper()
+	if len(raw) > MaxInputLen || strings.TrimSpace(raw) == "" {
+		return false // refused by AppendE164 before either path
+	}
 	got, handled, gerr := fastAppendE164(nil, raw, region)
 	if !handled {
 		return false
@@ -131,4 +134,35 @@ func TestFastPath_Differential(t *testing.T) {
 		try(u.Phone, u.Country)
 	}
 	t.Logf("%d inputs over %d regions, %d (%.1f%%) answered by the fast path", inputs, len(regions), fast, 100*float64(fast)/float64(inputs))
+}
+
+// FuzzE164Differential asserts that the fast path, wherever it answers,
+// answers as the library does. The region is picked from the metadata by
+// the second argument. Its seed corpus (testdata/fuzz/FuzzE164Differential)
+// holds the tricky shapes; make test runs it, make fuzz explores.
+func FuzzE164Differential(f *testing.F) {
+	regions := allRegions()
+	idx := func(r string) uint16 { return uint16(slices.Index(regions, r)) }
+	for _, s := range []struct{ raw, region string }{
+		{"+54 9 11 2345-6789", "AR"}, {"011 15 2345-6789", "AR"}, {"0341 15-555-1234", "AR"},
+		{"+52 1 55 1234 5678", "MX"}, {"044 55 1234 5678", "MX"}, {"01 55 1234 5678", "MX"},
+		{"0 15 11 98765-4321", "BR"}, {"(11) 98765-4321", "BR"}, {"+55 11 98765 4321", "BR"},
+		{"06 1234 5678", "IT"}, {"+39 06 1234 5678", "IT"}, {"+39 6 4549 1234", "IT"}, {"3123456789", "IT"},
+		{"8 (495) 123-45-67", "RU"}, {"+7 717 212 3456", "KZ"}, {"8 717 212 3456", "KZ"}, {"810 44 20 7183 8750", "RU"},
+		{"+44 (0)20 7183 8750", "GB"}, {"+49 (0)30 123456", "DE"}, {"+49 (0)030 1234567", "DE"},
+		{"00 44 20 7183 8750", "DE"}, {"011 44 20 7183 8750", "US"}, {"0011 44 20 7183 8750", "AU"}, {"001 44 20 7183 8750", "ID"},
+		{"1-800-FLOWERS", "US"}, {"+1 650 555 1234 ext. 12", "US"}, {"650-555-1234 x12", "US"}, {"tel:+1-650-555-1234", "US"},
+		{"1 650 555 1234", "US"}, {"1 416 555 0199", "CA"}, {"416 555 0199", "CA"}, {"1 (876) 555 1234", "JM"},
+		{"+1 650 555 12345678", "US"}, {"+1 650", "US"}, {"12", "US"}, {"+12", "US"}, {"0", "FR"},
+		{"+999 1234 5678", "US"}, {"+0 650 253 0000", "US"}, {"00 0 1234", "DE"}, {"0000000000", "IN"},
+		{"02 1234 5678", "AU"}, {"+61 (0)2 1234 5678", "AU"}, {"0011 1 650 555 1234", "AU"},
+		{"03-1234-5678", "JP"}, {"010-1234-5678", "KR"}, {"+86 138 1234 5678", "CN"}, {"0 10 1234 5678", "CN"},
+		{"+800 1234 5678", "US"}, {"+882 1234 5678", "GB"}, {"8 10 44 20 7183 8750", "BY"},
+		{"+39 02 1234 5678 9999999999", "IT"}, {"(0)20 7183 8750", "GB"}, {"07911 123456", "GB"}, {"7911 123456", "GG"},
+	} {
+		f.Add(s.raw, idx(s.region))
+	}
+	f.Fuzz(func(t *testing.T, raw string, region uint16) {
+		checkSame(t, raw, regions[int(region)%len(regions)])
+	})
 }
