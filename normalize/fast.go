@@ -3,6 +3,7 @@ package normalize
 import (
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/nyaruka/phonenumbers"
@@ -80,11 +81,15 @@ type meta struct {
 	iddLiteral string
 	iddRe      *regexp.Regexp
 
-	// national_prefix_for_parsing: a DFA to tell whether it matches, and
-	// its literal digits when it is one with no transform rule.
+	// national_prefix_for_parsing: a DFA to tell whether it matches (nil if
+	// the pattern has an assertion such as JP's "$"), and its literal digits
+	// when it is one with no transform rule.
+	hasNPFP     bool
 	npfp        *digitre.DFA
 	npfpLiteral string
 	npfpSimple  bool
+	npfpRe      *regexp.Regexp // the library's own prefix matcher, for the others
+	transform   string         // national_prefix_transform_rule
 
 	ok bool // false: the fast path cannot serve this metadata at all
 }
@@ -168,15 +173,18 @@ func newMeta(m *phonenumbers.PhoneMetadata) *meta {
 		}
 	}
 	if p := m.GetNationalPrefixForParsing(); p != "" {
-		d, err := digitre.Compile(p)
-		if err != nil {
-			x.ok = false
+		x.hasNPFP = true
+		x.transform = m.GetNationalPrefixTransformRule()
+		x.npfpSimple = isDigits(p) && x.transform == ""
+		if x.npfpSimple {
+			x.npfpLiteral = p
 		} else {
+			x.npfpRe = regexp.MustCompile("^(?:" + p + ")") // as the library compiles it
+		}
+		if d, err := digitre.Compile(p); err == nil {
 			x.npfp = d
-			x.npfpSimple = isDigits(p) && m.GetNationalPrefixTransformRule() == ""
-			if x.npfpSimple {
-				x.npfpLiteral = p
-			}
+		} else if x.npfpSimple {
+			x.ok = false // cannot happen: a digit string compiles
 		}
 	}
 	return x
@@ -241,20 +249,56 @@ func (m *meta) generalMatch(nsn []byte) bool {
 	return m.general.Match(nsn)
 }
 
-// stripNationalPrefix is maybeStripNationalPrefixAndCarrierCode. ok is false
-// when the answer needs the library (a complex prefix that matches).
-func (m *meta) stripNationalPrefix(num []byte) (out []byte, ok bool) {
-	if len(num) == 0 || m.npfp == nil || !m.npfp.MatchPrefix(num) {
-		return num, true
+// generalMatchString is generalMatch for a string.
+func (m *meta) generalMatchString(nsn string) bool {
+	var buf [maxFastDigits]byte
+	if len(nsn) > len(buf) {
+		return m.general != nil && m.general.Match([]byte(nsn))
 	}
-	if !m.npfpSimple {
-		return num, false
+	return m.generalMatch(buf[:copy(buf[:], nsn)])
+}
+
+// stripNationalPrefix is maybeStripNationalPrefixAndCarrierCode. A plain
+// digit prefix is handled on the DFAs; any other is handed to the library's
+// own regular expression, the same calls in the same order, but only once
+// the DFA has said that it matches, which most numbers never do. out may
+// alias num or scratch.
+func (m *meta) stripNationalPrefix(num []byte, scratch *[maxFastDigits]byte) []byte {
+	if len(num) == 0 || !m.hasNPFP {
+		return num
 	}
-	stripped := num[len(m.npfpLiteral):]
-	if m.generalMatch(num) && !m.generalMatch(stripped) {
-		return num, true
+	if m.npfp != nil && !m.npfp.MatchPrefix(num) {
+		return num
 	}
-	return stripped, true
+	viable := m.generalMatch(num)
+	if m.npfpSimple {
+		stripped := num[len(m.npfpLiteral):]
+		if viable && !m.generalMatch(stripped) {
+			return num
+		}
+		return stripped
+	}
+	// The regexp calls take strings: a []byte would make num, and the
+	// caller's stack buffers behind it, escape to the heap on every call.
+	groups := m.npfpRe.FindStringSubmatchIndex(string(num))
+	if groups == nil {
+		return num
+	}
+	numGroups := len(groups)/2 - 1
+	if m.transform == "" || groups[numGroups*2] < 0 {
+		if viable && !m.generalMatch(num[groups[1]:]) {
+			return num
+		}
+		return num[groups[1]:]
+	}
+	transformed := m.npfpRe.ReplaceAllString(string(num), m.transform)
+	if viable && !m.generalMatchString(transformed) {
+		return num
+	}
+	if len(transformed) > len(scratch) {
+		return []byte(transformed)
+	}
+	return scratch[:copy(scratch[:], transformed)]
 }
 
 // countryCode is extractCountryCode: the first one to three digits that
@@ -284,31 +328,14 @@ func fastAppendE164(dst []byte, raw, region string) (_ []byte, handled bool, err
 
 	// Steps 1-3: the characters, the digits, the plus sign.
 	var buf [maxFastDigits]byte
-	n, plus := 0, false
-	for i := 0; i < len(raw); i++ {
-		switch c := raw[i]; c {
-		case '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
-			if n == len(buf) {
-				return dst, false, nil
-			}
-			buf[n] = c
-			n++
-		case ' ', '-', '.', '(', ')', '/':
-		case '+':
-			if plus || n > 0 {
-				return dst, false, nil
-			}
-			plus = true
-		default:
-			return dst, false, nil
-		}
-	}
-	if n < 3 {
+	n, plus, ok := scan(raw, &buf)
+	if !ok || n < 3 {
 		return dst, false, nil
 	}
 	num := buf[:n]
 
 	// Step 4: the country code.
+	var scratch [maxFastDigits]byte // the national number, if a prefix rule rewrites it
 	var (
 		cc  int
 		nsn []byte
@@ -323,7 +350,7 @@ func fastAppendE164(dst []byte, raw, region string) (_ []byte, handled bool, err
 	case def.idd != nil && def.idd.MatchPrefix(num):
 		end := len(def.iddLiteral)
 		if def.iddRe != nil {
-			loc := def.iddRe.FindIndex(num)
+			loc := def.iddRe.FindStringIndex(string(num))
 			if loc == nil || loc[0] != 0 {
 				return dst, false, nil
 			}
@@ -331,7 +358,7 @@ func fastAppendE164(dst []byte, raw, region string) (_ []byte, handled bool, err
 		}
 		if end < len(num) && num[end] == '0' {
 			// Not an IDD after all: country codes do not start with 0.
-			cc, nsn, md, handled = def.fromDefaultCountry(t, num)
+			cc, nsn, md, handled = def.fromDefaultCountry(t, num, &scratch)
 		} else {
 			rest := num[end:]
 			if len(rest) <= 2 {
@@ -346,7 +373,7 @@ func fastAppendE164(dst []byte, raw, region string) (_ []byte, handled bool, err
 			return dst, false, nil
 		}
 	default:
-		if cc, nsn, md, handled = def.fromDefaultCountry(t, num); !handled {
+		if cc, nsn, md, handled = def.fromDefaultCountry(t, num, &scratch); !handled {
 			return dst, false, nil
 		}
 	}
@@ -356,9 +383,8 @@ func fastAppendE164(dst []byte, raw, region string) (_ []byte, handled bool, err
 
 	// Step 5: the national prefix, kept only if what is left has a
 	// possible length.
-	if cand, ok := md.stripNationalPrefix(nsn); !ok {
-		return dst, false, nil
-	} else if len(cand) != len(nsn) {
+	var scratch2 [maxFastDigits]byte
+	if cand := md.stripNationalPrefix(nsn, &scratch2); string(cand) != string(nsn) {
 		switch md.testNumberLength(len(cand)) {
 		case tooShort, isPossibleLocalOnly, invalidLength:
 		default:
@@ -387,18 +413,95 @@ func fastAppendE164(dst []byte, raw, region string) (_ []byte, handled bool, err
 	return append(dst, nsn...), true, nil
 }
 
+// scan reads the digits of raw into buf as steps 1-3 of Parse would keep
+// them, and tells whether the number had a leading plus. ok is false for
+// input outside the shapes the fast path retraces:
+//
+//	[prefix] ["+"] number [extension]
+//
+// prefix is ASCII other than digits and "+" (such as "tel:"), which
+// extractPossibleNumber drops; number is digits and blanks, "-", ".", "(",
+// ")", "/"; extension is blanks, "ext" or "x" in any case, an optional "."
+// or ":", blanks or "-", and 1 to 9 digits, which is exactly what the
+// library's extension pattern then strips. A ";" anywhere (RFC 3966
+// parameters), a byte outside ASCII, or a tab in the number go to the
+// library.
+func scan(raw string, buf *[maxFastDigits]byte) (n int, plus, ok bool) {
+	i := 0
+	for ; i < len(raw); i++ {
+		c := raw[i]
+		if c == '+' || c >= '0' && c <= '9' {
+			break
+		}
+		if c >= 0x80 || c == ';' {
+			return 0, false, false
+		}
+	}
+	start := i
+	for ; i < len(raw); i++ {
+		switch c := raw[i]; {
+		case c >= '0' && c <= '9':
+			if n == len(buf) {
+				return 0, false, false
+			}
+			buf[n] = c
+			n++
+		case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '/':
+		case c == '+':
+			if i != start {
+				return 0, false, false
+			}
+			plus = true
+		case c|0x20 == 'e' || c|0x20 == 'x':
+			if !extension(raw[i:]) || c|0x20 == 'x' && strings.IndexByte(raw[start:i], '/') >= 0 {
+				return 0, false, false // "/ x" starts a second number to the library
+			}
+			return n, plus, true
+		default:
+			return 0, false, false
+		}
+	}
+	return n, plus, true
+}
+
+// extension reports whether s is an extension the fast path strips: "ext"
+// or "x" (any case), an optional "." or ":", blanks or "-", then 1 to 9
+// ASCII digits to the end.
+func extension(s string) bool {
+	switch {
+	case len(s) >= 3 && s[0]|0x20 == 'e' && s[1]|0x20 == 'x' && s[2]|0x20 == 't':
+		s = s[3:]
+	case len(s) >= 1 && s[0]|0x20 == 'x':
+		s = s[1:]
+	default:
+		return false
+	}
+	if len(s) > 0 && (s[0] == '.' || s[0] == ':') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t' || s[0] == '-') {
+		s = s[1:]
+	}
+	if len(s) < 1 || len(s) > 9 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // fromDefaultCountry is the branch of maybeExtractCountryCode for a number
 // without "+" or IDD: the region's own country code, which the digits may
 // also start with.
-func (def *meta) fromDefaultCountry(t *fastTables, num []byte) (cc int, nsn []byte, md *meta, ok bool) {
+func (def *meta) fromDefaultCountry(t *fastTables, num []byte, scratch *[maxFastDigits]byte) (cc int, nsn []byte, md *meta, ok bool) {
 	if len(num) >= len(def.ccStr) && string(num[:len(def.ccStr)]) == def.ccStr {
 		if !def.hasLengths {
 			return 0, nil, nil, false // the library would index an empty list
 		}
-		potential, ok := def.stripNationalPrefix(num[len(def.ccStr):])
-		if !ok {
-			return 0, nil, nil, false
-		}
+		potential := def.stripNationalPrefix(num[len(def.ccStr):], scratch)
 		fullValid := def.generalMatch(num)
 		nationalValid := def.generalMatch(potential)
 		if (!fullValid && nationalValid) || def.testNumberLength(len(num)) == tooLong {
