@@ -166,3 +166,24 @@ func FuzzE164Differential(f *testing.F) {
 		checkSame(t, raw, regions[int(region)%len(regions)])
 	})
 }
+
+// TestAppendE164_FastPathNoAllocs asserts the zero-allocation promise of the
+// append variant on every row of the mixed corpus that the fast path
+// serves (the library fallback allocates as the library does).
+func TestAppendE164_FastPathNoAllocs(t *testing.T) {
+	var rows []row
+	for _, r := range mixedCorpus(2000) {
+		if _, handled, _ := fastAppendE164(nil, r.raw, r.region); handled {
+			rows = append(rows, r)
+		}
+	}
+	buf := make([]byte, 0, 64)
+	allocs := testing.AllocsPerRun(20, func() {
+		for _, r := range rows {
+			buf, _ = AppendE164(buf[:0], r.raw, r.region)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("AppendE164 allocates %v times over %d fast-path rows", allocs, len(rows))
+	}
+}

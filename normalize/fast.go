@@ -79,7 +79,8 @@ type meta struct {
 	// either its literal digits or the library's regexp to find its end.
 	idd        *digitre.DFA
 	iddLiteral string
-	iddRe      *regexp.Regexp
+	iddMatch   *digitre.Prefix // leftmost-first end of a non-literal IDD
+	iddRe      *regexp.Regexp  // the library's own, should iddMatch give up
 
 	// national_prefix_for_parsing: a DFA to tell whether it matches (nil if
 	// the pattern has an assertion such as JP's "$"), and its literal digits
@@ -88,8 +89,13 @@ type meta struct {
 	npfp        *digitre.DFA
 	npfpLiteral string
 	npfpSimple  bool
-	npfpRe      *regexp.Regexp // the library's own prefix matcher, for the others
-	transform   string         // national_prefix_transform_rule
+	npfpMatch   *digitre.Prefix // leftmost-first match with groups, for the others
+	npfpRe      *regexp.Regexp  // the library's own prefix matcher, should npfpMatch give up
+	transform   string          // national_prefix_transform_rule
+	// The transform rule as digits then "$" and a group number, the only
+	// form in the metadata; group 0 means some other form (use regexp).
+	transformLit   string
+	transformGroup int
 
 	ok bool // false: the fast path cannot serve this metadata at all
 }
@@ -169,6 +175,7 @@ func newMeta(m *phonenumbers.PhoneMetadata) *meta {
 				x.iddLiteral = p
 			} else {
 				x.iddRe = regexp.MustCompile(p) // as the library compiles it
+				x.iddMatch, _ = digitre.CompilePrefix(p)
 			}
 		}
 	}
@@ -180,6 +187,8 @@ func newMeta(m *phonenumbers.PhoneMetadata) *meta {
 			x.npfpLiteral = p
 		} else {
 			x.npfpRe = regexp.MustCompile("^(?:" + p + ")") // as the library compiles it
+			x.npfpMatch, _ = digitre.CompilePrefix(p)
+			x.transformLit, x.transformGroup = splitTransform(x.transform)
 		}
 		if d, err := digitre.Compile(p); err == nil {
 			x.npfp = d
@@ -249,15 +258,6 @@ func (m *meta) generalMatch(nsn []byte) bool {
 	return m.general.Match(nsn)
 }
 
-// generalMatchString is generalMatch for a string.
-func (m *meta) generalMatchString(nsn string) bool {
-	var buf [maxFastDigits]byte
-	if len(nsn) > len(buf) {
-		return m.general != nil && m.general.Match([]byte(nsn))
-	}
-	return m.generalMatch(buf[:copy(buf[:], nsn)])
-}
-
 // stripNationalPrefix is maybeStripNationalPrefixAndCarrierCode. A plain
 // digit prefix is handled on the DFAs; any other is handed to the library's
 // own regular expression, the same calls in the same order, but only once
@@ -278,11 +278,23 @@ func (m *meta) stripNationalPrefix(num []byte, scratch *[maxFastDigits]byte) []b
 		}
 		return stripped
 	}
-	// The regexp calls take strings: a []byte would make num, and the
-	// caller's stack buffers behind it, escape to the heap on every call.
-	groups := m.npfpRe.FindStringSubmatchIndex(string(num))
+	var groups []int
+	var caps [digitre.MaxCaps]int
+	if m.npfpMatch != nil {
+		ok, done := m.npfpMatch.Match(num, &caps)
+		if done && !ok {
+			return num
+		}
+		if done {
+			groups = caps[:m.npfpMatch.NumCaps()]
+		}
+	}
 	if groups == nil {
-		return num
+		// The regexp calls take strings: a []byte would make num, and the
+		// caller's stack buffers behind it, escape to the heap on every call.
+		if groups = m.npfpRe.FindStringSubmatchIndex(string(num)); groups == nil {
+			return num
+		}
 	}
 	numGroups := len(groups)/2 - 1
 	if m.transform == "" || groups[numGroups*2] < 0 {
@@ -291,14 +303,56 @@ func (m *meta) stripNationalPrefix(num []byte, scratch *[maxFastDigits]byte) []b
 		}
 		return num[groups[1]:]
 	}
-	transformed := m.npfpRe.ReplaceAllString(string(num), m.transform)
-	if viable && !m.generalMatchString(transformed) {
+	var transformed []byte
+	if g := m.transformGroup; g > 0 && len(m.transformLit)+len(num) <= len(scratch) {
+		// ReplaceAllString of the one match at the start: the expanded
+		// rule, then the rest of the number.
+		t := append(scratch[:0], m.transformLit...)
+		if 2*g+1 < len(groups) && groups[2*g] >= 0 {
+			t = append(t, num[groups[2*g]:groups[2*g+1]]...)
+		}
+		transformed = append(t, num[groups[1]:]...)
+	} else {
+		transformed = []byte(m.npfpRe.ReplaceAllString(string(num), m.transform))
+	}
+	if viable && !m.generalMatch(transformed) {
 		return num
 	}
-	if len(transformed) > len(scratch) {
-		return []byte(transformed)
+	return transformed
+}
+
+// splitTransform splits a transform rule of the form digits, "$", group
+// number (such as "9$1") into its literal and its group; group is 0 for any
+// other form, which is then left to regexp's own expansion.
+func splitTransform(rule string) (lit string, group int) {
+	i := strings.IndexByte(rule, '$')
+	if i < 0 || (i > 0 && !isDigits(rule[:i])) || !isDigits(rule[i+1:]) {
+		return "", 0
 	}
-	return scratch[:copy(scratch[:], transformed)]
+	g, err := strconv.Atoi(rule[i+1:])
+	if err != nil || g <= 0 || g > 9 {
+		return "", 0
+	}
+	return rule[:i], g
+}
+
+// iddEnd returns where the leftmost-first match of a non-literal IDD
+// pattern ends, given that one starts at 0 (the DFA said so), or -1.
+func (m *meta) iddEnd(num []byte) int {
+	if m.iddMatch != nil {
+		var caps [digitre.MaxCaps]int
+		if ok, done := m.iddMatch.Match(num, &caps); done {
+			if !ok {
+				return -1
+			}
+			return caps[1]
+		}
+	}
+	loc := m.iddRe.FindStringIndex(string(num))
+	if loc == nil || loc[0] != 0 {
+		return -1
+	}
+	return loc[1]
 }
 
 // countryCode is extractCountryCode: the first one to three digits that
@@ -350,11 +404,10 @@ func fastAppendE164(dst []byte, raw, region string) (_ []byte, handled bool, err
 	case def.idd != nil && def.idd.MatchPrefix(num):
 		end := len(def.iddLiteral)
 		if def.iddRe != nil {
-			loc := def.iddRe.FindStringIndex(string(num))
-			if loc == nil || loc[0] != 0 {
+			end = def.iddEnd(num)
+			if end < 0 {
 				return dst, false, nil
 			}
-			end = loc[1]
 		}
 		if end < len(num) && num[end] == '0' {
 			// Not an IDD after all: country codes do not start with 0.

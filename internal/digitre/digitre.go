@@ -122,7 +122,7 @@ func Compile(pattern string) (*DFA, error) {
 			seen := make([]bool, len(prog.Inst))
 			for _, pc := range set {
 				in := &prog.Inst[pc]
-				if in.Op != syntax.InstMatch && in.MatchRune('0'+rune(digit)) {
+				if matchDigit(in, '0'+rune(digit)) {
 					next = closure(next, in.Out, seen)
 				}
 			}
@@ -178,3 +178,16 @@ func (d *DFA) MatchesEmpty() bool { return d.accept[d.start] }
 
 // States returns the number of states, the dead state included.
 func (d *DFA) States() int { return len(d.next) }
+
+// matchDigit reports whether the reading instruction in consumes r.
+func matchDigit(in *syntax.Inst, r rune) bool {
+	switch in.Op {
+	case syntax.InstRune, syntax.InstRune1:
+		return in.MatchRune(r)
+	case syntax.InstRuneAny:
+		return true
+	case syntax.InstRuneAnyNotNL:
+		return r != '\n'
+	}
+	return false
+}

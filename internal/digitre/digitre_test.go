@@ -3,6 +3,7 @@ package digitre
 import (
 	"math/rand/v2"
 	"regexp"
+	"slices"
 	"testing"
 )
 
@@ -76,4 +77,50 @@ func BenchmarkMatch(b *testing.B) {
 			re.Match(num)
 		}
 	})
+}
+
+var prefixPatterns = append(patterns,
+	`(000[2569]\d{4,6})$|(?:(?:003768)0?)|0`,
+	`(183[12])|0`,
+	`0|180020`,
+	`0?(?:(11|2(?:2(?:02?|[13]|2[13-79])|3(?:02?|1[467]))|3(?:3(?:2[79]|6|8[2578])))15)?`,
+	`(?:0|8)?(?:1|2)?(\d)`,
+	`0(?:(11)|(\d\d))?`,
+)
+
+// TestPrefix_AgreesWithRegexp checks matches and capture positions against
+// regexp's FindSubmatchIndex on random digit strings.
+func TestPrefix_AgreesWithRegexp(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, p := range prefixPatterns {
+		m, err := CompilePrefix(p)
+		if err != nil {
+			t.Fatalf("CompilePrefix(%q): %v", p, err)
+		}
+		re := regexp.MustCompile(`^(?:` + p + `)`)
+		var caps [MaxCaps]int
+		for range 20000 {
+			b := make([]byte, rng.IntN(16))
+			for j := range b {
+				b[j] = "0123456789000111158"[rng.IntN(19)]
+			}
+			want := re.FindSubmatchIndex(b)
+			ok, done := m.Match(b, &caps)
+			if !done {
+				t.Fatalf("%q: Match(%s) gave up", p, b)
+			}
+			if ok != (want != nil) || ok && !slices.Equal(caps[:m.NumCaps()], want) {
+				t.Fatalf("%q on %s: got %v %v, regexp %v", p, b, ok, caps[:m.NumCaps()], want)
+			}
+		}
+	}
+}
+
+func TestPrefix_NoAllocs(t *testing.T) {
+	m, _ := CompilePrefix(`(000[2569]\d{4,6})$|(?:(?:003768)0?)|0`)
+	in := []byte("0312345678")
+	var caps [MaxCaps]int
+	if n := testing.AllocsPerRun(100, func() { m.Match(in, &caps) }); n != 0 {
+		t.Errorf("Match allocates %v times", n)
+	}
 }
