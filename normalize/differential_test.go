@@ -80,6 +80,20 @@ func mutations(rng *rand.Rand, raw, e164 string, regions []string) []struct{ raw
 	add(string(d), other)
 	add("+"+string(d), other)
 	add("0"+string(d), other)
+	add("+0 "+string(d), other)           // an unknown country code, read again without "+"
+	add("+00"+string(d), other)           // ... which may turn out to be an IDD
+	add(string(d[:1+rng.IntN(2)]), other) // one or two digits
+	add("+"+string(d[:1+rng.IntN(2)]), other)
+	// Vanity letters and junk around the digits.
+	letters := "ABCDEFGHIJKLMNOPQRSTUVWXYZabcxyz"
+	v := []byte(raw)
+	for k := 0; k < 1+rng.IntN(5); k++ {
+		v = append(v, letters[rng.IntN(len(letters))])
+	}
+	add(string(v), other)
+	add(raw+" x"+fmt.Sprint(rng.IntN(1000)), other)
+	add(raw+" ext. "+fmt.Sprint(rng.IntN(100000)), other)
+	add("Tel: "+raw, other)
 	return out
 }
 

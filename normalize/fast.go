@@ -382,53 +382,30 @@ func fastAppendE164(dst []byte, raw, region string) (_ []byte, handled bool, err
 
 	// Steps 1-3: the characters, the digits, the plus sign.
 	var buf [maxFastDigits]byte
-	n, plus, ok := scan(raw, &buf)
-	if !ok || n < 3 {
+	sc, ok := scan(raw, &buf)
+	if !ok {
 		return dst, false, nil
 	}
-	num := buf[:n]
+	switch {
+	case sc.before >= 3 || sc.two:
+		// Viable: the library's VALID_PHONE_NUMBER_PATTERN holds.
+	case sc.ext || sc.alpha || sc.plus && sc.n > 0:
+		return dst, false, nil
+	default:
+		// Fewer than three digits and not just two: not viable. This
+		// includes input with no "+" and no digit at all ("n/a").
+		return dst, true, ErrNotANumber
+	}
+	num := buf[:sc.n]
 
 	// Step 4: the country code.
 	var scratch [maxFastDigits]byte // the national number, if a prefix rule rewrites it
-	var (
-		cc  int
-		nsn []byte
-		md  *meta // the metadata Parse goes on with
-	)
-	switch {
-	case plus:
-		if cc, nsn = t.countryCode(num); cc == 0 {
-			return dst, false, nil
-		}
-		md = t.byCC[cc]
-	case def.idd != nil && def.idd.MatchPrefix(num):
-		end := len(def.iddLiteral)
-		if def.iddRe != nil {
-			end = def.iddEnd(num)
-			if end < 0 {
-				return dst, false, nil
-			}
-		}
-		if end < len(num) && num[end] == '0' {
-			// Not an IDD after all: country codes do not start with 0.
-			cc, nsn, md, handled = def.fromDefaultCountry(t, num, &scratch)
-		} else {
-			rest := num[end:]
-			if len(rest) <= 2 {
-				return dst, false, nil
-			}
-			if cc, nsn = t.countryCode(rest); cc == 0 {
-				return dst, false, nil
-			}
-			md, handled = t.byCC[cc], true
-		}
-		if !handled {
-			return dst, false, nil
-		}
-	default:
-		if cc, nsn, md, handled = def.fromDefaultCountry(t, num, &scratch); !handled {
-			return dst, false, nil
-		}
+	cc, nsn, md, o := t.countryOf(def, num, sc.plus, &scratch)
+	switch o {
+	case refuse:
+		return dst, true, ErrNotANumber
+	case giveUp:
+		return dst, false, nil
 	}
 	if md == nil || !md.ok || !md.hasLengths || len(nsn) < 2 {
 		return dst, false, nil
@@ -466,20 +443,32 @@ func fastAppendE164(dst []byte, raw, region string) (_ []byte, handled bool, err
 	return append(dst, nsn...), true, nil
 }
 
-// scan reads the digits of raw into buf as steps 1-3 of Parse would keep
-// them, and tells whether the number had a leading plus. ok is false for
-// input outside the shapes the fast path retraces:
+// scanned is what scan found in a raw number.
+type scanned struct {
+	n      int  // digits in buf, keypad digits of vanity letters included
+	before int  // digits before the first letter or extension
+	plus   bool // a leading "+"
+	ext    bool // an extension was cut
+	alpha  bool // vanity letters follow the digits
+	two    bool // from its first digit on, the input is exactly two digits
+}
+
+// scan reads the digits of raw into buf as steps 1-3 of Parse leave them.
+// ok is false for input outside the shapes the fast path retraces:
 //
-//	[prefix] ["+"] number [extension]
+//	[prefix] ["+"] number [extension | letters]
 //
 // prefix is ASCII other than digits and "+" (such as "tel:"), which
-// extractPossibleNumber drops; number is digits and blanks, "-", ".", "(",
-// ")", "/"; extension is blanks, "ext" or "x" in any case, an optional "."
-// or ":", blanks or "-", and 1 to 9 digits, which is exactly what the
-// library's extension pattern then strips. A ";" anywhere (RFC 3966
-// parameters), a byte outside ASCII, or a tab in the number go to the
+// extractPossibleNumber drops. number is digits and blanks, "-", ".", "(",
+// ")", "/". extension is blanks, "ext" or "x" in any case, an optional "."
+// or ":", blanks or "-", and 1 to 9 digits: exactly what the library's
+// extension pattern then cuts. letters are ASCII letters and punctuation
+// with no digit after them, which no extension pattern can match; three or
+// more become their keypad digits (E.161), as normalize does, fewer are
+// dropped. A ";" anywhere (RFC 3966 parameters), a byte outside ASCII, a
+// tab, or "/" before an "x" (the library's second-number rule) go to the
 // library.
-func scan(raw string, buf *[maxFastDigits]byte) (n int, plus, ok bool) {
+func scan(raw string, buf *[maxFastDigits]byte) (sc scanned, ok bool) {
 	i := 0
 	for ; i < len(raw); i++ {
 		c := raw[i]
@@ -487,34 +476,69 @@ func scan(raw string, buf *[maxFastDigits]byte) (n int, plus, ok bool) {
 			break
 		}
 		if c >= 0x80 || c == ';' {
-			return 0, false, false
+			return sc, false
 		}
 	}
 	start := i
+	letters := 0
+	var alpha [maxFastDigits]byte
 	for ; i < len(raw); i++ {
-		switch c := raw[i]; {
+		c := raw[i]
+		switch {
 		case c >= '0' && c <= '9':
-			if n == len(buf) {
-				return 0, false, false
+			if letters > 0 || sc.n == len(buf) {
+				return sc, false // a digit after letters: leave it to the library
 			}
-			buf[n] = c
-			n++
+			buf[sc.n] = c
+			sc.n++
 		case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '/':
 		case c == '+':
 			if i != start {
-				return 0, false, false
+				return sc, false
 			}
-			plus = true
-		case c|0x20 == 'e' || c|0x20 == 'x':
-			if !extension(raw[i:]) || c|0x20 == 'x' && strings.IndexByte(raw[start:i], '/') >= 0 {
-				return 0, false, false // "/ x" starts a second number to the library
+			sc.plus = true
+		case c|0x20 >= 'a' && c|0x20 <= 'z':
+			if letters == 0 && (c|0x20 == 'e' || c|0x20 == 'x') && extension(raw[i:]) {
+				if c|0x20 == 'x' && strings.IndexByte(raw[start:i], '/') >= 0 {
+					return sc, false // "/ x" starts a second number to the library
+				}
+				sc.before, sc.ext = sc.n, true
+				return sc, true
 			}
-			return n, plus, true
+			if c == 'x' && secondNumber(raw[start:i]) || letters == len(alpha) {
+				return sc, false
+			}
+			alpha[letters] = keypad[c|0x20-'a']
+			letters++
 		default:
-			return 0, false, false
+			return sc, false
 		}
 	}
-	return n, plus, true
+	sc.before = sc.n
+	sc.two = sc.n == 2 && !sc.plus && len(raw)-start == 2
+	if letters >= 3 {
+		if sc.n+letters > len(buf) {
+			return sc, false
+		}
+		sc.alpha = true
+		sc.n += copy(buf[sc.n:], alpha[:letters])
+	} else if letters > 0 {
+		sc.alpha = true // dropped, as NormalizeDigitsOnly drops them
+	}
+	return sc, true
+}
+
+// keypad maps a..z to the digits of the ITU E.161 keypad.
+var keypad = [26]byte{
+	'2', '2', '2', '3', '3', '3', '4', '4', '4', '5', '5', '5', '6',
+	'6', '6', '7', '7', '7', '7', '8', '8', '8', '9', '9', '9', '9',
+}
+
+// secondNumber reports whether s ends with "/" or "\\" and blanks, which
+// with a following "x" is the library's SECOND_NUMBER_START_PATTERN.
+func secondNumber(s string) bool {
+	s = strings.TrimRight(s, " ")
+	return strings.HasSuffix(s, "/") || strings.HasSuffix(s, "\\")
 }
 
 // extension reports whether s is an extension the fast path strips: "ext"
@@ -546,22 +570,75 @@ func extension(s string) bool {
 	return true
 }
 
+// outcome is how step 4 ended.
+type outcome uint8
+
+const (
+	proceed outcome = iota // the country code is known
+	refuse                 // Parse fails: not a phone number
+	giveUp                 // only the library can tell
+)
+
+// countryOf is step 4, maybeExtractCountryCode with parseHelper's second
+// try: after "+" with an unknown code, Parse reads the same digits again as
+// if there were no "+", and then a number without a country code of its
+// own is an error.
+func (t *fastTables) countryOf(def *meta, num []byte, plus bool, scratch *[maxFastDigits]byte) (cc int, nsn []byte, md *meta, o outcome) {
+	if plus {
+		if cc, nsn = t.countryCode(num); cc != 0 {
+			return cc, nsn, t.byCC[cc], proceed
+		}
+		cc, nsn, md, o, own := t.countryNoPlus(def, num, scratch)
+		if o == proceed && !own {
+			return 0, nil, nil, refuse
+		}
+		return cc, nsn, md, o
+	}
+	cc, nsn, md, o, _ = t.countryNoPlus(def, num, scratch)
+	return cc, nsn, md, o
+}
+
+// countryNoPlus is maybeExtractCountryCode for digits without "+": an IDD
+// prefix, or the region's own code at the start, or none. own is true when
+// a country code was found in the digits.
+func (t *fastTables) countryNoPlus(def *meta, num []byte, scratch *[maxFastDigits]byte) (cc int, nsn []byte, md *meta, o outcome, own bool) {
+	if def.idd != nil && def.idd.MatchPrefix(num) {
+		end := len(def.iddLiteral)
+		if def.iddRe != nil {
+			if end = def.iddEnd(num); end < 0 {
+				return 0, nil, nil, giveUp, false
+			}
+		}
+		if end == len(num) || num[end] != '0' { // country codes do not start with 0
+			rest := num[end:]
+			if len(rest) <= 2 {
+				return 0, nil, nil, refuse, false // too short after the IDD
+			}
+			if cc, nsn = t.countryCode(rest); cc == 0 {
+				return 0, nil, nil, refuse, false // unknown country code
+			}
+			return cc, nsn, t.byCC[cc], proceed, true
+		}
+	}
+	return def.fromDefaultCountry(t, num, scratch)
+}
+
 // fromDefaultCountry is the branch of maybeExtractCountryCode for a number
 // without "+" or IDD: the region's own country code, which the digits may
 // also start with.
-func (def *meta) fromDefaultCountry(t *fastTables, num []byte, scratch *[maxFastDigits]byte) (cc int, nsn []byte, md *meta, ok bool) {
+func (def *meta) fromDefaultCountry(t *fastTables, num []byte, scratch *[maxFastDigits]byte) (cc int, nsn []byte, md *meta, o outcome, own bool) {
 	if len(num) >= len(def.ccStr) && string(num[:len(def.ccStr)]) == def.ccStr {
 		if !def.hasLengths {
-			return 0, nil, nil, false // the library would index an empty list
+			return 0, nil, nil, giveUp, false // the library would index an empty list
 		}
 		potential := def.stripNationalPrefix(num[len(def.ccStr):], scratch)
 		fullValid := def.generalMatch(num)
 		nationalValid := def.generalMatch(potential)
 		if (!fullValid && nationalValid) || def.testNumberLength(len(num)) == tooLong {
-			return def.cc, potential, t.regionMetaFor(def), true
+			return def.cc, potential, t.regionMetaFor(def), proceed, true
 		}
 	}
-	return def.cc, num, def, true
+	return def.cc, num, def, proceed, false
 }
 
 // regionMetaFor returns the metadata Parse uses after taking the default

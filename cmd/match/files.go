@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -24,7 +25,8 @@ type input struct {
 	r      *csvrow.Reader
 	header []string
 	bar    *progressbar.ProgressBar
-	err    error // the first I/O error met while reading rows
+	err    error        // the first I/O error met while reading rows
+	arena  csvrow.Arena // the strings of the fields
 }
 
 // openInput opens a CSV file and reads its header. Failures are usage
@@ -99,26 +101,30 @@ func (in *input) rows(fn func(line int64, fields [][]byte, err error) bool) {
 }
 
 // field returns fields[i] as a string, or "" when the column is absent.
-func field(fields [][]byte, i int) string {
+func (in *input) field(fields [][]byte, i int) string {
 	if i < 0 {
 		return ""
 	}
-	return string(fields[i])
+	return in.arena.String(fields[i])
 }
 
-// regionOf returns the region of a row's country field, trimmed, "" if the
-// field is empty or absent.
-func regionOf(fields [][]byte, i int) string {
+// region returns a row's country field, trimmed, "" if the field is empty
+// or absent.
+func (in *input) region(fields [][]byte, i int) string {
 	if i < 0 {
 		return ""
 	}
-	return strings.TrimSpace(string(fields[i]))
+	return in.arena.String(bytes.TrimSpace(fields[i]))
 }
 
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }
+
+// outBuf is the write buffer of an output: large, so that a million rows
+// take a few hundred write calls.
+const outBuf = 1 << 20
 
 // output is a file written whole or not at all: it is written to a temporary
 // file beside its name and renamed into place by Commit. Without a name, or
@@ -133,7 +139,7 @@ type output struct {
 
 func createOutput(name string, stdout io.Writer) (*output, error) {
 	if name == "" || name == "-" || name == "/dev/stdout" {
-		return &output{Writer: bufio.NewWriterSize(stdout, 64<<10)}, nil
+		return &output{Writer: bufio.NewWriterSize(stdout, outBuf)}, nil
 	}
 	if fi, err := os.Lstat(name); err == nil && !fi.Mode().IsRegular() {
 		// A symlink, device or pipe: write through it in place, since
@@ -146,13 +152,13 @@ func createOutput(name string, stdout io.Writer) (*output, error) {
 		if err != nil {
 			return nil, usageErrorf("%s: cannot open: %v", name, errors.Unwrap(err))
 		}
-		return &output{name: name, dev: f, Writer: bufio.NewWriterSize(f, 64<<10)}, nil
+		return &output{name: name, dev: f, Writer: bufio.NewWriterSize(f, outBuf)}, nil
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp*")
 	if err != nil {
 		return nil, usageErrorf("%s: cannot create: %v", name, errors.Unwrap(err))
 	}
-	return &output{name: name, tmp: tmp, Writer: bufio.NewWriterSize(tmp, 64<<10)}, nil
+	return &output{name: name, tmp: tmp, Writer: bufio.NewWriterSize(tmp, outBuf)}, nil
 }
 
 // finish flushes the file and, for a temporary file, syncs and closes it,

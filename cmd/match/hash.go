@@ -83,7 +83,7 @@ func runHash(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		list.rows(func(line int64, fields [][]byte, err error) bool {
 			r := row{line: line, err: err}
 			if err == nil {
-				r.phone, r.region = field(fields, phoneCol), regionOf(fields, countryCol)
+				r.phone, r.region = list.field(fields, phoneCol), list.region(fields, countryCol)
 			}
 			return yield(r)
 		})

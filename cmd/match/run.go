@@ -148,7 +148,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		users.rows(func(line int64, fields [][]byte, err error) bool {
 			u := matcher.User{Line: line, Err: err}
 			if err == nil {
-				u.ID, u.Phone, u.Region = field(fields, uid), field(fields, uphone), regionOf(fields, ucountry)
+				u.ID, u.Phone, u.Region = users.field(fields, uid), users.field(fields, uphone), users.region(fields, ucountry)
 				if u.ID == "" {
 					u.Err = errEmptyUserID
 				}
@@ -164,12 +164,12 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			e := matcher.Entry{Line: line, Err: err}
 			if err == nil {
 				if lhash >= 0 {
-					e.Hash = trimHash(fields[lhash])
+					e.Hash = list.arena.String(trimHash(fields[lhash]))
 					if e.Hash == "" {
 						e.Err = normalize.ErrEmpty
 					}
 				} else {
-					e.Phone, e.Region = field(fields, lphone), regionOf(fields, lcountry)
+					e.Phone, e.Region = list.field(fields, lphone), list.region(fields, lcountry)
 				}
 			}
 			return yield(e)
@@ -271,14 +271,14 @@ func writeReport(w io.Writer, r report) error {
 }
 
 // trimHash returns a hash field without surrounding blanks.
-func trimHash(b []byte) string {
+func trimHash(b []byte) []byte {
 	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
 		b = b[1:]
 	}
 	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
 		b = b[:len(b)-1]
 	}
-	return string(b)
+	return b
 }
 
 // readOptouts reads the user_id column of an opt-out file. A refused line
@@ -304,7 +304,7 @@ func readOptouts(name string, stderr io.Writer) (*matcher.Exclusions, error) {
 			bad = usageErrorf("%s: line %d: %v; an opt-out file must be whole", name, line, err)
 			return false
 		}
-		if id := field(fields, col); id != "" {
+		if id := in.field(fields, col); id != "" {
 			ids = append(ids, id)
 		}
 		return true

@@ -19,6 +19,7 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Reasons a line is refused.
@@ -254,4 +255,34 @@ func Index(header []string, names ...string) []int {
 		}
 	}
 	return idx
+}
+
+// Arena turns field bytes into strings without an allocation per string:
+// it copies them into large blocks that are never written again, and makes
+// strings that point into them. A block stays alive while any of its
+// strings does. The zero Arena is ready to use; it is not safe for
+// concurrent use.
+type Arena struct {
+	block []byte
+}
+
+// arenaBlock is the size of an Arena's blocks: a few thousand fields each.
+const arenaBlock = 64 << 10
+
+// String returns b as a string.
+func (a *Arena) String(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if len(b) > arenaBlock/8 {
+		return string(b)
+	}
+	if cap(a.block)-len(a.block) < len(b) {
+		a.block = make([]byte, 0, arenaBlock)
+	}
+	start := len(a.block)
+	a.block = append(a.block, b...)
+	// The bytes at [start, start+len(b)) are never written again: later
+	// appends go past them, and a full block is replaced, not reused.
+	return unsafe.String(&a.block[start], len(b))
 }

@@ -568,3 +568,26 @@ func ExampleReader() {
 	// refused: line 3: wrong number of fields
 	// 4 ["+1 555 0102" "b@example.com"]
 }
+
+func TestArena_String(t *testing.T) {
+	var a Arena
+	var got []string
+	var want []string
+	buf := make([]byte, 0, 64)
+	for i := range 20000 {
+		buf = append(buf[:0], fmt.Sprintf("field-%d", i)...)
+		want = append(want, string(buf))
+		got = append(got, a.String(buf))
+		buf[0] = 'X' // the caller reuses its buffer; the string must not change
+	}
+	got = append(got, a.String(nil), a.String(make([]byte, arenaBlock)))
+	want = append(want, "", string(make([]byte, arenaBlock)))
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("string %d = %q, want %q", i, got[i], want[i])
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { a.String([]byte("+16505551234")) }); n > 0.01 {
+		t.Errorf("String allocates %v times a call", n)
+	}
+}
