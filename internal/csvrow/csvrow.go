@@ -189,10 +189,26 @@ func (r *Reader) readLine() ([]byte, error) {
 // split cuts one line into fields, undoing quoting.
 func (r *Reader) split(line []byte) ([][]byte, error) {
 	r.fields = r.fields[:0]
+	if bytes.IndexByte(line, '"') < 0 {
+		// No quoting: the fields are the line's own bytes between commas.
+		for {
+			j := bytes.IndexByte(line, ',')
+			if j < 0 {
+				j = len(line)
+			}
+			if j > MaxFieldLen {
+				return nil, ErrFieldTooLong
+			}
+			r.fields = append(r.fields, line[:j:j])
+			if j == len(line) {
+				return r.fields, nil
+			}
+			line = line[j+1:]
+		}
+	}
 	r.buf = r.buf[:0]
 	// Fields are cut from buf only once it has stopped growing.
 	starts := append(r.starts[:0], 0)
-	defer func() { r.starts = starts }()
 	for i := 0; ; {
 		if i < len(line) && line[i] == '"' {
 			// Quoted field.
@@ -238,6 +254,7 @@ func (r *Reader) split(line []byte) ([][]byte, error) {
 	for k := 1; k < len(starts); k++ {
 		r.fields = append(r.fields, r.buf[starts[k-1]:starts[k]:starts[k]])
 	}
+	r.starts = starts
 	return r.fields, nil
 }
 
