@@ -158,7 +158,7 @@ func createOutput(name string, stdout io.Writer) (*output, error) {
 	if err != nil {
 		return nil, usageErrorf("%s: cannot create: %v", name, errors.Unwrap(err))
 	}
-	return &output{name: name, tmp: tmp, Writer: bufio.NewWriterSize(tmp, outBuf)}, nil
+	return &output{name: name, tmp: tmp, Writer: bufio.NewWriterSize(&writeBehind{f: tmp}, outBuf)}, nil
 }
 
 // finish flushes the file and, for a temporary file, syncs and closes it,
