@@ -38,13 +38,22 @@ lint:
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
 	$(GO) vet ./...
 
-## scale: end-to-end figures on generated data (USERS, LIST rows)
+## scale: end-to-end figures on generated data (USERS, LIST rows): match hash
+## and match run, with the fast path and without it (-tags nofastpath), in one
+## run so that the ratio is fair; peak RSS from /usr/bin/time
 USERS ?= 1000000
 LIST ?= 1000000
 SCALE_DIR ?= /tmp/audiencematch-scale
+TIME = /usr/bin/time -f "%e s wall, %P CPU, %M KB peak RSS"
 scale: build
+	$(GO) build -tags nofastpath -o bin/match-nofastpath ./cmd/match
 	$(GO) run ./bench/cmd/gen -users $(USERS) -list $(LIST) -out $(SCALE_DIR)
-	time ./bin/match hash --in $(SCALE_DIR)/list.csv --out $(SCALE_DIR)/hashed.csv
-	time ./bin/match run --users $(SCALE_DIR)/users.csv --optouts $(SCALE_DIR)/optouts.csv \
+	$(TIME) ./bin/match hash --in $(SCALE_DIR)/list.csv --out $(SCALE_DIR)/hashed.csv
+	$(TIME) ./bin/match-nofastpath hash --in $(SCALE_DIR)/list.csv --out $(SCALE_DIR)/hashed-nofastpath.csv
+	cmp $(SCALE_DIR)/hashed.csv $(SCALE_DIR)/hashed-nofastpath.csv
+	$(TIME) ./bin/match run --users $(SCALE_DIR)/users.csv --optouts $(SCALE_DIR)/optouts.csv \
 		--list $(SCALE_DIR)/list.csv --out $(SCALE_DIR)/audience.csv --report $(SCALE_DIR)/report.json
+	$(TIME) ./bin/match-nofastpath run --users $(SCALE_DIR)/users.csv --optouts $(SCALE_DIR)/optouts.csv \
+		--list $(SCALE_DIR)/list.csv --out $(SCALE_DIR)/audience-nofastpath.csv
+	cmp $(SCALE_DIR)/audience.csv $(SCALE_DIR)/audience-nofastpath.csv
 	cat $(SCALE_DIR)/report.json
