@@ -95,11 +95,10 @@ func BuildBase(ctx context.Context, users iter.Seq[User], opts *Options, onRejec
 		err error
 	}
 	var (
-		index = make(map[string]int32)
-		ids   []string
-		keys  [][32]byte
-		pairs []pair
-		tab   = newTable(0)
+		index   = make(map[string]int32)
+		ids     []string
+		digests [][32]byte // per accepted row
+		owners  []int32    // per accepted row: the user
 	)
 	src := func(yield func(row) bool) {
 		for u := range users {
@@ -130,15 +129,24 @@ func BuildBase(ctx context.Context, users iter.Seq[User], opts *Options, onRejec
 				index[r.u.ID] = u
 				ids = append(ids, r.u.ID)
 			}
-			k, _ := tab.add(&r.d, &keys)
-			pairs = append(pairs, pair{key: k, user: u})
+			digests = append(digests, r.d)
+			owners = append(owners, u)
 		}
 		return nil
 	}
 	if err := parallel.Ordered(ctx, o.Workers, src, work, sink); err != nil {
 		return nil, err
 	}
-	return newBase(o, ids, keys, pairs, tab), nil
+	// The table is built once the number of rows is known, at its final
+	// size: no rehashing as it grows.
+	tab := newTable(len(digests))
+	keys := make([][32]byte, 0, len(digests))
+	pairs := make([]pair, len(digests))
+	for i := range digests {
+		k, _ := tab.add(&digests[i], &keys)
+		pairs[i] = pair{key: k, user: owners[i]}
+	}
+	return newBase(o, ids, slices.Clip(keys), pairs, tab), nil
 }
 
 type pair struct{ key, user int32 }

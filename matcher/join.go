@@ -34,7 +34,11 @@ func BuildList(ctx context.Context, list iter.Seq[Entry], opts *Options, onRejec
 	if err != nil {
 		return nil, err
 	}
-	l := &List{opts: o, tab: newTable(0)}
+	l := &List{opts: o}
+	var (
+		digests [][32]byte // per accepted row
+		lines   []int64
+	)
 	type row struct {
 		e   Entry
 		d   [32]byte
@@ -63,18 +67,26 @@ func BuildList(ctx context.Context, list iter.Seq[Entry], opts *Options, onRejec
 				continue
 			}
 			l.st.Accepted++
-			k, added := l.tab.add(&r.d, &l.keys)
-			if added {
-				l.first = append(l.first, r.e.Line)
-				l.count = append(l.count, 0)
-			}
-			l.count[k]++
+			digests = append(digests, r.d)
+			lines = append(lines, r.e.Line)
 		}
 		return nil
 	}
 	if err := parallel.Ordered(ctx, o.Workers, src, work, sink); err != nil {
 		return nil, err
 	}
+	// The table is built at its final size once the list is read.
+	l.tab = newTable(len(digests))
+	l.keys = make([][32]byte, 0, len(digests))
+	for i := range digests {
+		k, added := l.tab.add(&digests[i], &l.keys)
+		if added {
+			l.first = append(l.first, lines[i])
+			l.count = append(l.count, 0)
+		}
+		l.count[k]++
+	}
+	l.keys = slices.Clip(l.keys)
 	return l, nil
 }
 
@@ -85,9 +97,10 @@ func BuildList(ctx context.Context, list iter.Seq[Entry], opts *Options, onRejec
 // they are read.
 func (l *List) Match(ctx context.Context, users iter.Seq[User], excl *Exclusions, yield func(Match) error, onUserReject func(Reject)) (Stats, error) {
 	type row struct {
-		u   User
-		key int32
-		err error
+		u        User
+		key      int32
+		err      error
+		optedOut bool
 	}
 	type hit struct {
 		id       string
@@ -100,9 +113,6 @@ func (l *List) Match(ctx context.Context, users iter.Seq[User], excl *Exclusions
 	)
 	src := func(yield func(row) bool) {
 		for u := range users {
-			if u.Err == nil && excl.Excludes(u.ID) {
-				continue // an opted-out user never enters the join
-			}
 			if !yield(row{u: u}) {
 				return
 			}
@@ -112,6 +122,10 @@ func (l *List) Match(ctx context.Context, users iter.Seq[User], excl *Exclusions
 		var buf []byte
 		for i := range rows {
 			r := &rows[i]
+			if r.u.Err == nil && excl.Excludes(r.u.ID) {
+				r.optedOut = true // dropped before anything else looks at it
+				continue
+			}
 			var d [32]byte
 			if d, buf, r.err = l.opts.userDigest(&r.u, buf); r.err == nil {
 				r.key = l.tab.find(&d, l.keys)
@@ -121,6 +135,9 @@ func (l *List) Match(ctx context.Context, users iter.Seq[User], excl *Exclusions
 	sink := func(rows []row) error {
 		for i := range rows {
 			r := &rows[i]
+			if r.optedOut {
+				continue
+			}
 			if r.err != nil {
 				if onUserReject != nil {
 					onUserReject(Reject{Line: r.u.Line, Err: r.err})

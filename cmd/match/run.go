@@ -152,9 +152,6 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 				if u.ID == "" {
 					u.Err = errEmptyUserID
 				}
-				if excl.Excludes(u.ID) {
-					return true // an opted-out user never enters the join
-				}
 			}
 			return yield(u)
 		})
@@ -190,8 +187,20 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	opts := &matcher.Options{Format: f, Region: *region}
 	var st matcher.Stats
 	if joinSide == "users" {
+		// An opted-out user never enters the base. (List.Match drops them
+		// itself as it reads the users.)
+		baseRows := func(yield func(matcher.User) bool) {
+			for u := range userRows {
+				if u.Err == nil && excl.Excludes(u.ID) {
+					continue
+				}
+				if !yield(u) {
+					return
+				}
+			}
+		}
 		var base *matcher.Base
-		base, err = matcher.BuildBase(ctx, userRows, opts, onUserReject)
+		base, err = matcher.BuildBase(ctx, baseRows, opts, onUserReject)
 		if err == nil && users.err == nil {
 			st, err = base.Match(ctx, entries, excl, emit, onReject)
 		}
