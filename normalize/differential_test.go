@@ -94,6 +94,12 @@ func mutations(rng *rand.Rand, raw, e164 string, regions []string) []struct{ raw
 	add(raw+" x"+fmt.Sprint(rng.IntN(1000)), other)
 	add(raw+" ext. "+fmt.Sprint(rng.IntN(100000)), other)
 	add("Tel: "+raw, other)
+	// A hash or other junk pasted into the phone column.
+	hex := make([]byte, 8+rng.IntN(57))
+	for i := range hex {
+		hex[i] = "0123456789abcdef"[rng.IntN(16)]
+	}
+	add(string(hex), other)
 	return out
 }
 

@@ -387,6 +387,8 @@ func fastAppendE164(dst []byte, raw, region string) (_ []byte, handled bool, err
 		return dst, false, nil
 	}
 	switch {
+	case sc.notViable:
+		return dst, true, ErrNotANumber
 	case sc.before >= 3 || sc.two:
 		// Viable: the library's VALID_PHONE_NUMBER_PATTERN holds.
 	case sc.ext || sc.alpha || sc.plus && sc.n > 0:
@@ -451,6 +453,8 @@ type scanned struct {
 	ext    bool // an extension was cut
 	alpha  bool // vanity letters follow the digits
 	two    bool // from its first digit on, the input is exactly two digits
+
+	notViable bool // a letter came before the third digit
 }
 
 // scan reads the digits of raw into buf as steps 1-3 of Parse leave them.
@@ -503,6 +507,12 @@ func scan(raw string, buf *[maxFastDigits]byte) (sc scanned, ok bool) {
 					return sc, false // "/ x" starts a second number to the library
 				}
 				sc.before, sc.ext = sc.n, true
+				return sc, true
+			}
+			if letters == 0 && c|0x20 != 'x' && sc.n < 3 {
+				// Fewer than three digits before a letter: the library's
+				// viability pattern cannot match, whatever follows.
+				sc.notViable = true
 				return sc, true
 			}
 			if c == 'x' && secondNumber(raw[start:i]) || letters == len(alpha) {
