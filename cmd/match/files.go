@@ -81,17 +81,17 @@ func (in *input) column(name string, required bool) (int, error) {
 // rows calls fn for each data line: its number and fields, or the reason it
 // was refused. An I/O error stops the rows and is kept in in.err.
 func (in *input) rows(fn func(line int64, fields [][]byte, err error) bool) {
+	var le *csvrow.LineError // outside the loop: errors.As makes it escape
 	for {
 		line, fields, err := in.r.Next()
 		if err == io.EOF {
 			return
 		}
-		var le *csvrow.LineError
-		if err != nil && !errors.As(err, &le) {
-			in.err = fmt.Errorf("%s: %w", in.name, err)
-			return
-		}
-		if le != nil {
+		if err != nil {
+			if !errors.As(err, &le) {
+				in.err = fmt.Errorf("%s: %w", in.name, err)
+				return
+			}
 			err = le.Err
 		}
 		if !fn(line, fields, err) {
