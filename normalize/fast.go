@@ -98,6 +98,17 @@ type meta struct {
 	transformGroup int
 
 	ok bool // false: the fast path cannot serve this metadata at all
+
+	// The patterns are compiled on first use (get): a run touches a few
+	// dozen of the 245 regions, and start-up stays short.
+	once sync.Once
+	src  *phonenumbers.PhoneMetadata
+}
+
+// get returns m with its patterns compiled.
+func (m *meta) get() *meta {
+	m.once.Do(m.compile)
+	return m
 }
 
 type fastTables struct {
@@ -151,8 +162,15 @@ func loadTables() *fastTables {
 }
 
 func newMeta(m *phonenumbers.PhoneMetadata) *meta {
-	x := &meta{cc: int(m.GetCountryCode()), ok: true}
+	x := &meta{cc: int(m.GetCountryCode()), src: m}
 	x.ccStr = strconv.Itoa(x.cc)
+	return x
+}
+
+// compile fills in what the fast path asks of the metadata.
+func (x *meta) compile() {
+	m := x.src
+	x.ok = true
 	g := m.GetGeneralDesc()
 	if p := g.GetNationalNumberPattern(); p == "" {
 		x.noPattern = true
@@ -196,7 +214,6 @@ func newMeta(m *phonenumbers.PhoneMetadata) *meta {
 			x.ok = false // cannot happen: a digit string compiles
 		}
 	}
-	return x
 }
 
 func isDigits(s string) bool {
@@ -375,10 +392,13 @@ func (t *fastTables) countryCode(num []byte) (cc int, rest []byte) {
 func fastAppendE164(dst []byte, raw, region string) (_ []byte, handled bool, err error) {
 	t := loadTables()
 	ri := regionIndex(region)
-	if ri < 0 || t.byRegion[ri] == nil || !t.byRegion[ri].ok {
+	if ri < 0 || t.byRegion[ri] == nil {
 		return dst, false, nil
 	}
-	def := t.byRegion[ri]
+	def := t.byRegion[ri].get()
+	if !def.ok {
+		return dst, false, nil
+	}
 
 	// Steps 1-3: the characters, the digits, the plus sign.
 	var buf [maxFastDigits]byte
@@ -429,7 +449,7 @@ func fastAppendE164(dst []byte, raw, region string) (_ []byte, handled bool, err
 
 	// Step 6: possible, then E.164.
 	pm := t.byCC[cc]
-	if pm == nil || !pm.ok {
+	if pm == nil || !pm.get().ok {
 		return dst, false, nil
 	}
 	if !pm.noPattern {
