@@ -7,6 +7,14 @@
 // returns the library's Format(E164). The library is the reference, quirks
 // included (see the README's caveats).
 //
+// Most input never reaches the library: a fast path (fast.go) retraces its
+// Parse step by step for the shapes lists are made of, with the metadata's
+// patterns compiled into DFAs over the digits, at about 0.1-0.2 µs a number
+// and no allocation; the rest goes to the library. The two paths give the
+// same answers, which a differential test and a differential fuzz target
+// check against the library itself. Build with -tags nofastpath to send
+// everything to the library.
+//
 // Hashing is SHA-256 of the E.164 string, in one of three formats:
 //
 //	format  bytes hashed      encoding
