@@ -100,13 +100,7 @@ func BuildBase(ctx context.Context, users iter.Seq[User], opts *Options, onRejec
 		digests [][32]byte // per accepted row
 		owners  []int32    // per accepted row: the user
 	)
-	src := func(yield func(row) bool) {
-		for u := range users {
-			if !yield(row{u: u}) {
-				return
-			}
-		}
-	}
+	src := rowsOf(users, func(u User) row { return row{u: u} })
 	work := func(rows []row) {
 		var buf []byte
 		for i := range rows {

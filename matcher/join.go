@@ -44,13 +44,7 @@ func BuildList(ctx context.Context, list iter.Seq[Entry], opts *Options, onRejec
 		d   [32]byte
 		err error
 	}
-	src := func(yield func(row) bool) {
-		for e := range list {
-			if !yield(row{e: e}) {
-				return
-			}
-		}
-	}
+	src := rowsOf(list, func(e Entry) row { return row{e: e} })
 	work := func(rows []row) {
 		var buf []byte
 		for i := range rows {
@@ -111,13 +105,7 @@ func (l *List) Match(ctx context.Context, users iter.Seq[User], excl *Exclusions
 		hits = make(map[string]hit) // by user id, the earliest match
 		live = make([]bool, len(l.keys))
 	)
-	src := func(yield func(row) bool) {
-		for u := range users {
-			if !yield(row{u: u}) {
-				return
-			}
-		}
-	}
+	src := rowsOf(users, func(u User) row { return row{u: u} })
 	work := func(rows []row) {
 		var buf []byte
 		for i := range rows {

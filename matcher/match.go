@@ -77,13 +77,7 @@ func (b *Base) Match(ctx context.Context, list iter.Seq[Entry], excl *Exclusions
 		keyState = make([]uint8, len(b.keys))
 		yielded  = make([]uint64, (len(b.ids)+63)/64) // users already yielded, by index
 	)
-	src := func(yield func(row) bool) {
-		for e := range list {
-			if !yield(row{e: e}) {
-				return
-			}
-		}
-	}
+	src := rowsOf(list, func(e Entry) row { return row{e: e} })
 	work := func(rows []row) {
 		var buf []byte
 		for i := range rows {
@@ -158,4 +152,15 @@ func (o *Options) entryDigest(e *Entry, buf []byte) (d [32]byte, _ []byte, err e
 		d = normalize.Sum(buf, o.Format.Family())
 	}
 	return d, buf, err
+}
+
+// rowsOf turns the caller's sequence into the rows of a pipeline.
+func rowsOf[In, Row any](seq iter.Seq[In], row func(In) Row) iter.Seq[Row] {
+	return func(yield func(Row) bool) {
+		for x := range seq {
+			if !yield(row(x)) {
+				return
+			}
+		}
+	}
 }
