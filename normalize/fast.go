@@ -429,7 +429,7 @@ func fastAppendE164(dst []byte, raw, region string) (_ []byte, handled bool, err
 	case giveUp:
 		return dst, false, nil
 	}
-	if md == nil || !md.ok || !md.hasLengths || len(nsn) < 2 {
+	if md == nil || !md.get().ok || !md.hasLengths || len(nsn) < 2 {
 		return dst, false, nil
 	}
 
