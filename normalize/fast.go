@@ -122,13 +122,20 @@ var (
 )
 
 func loadTables() *fastTables {
-	tablesOnce.Do(func() {
-		t := &fastTables{}
-		coll, err := phonenumbers.MetadataCollection()
-		if err != nil {
-			tables = t // empty: everything goes to the library
-			return
-		}
+	tablesOnce.Do(func() { tables = newTables() })
+	return tables
+}
+
+// newTables reads the library's metadata into fresh tables, none of their
+// patterns compiled yet. MetadataCollection is not safe for concurrent
+// first use, so only loadTables and tests call this.
+func newTables() *fastTables {
+	t := &fastTables{}
+	coll, err := phonenumbers.MetadataCollection()
+	if err != nil {
+		return t // empty: everything goes to the library
+	}
+	{
 		byID := map[string]*phonenumbers.PhoneMetadata{}
 		nonGeo := map[int]*phonenumbers.PhoneMetadata{}
 		for _, m := range coll.GetMetadata() {
@@ -156,9 +163,8 @@ func loadTables() *fastTables {
 				t.byCC[cc] = t.byRegion[i]
 			}
 		}
-		tables = t
-	})
-	return tables
+	}
+	return t
 }
 
 func newMeta(m *phonenumbers.PhoneMetadata) *meta {
@@ -390,7 +396,11 @@ func (t *fastTables) countryCode(num []byte) (cc int, rest []byte) {
 // fastAppendE164 is AppendE164 without the library's regular expressions.
 // handled is false when the input needs the library; dst is then unchanged.
 func fastAppendE164(dst []byte, raw, region string) (_ []byte, handled bool, err error) {
-	t := loadTables()
+	return loadTables().appendE164(dst, raw, region)
+}
+
+// appendE164 is fastAppendE164 on the tables t.
+func (t *fastTables) appendE164(dst []byte, raw, region string) (_ []byte, handled bool, err error) {
 	ri := regionIndex(region)
 	if ri < 0 || t.byRegion[ri] == nil {
 		return dst, false, nil
