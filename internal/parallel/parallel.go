@@ -15,6 +15,12 @@ import (
 // and small enough to keep every worker busy on a short input.
 const BatchSize = 1024
 
+// batchesPerWorker is how many batches may be in flight per worker: enough
+// that a sink blocked in a write system call, or one slow batch, does not
+// leave the workers without input. Measured on match hash, 1M rows, 2 cores:
+// 2 a worker 0.26 s, 8 a worker 0.24 s, 16 no better.
+const batchesPerWorker = 8
+
 type batch[T any] struct {
 	items []T
 	done  chan struct{}
@@ -35,7 +41,7 @@ func Ordered[T any](ctx context.Context, workers int, src iter.Seq[T], work func
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	inFlight := 2 * workers
+	inFlight := batchesPerWorker * workers
 	g, ctx := errgroup.WithContext(ctx)
 
 	free := make(chan *batch[T], inFlight)

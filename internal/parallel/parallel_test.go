@@ -191,7 +191,7 @@ func TestOrdered_SinkError(t *testing.T) {
 				}
 				// At most every batch in flight is filled once more after the
 				// error, and one more item is pulled to find out.
-				if p, most := pulled.Load(), int64((2*workers+failAt)*BatchSize+1); p > most {
+				if p, most := pulled.Load(), int64((batchesPerWorker*workers+failAt)*BatchSize+1); p > most {
 					t.Errorf("%d items pulled from src, want at most %d", p, most)
 				}
 			})
