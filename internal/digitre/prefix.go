@@ -2,6 +2,7 @@ package digitre
 
 import (
 	"regexp/syntax"
+	"sync"
 )
 
 // Limits of a Prefix matcher, which works in fixed-size arrays so that a
@@ -11,7 +12,13 @@ const (
 	MaxCaps    = 20  // capture slots: 9 groups and the whole match
 	maxJobs    = 512 // backtracking stack
 	maxVisited = 64 << 10
+
+	// smallVisited is the search's bitset kept on the stack; a larger one
+	// comes from visitedPool, so that no search clears 8 KiB it does not use.
+	smallVisited = 4096
 )
+
+var visitedPool = sync.Pool{New: func() any { return new([maxVisited / 64]uint64) }}
 
 // Prefix finds the leftmost-first match of a pattern anchored at the start
 // of a digit string, with its capture groups: what
@@ -68,11 +75,18 @@ func (p *Prefix) Match(in []byte, caps *[MaxCaps]int) (ok, done bool) {
 		restore bool // restore caps[pc] to pos instead of running
 	}
 	var (
-		visited [maxVisited / 64]uint64
+		small   [smallVisited / 64]uint64 // most searches fit: cleared cheaply
+		visited = small[:]
 		stack   [maxJobs]job
 		sp      int
 		width   = len(in) + 1
 	)
+	if bits := len(p.prog.Inst) * width; bits > smallVisited {
+		big := visitedPool.Get().(*[maxVisited / 64]uint64)
+		defer visitedPool.Put(big)
+		visited = big[:(bits+63)/64]
+		clear(visited)
+	}
 	for i := range caps[:p.ncap] {
 		caps[i] = -1
 	}
