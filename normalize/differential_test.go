@@ -100,6 +100,18 @@ func mutations(rng *rand.Rand, raw, e164 string, regions []string) []struct{ raw
 		hex[i] = "0123456789abcdef"[rng.IntN(16)]
 	}
 	add(string(hex), other)
+	// Long digit strings: whole numbers pasted together, with and without
+	// "+" or an IDD, and hashes that start with digits.
+	long := make([]byte, 33+rng.IntN(60))
+	for i := range long {
+		long[i] = '0' + byte(rng.IntN(10))
+	}
+	add(string(long), other)
+	add("+"+string(long), other)
+	add("00"+string(long), other)
+	add("011 "+string(long), other)
+	add("+0"+string(long), other)
+	add(string(long[:3])+string(hex), other)
 	return out
 }
 
@@ -179,6 +191,10 @@ func FuzzE164Differential(f *testing.F) {
 		{"03-1234-5678", "JP"}, {"010-1234-5678", "KR"}, {"+86 138 1234 5678", "CN"}, {"0 10 1234 5678", "CN"},
 		{"+800 1234 5678", "US"}, {"+882 1234 5678", "GB"}, {"8 10 44 20 7183 8750", "BY"},
 		{"+39 02 1234 5678 9999999999", "IT"}, {"(0)20 7183 8750", "GB"}, {"07911 123456", "GB"}, {"7911 123456", "GG"},
+		{"87828c8957dcf3ff836848a614972df05391b481de21378ab1b16c41a1c0e78", "IN"},
+		{"00441234567890123456789012345678901234567890123456789", "DE"},
+		{"+4412345678901234567890123456789012345678901234567890", "US"},
+		{"+0 1234567890123456789012345678901234567890123456789012", "KZ"},
 	} {
 		f.Add(s.raw, idx(s.region))
 	}

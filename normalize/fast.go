@@ -99,6 +99,10 @@ type meta struct {
 
 	ok bool // false: the fast path cannot serve this metadata at all
 
+	// The longest the IDD and national prefixes can match (0 if absent, -1
+	// if unbounded or asserting), for long numbers.
+	iddMax, npfpMax int
+
 	// The patterns are compiled on first use (get): a run touches a few
 	// dozen of the 245 regions, and start-up stays short.
 	once sync.Once
@@ -190,6 +194,7 @@ func (x *meta) compile() {
 	x.hasLengths = len(x.lengths) > 0
 
 	if p := m.GetInternationalPrefix(); p != "" {
+		x.iddMax = digitre.MaxLen(p)
 		d, err := digitre.Compile(p)
 		if err != nil || d.MatchesEmpty() {
 			x.ok = false
@@ -204,6 +209,7 @@ func (x *meta) compile() {
 		}
 	}
 	if p := m.GetNationalPrefixForParsing(); p != "" {
+		x.npfpMax = digitre.MaxLen(p)
 		x.hasNPFP = true
 		x.transform = m.GetNationalPrefixTransformRule()
 		x.npfpSimple = isDigits(p) && x.transform == ""
@@ -428,6 +434,12 @@ func (t *fastTables) appendE164(dst []byte, raw, region string) (_ []byte, handl
 		// includes input with no "+" and no digit at all ("n/a").
 		return dst, true, ErrNotANumber
 	}
+	if sc.total > sc.n {
+		if handled, err := t.long(def, buf[:sc.n], sc); handled {
+			return dst, true, err
+		}
+		return dst, false, nil
+	}
 	num := buf[:sc.n]
 
 	// Step 4: the country code.
@@ -477,31 +489,32 @@ func (t *fastTables) appendE164(dst []byte, raw, region string) (_ []byte, handl
 
 // scanned is what scan found in a raw number.
 type scanned struct {
-	n      int  // digits in buf, keypad digits of vanity letters included
+	n      int  // digits in buf, keypad digits of letters included
+	total  int  // all of them; more than n when the number is long
 	before int  // digits before the first letter or extension
 	plus   bool // a leading "+"
 	ext    bool // an extension was cut
-	alpha  bool // vanity letters follow the digits
+	alpha  bool // letters follow the first digits
 	two    bool // from its first digit on, the input is exactly two digits
 
 	notViable bool // a letter came before the third digit
 }
 
-// scan reads the digits of raw into buf as steps 1-3 of Parse leave them.
-// ok is false for input outside the shapes the fast path retraces:
+// scan reads the digits of raw into buf as steps 1-3 of Parse leave them;
+// of a long number it keeps the first len(buf) and counts the rest. ok is
+// false for input outside the shapes the fast path retraces:
 //
-//	[prefix] ["+"] number [extension | letters]
+//	[prefix] ["+"] number [extension]
 //
 // prefix is ASCII other than digits and "+" (such as "tel:"), which
-// extractPossibleNumber drops. number is digits and blanks, "-", ".", "(",
-// ")", "/". extension is blanks, "ext" or "x" in any case, an optional "."
-// or ":", blanks or "-", and 1 to 9 digits: exactly what the library's
-// extension pattern then cuts. letters are ASCII letters and punctuation
-// with no digit after them, which no extension pattern can match; three or
-// more become their keypad digits (E.161), as normalize does, fewer are
-// dropped. A ";" anywhere (RFC 3966 parameters), a byte outside ASCII, a
-// tab, or "/" before an "x" (the library's second-number rule) go to the
-// library.
+// extractPossibleNumber drops. number is digits, blanks, "-", ".", "(",
+// ")", "/" and ASCII letters other than "x" with no "int" in them, so that
+// no extension label can appear. extension is blanks, "ext" or "x" in any
+// case, an optional "." or ":", blanks or "-", and 1 to 9 digits: exactly
+// what the library's extension pattern cuts. With three letters or more,
+// every letter becomes its keypad digit (E.161) where it stands, as the
+// library's normalize does; fewer are dropped. A ";" anywhere (RFC 3966
+// parameters), a byte outside ASCII or a tab go to the library.
 func scan(raw string, buf *[maxFastDigits]byte) (sc scanned, ok bool) {
 	i := 0
 	for ; i < len(raw); i++ {
@@ -514,17 +527,23 @@ func scan(raw string, buf *[maxFastDigits]byte) (sc scanned, ok bool) {
 		}
 	}
 	start := i
-	letters := 0
-	var alpha [maxFastDigits]byte
+	var (
+		all     [maxFastDigits]byte // digits and keypad digits, in order
+		nall    int                 // all of them, counted past len(all)
+		letters int
+	)
 	for ; i < len(raw); i++ {
 		c := raw[i]
 		switch {
 		case c >= '0' && c <= '9':
-			if letters > 0 || sc.n == len(buf) {
-				return sc, false // a digit after letters: leave it to the library
+			if sc.total < len(buf) {
+				buf[sc.total] = c
 			}
-			buf[sc.n] = c
-			sc.n++
+			sc.total++
+			if nall < len(all) {
+				all[nall] = c
+			}
+			nall++
 		case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '/':
 		case c == '+':
 			if i != start {
@@ -536,35 +555,41 @@ func scan(raw string, buf *[maxFastDigits]byte) (sc scanned, ok bool) {
 				if c|0x20 == 'x' && strings.IndexByte(raw[start:i], '/') >= 0 {
 					return sc, false // "/ x" starts a second number to the library
 				}
-				sc.before, sc.ext = sc.n, true
+				sc.before, sc.ext = sc.total, true
+				sc.n = min(sc.total, len(buf))
 				return sc, true
 			}
-			if letters == 0 && c|0x20 != 'x' && sc.n < 3 {
+			if letters == 0 && c|0x20 != 'x' && sc.total < 3 {
 				// Fewer than three digits before a letter: the library's
 				// viability pattern cannot match, whatever follows.
 				sc.notViable = true
 				return sc, true
 			}
-			if c == 'x' && secondNumber(raw[start:i]) || letters == len(alpha) {
-				return sc, false
+			if c|0x20 == 'x' || c|0x20 == 'i' && len(raw)-i >= 3 && raw[i+1]|0x20 == 'n' && raw[i+2]|0x20 == 't' {
+				return sc, false // could be part of an extension label
 			}
-			alpha[letters] = keypad[c|0x20-'a']
+			if letters == 0 {
+				sc.before = sc.total
+			}
 			letters++
+			if nall < len(all) {
+				all[nall] = keypad[c|0x20-'a']
+			}
+			nall++
 		default:
 			return sc, false
 		}
 	}
-	sc.before = sc.n
-	sc.two = sc.n == 2 && !sc.plus && len(raw)-start == 2
-	if letters >= 3 {
-		if sc.n+letters > len(buf) {
-			return sc, false
-		}
-		sc.alpha = true
-		sc.n += copy(buf[sc.n:], alpha[:letters])
-	} else if letters > 0 {
-		sc.alpha = true // dropped, as NormalizeDigitsOnly drops them
+	if letters == 0 {
+		sc.before = sc.total
 	}
+	sc.two = sc.total == 2 && letters == 0 && !sc.plus && len(raw)-start == 2
+	sc.alpha = letters > 0
+	if letters >= 3 {
+		copy(buf[:], all[:min(nall, len(all))])
+		sc.total = nall
+	}
+	sc.n = min(sc.total, len(buf))
 	return sc, true
 }
 
@@ -608,6 +633,61 @@ func extension(s string) bool {
 		}
 	}
 	return true
+}
+
+// long answers for a number of sc.total digits, too many to keep, of which
+// head holds the first. Whatever Parse does with them, the national number
+// it ends with has more than 17 digits, so Parse fails with ErrNumTooLong
+// (not possible), unless it fails earlier over the country code (not a
+// phone number). Which one depends only on the first digits: "+" and a
+// known code; or an IDD prefix, the next digit and the code after it; or,
+// after "+" and an unknown code, whether the digits have a country code of
+// their own. That holds while the IDD and national prefixes can only match
+// a bounded start of the number (no "$"), short enough that more than 17
+// digits are left; otherwise the library decides.
+func (t *fastTables) long(def *meta, head []byte, sc scanned) (handled bool, err error) {
+	if !def.hasLengths || def.lengths[0] < 0 || def.iddMax < 0 || def.npfpMax < 0 {
+		return false, nil
+	}
+	// tooLong is the answer once the country code cc is found: the national
+	// number keeps more than 17 digits after every prefix Parse can strip.
+	tooLong := func(cc int) (bool, error) {
+		md := t.byCC[cc]
+		if md == nil || !md.get().ok || !md.hasLengths || md.npfpMax < 0 {
+			return false, nil
+		}
+		if sc.total-def.iddMax-3-2*max(def.npfpMax, md.npfpMax) <= 17 {
+			return false, nil
+		}
+		return true, ErrNotPossible
+	}
+	if sc.plus {
+		if cc, _ := t.countryCode(head); cc != 0 {
+			return tooLong(cc)
+		}
+	}
+	// The IDD prefix, read on the head: it cannot match further.
+	if def.idd != nil && def.idd.MatchPrefix(head) {
+		end := len(def.iddLiteral)
+		if def.iddRe != nil {
+			if end = def.iddEnd(head); end < 0 {
+				return false, nil
+			}
+		}
+		if head[end] != '0' {
+			if cc, _ := t.countryCode(head[end:]); cc != 0 {
+				return tooLong(cc)
+			}
+			return true, ErrNotANumber // unknown country code after the IDD
+		}
+	}
+	// Digits that start with the region's own code lose it: the number is
+	// too long for the region's possible lengths.
+	own := len(head) >= len(def.ccStr) && string(head[:len(def.ccStr)]) == def.ccStr
+	if sc.plus && !own {
+		return true, ErrNotANumber // read again without "+", still no country code
+	}
+	return tooLong(def.cc)
 }
 
 // outcome is how step 4 ended.

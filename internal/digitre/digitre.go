@@ -191,3 +191,48 @@ func matchDigit(in *syntax.Inst, r rune) bool {
 	}
 	return false
 }
+
+// MaxLen returns the length of the longest string pattern can match, or -1
+// if there is no bound or the pattern has assertions (such as ^, $ or \b),
+// whose meaning depends on the rest of the input.
+func MaxLen(pattern string) int {
+	re, err := syntax.Parse(pattern, syntax.Perl)
+	if err != nil {
+		return -1
+	}
+	return maxLen(re)
+}
+
+func maxLen(re *syntax.Regexp) int {
+	switch re.Op {
+	case syntax.OpNoMatch, syntax.OpEmptyMatch:
+		return 0
+	case syntax.OpLiteral:
+		return len(re.Rune)
+	case syntax.OpCharClass, syntax.OpAnyChar, syntax.OpAnyCharNotNL:
+		return 1
+	case syntax.OpCapture, syntax.OpQuest:
+		return maxLen(re.Sub[0])
+	case syntax.OpRepeat:
+		m := maxLen(re.Sub[0])
+		if re.Max < 0 || m < 0 {
+			return -1
+		}
+		return m * re.Max
+	case syntax.OpConcat, syntax.OpAlternate:
+		total := 0
+		for _, sub := range re.Sub {
+			m := maxLen(sub)
+			if m < 0 {
+				return -1
+			}
+			if re.Op == syntax.OpConcat {
+				total += m
+			} else {
+				total = max(total, m)
+			}
+		}
+		return total
+	}
+	return -1 // star, plus, assertions
+}

@@ -124,3 +124,17 @@ func TestPrefix_NoAllocs(t *testing.T) {
 		t.Errorf("Match allocates %v times", n)
 	}
 }
+
+func TestMaxLen(t *testing.T) {
+	for _, tc := range []struct {
+		pattern string
+		want    int
+	}{
+		{`00`, 2}, {`0(?:0|11)`, 3}, {`\d{2,17}`, 17}, {`(183[12])|0`, 4}, {`0?(?:(11|2[13])15)?`, 5},
+		{`1(?:[12]\d|79)\d\d00`, 7}, {`\d+`, -1}, {`0*`, -1}, {`(000[2569]\d{4,6})$|0`, -1}, {`^0`, -1},
+	} {
+		if got := MaxLen(tc.pattern); got != tc.want {
+			t.Errorf("MaxLen(%q) = %d, want %d", tc.pattern, got, tc.want)
+		}
+	}
+}
