@@ -534,8 +534,8 @@ func scan(raw string, buf *[maxFastDigits]byte) (sc scanned, ok bool) {
 	)
 	for ; i < len(raw); i++ {
 		c := raw[i]
-		switch {
-		case c >= '0' && c <= '9':
+		switch byteClass[c] {
+		case classDigit:
 			if sc.total < len(buf) {
 				buf[sc.total] = c
 			}
@@ -544,13 +544,13 @@ func scan(raw string, buf *[maxFastDigits]byte) (sc scanned, ok bool) {
 				all[nall] = c
 			}
 			nall++
-		case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '/':
-		case c == '+':
+		case classPunct:
+		case classPlus:
 			if i != start {
 				return sc, false
 			}
 			sc.plus = true
-		case c|0x20 >= 'a' && c|0x20 <= 'z':
+		case classLetter:
 			if letters == 0 && (c|0x20 == 'e' || c|0x20 == 'x') && extension(raw[i:]) {
 				if c|0x20 == 'x' && strings.IndexByte(raw[start:i], '/') >= 0 {
 					return sc, false // "/ x" starts a second number to the library
@@ -592,6 +592,29 @@ func scan(raw string, buf *[maxFastDigits]byte) (sc scanned, ok bool) {
 	sc.n = min(sc.total, len(buf))
 	return sc, true
 }
+
+// The classes of bytes scan tells apart, by table.
+const (
+	classOther uint8 = iota
+	classDigit
+	classPunct // blanks, "-", ".", "(", ")", "/"
+	classPlus
+	classLetter // ASCII
+)
+
+var byteClass = func() (t [256]uint8) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = classDigit
+	}
+	for _, c := range " -.()/" {
+		t[c] = classPunct
+	}
+	t['+'] = classPlus
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = classLetter, classLetter
+	}
+	return t
+}()
 
 // keypad maps a..z to the digits of the ITU E.161 keypad.
 var keypad = [26]byte{

@@ -75,7 +75,7 @@ func runHash(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		line   int64
 		phone  string
 		region string
-		enc    [normalize.HexLen]byte
+		enc    [normalize.HexLen + 1]byte // the output line
 		n      uint8
 		err    error
 	}
@@ -101,7 +101,7 @@ func runHash(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			}
 			buf, r.err = normalize.AppendE164(buf[:0], r.phone, reg)
 			if r.err == nil {
-				r.n = uint8(len(normalize.AppendEncode(r.enc[:0], normalize.Sum(buf, f), f)))
+				r.n = uint8(len(append(normalize.AppendEncode(r.enc[:0], normalize.Sum(buf, f), f), '\n')))
 			}
 		}
 	}
@@ -118,7 +118,6 @@ func runHash(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			}
 			accepted++
 			o.Write(r.enc[:r.n])
-			o.WriteByte('\n')
 		}
 		return nil
 	}
