@@ -114,8 +114,20 @@ func (in *input) region(fields [][]byte, i int) string {
 	if i < 0 {
 		return ""
 	}
-	return in.arena.String(bytes.TrimSpace(fields[i]))
+	f := bytes.TrimSpace(fields[i])
+	if len(f) == 2 && 'A' <= f[0] && f[0] <= 'Z' && 'A' <= f[1] && f[1] <= 'Z' {
+		return regionCodes[int(f[0]-'A')*26+int(f[1]-'A')] // no copy for the usual case
+	}
+	return in.arena.String(f)
 }
+
+// regionCodes holds every two-letter upper-case code, "AA" to "ZZ".
+var regionCodes = func() (t [26 * 26]string) {
+	for i := range t {
+		t[i] = string([]byte{byte('A' + i/26), byte('A' + i%26)})
+	}
+	return t
+}()
 
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
