@@ -23,6 +23,9 @@ func (r Reject) Error() string { return fmt.Sprintf("line %d: %s", r.Line, r.Rea
 // sentinels of this module have short, stable messages made for this, so
 // Reason(err) is fit for a report key or a rejects file.
 func Reason(err error) string {
+	if err == nil {
+		return ""
+	}
 	for {
 		next := errors.Unwrap(err)
 		if next == nil {
