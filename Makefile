@@ -32,6 +32,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzHashRoundtrip$$' -fuzztime=$(FUZZTIME) ./normalize
 	$(GO) test -run='^$$' -fuzz='^FuzzE164Differential$$' -fuzztime=$(FUZZTIME) ./normalize
 	$(GO) test -run='^$$' -fuzz='^FuzzReader$$' -fuzztime=$(FUZZTIME) ./internal/csvrow
+	$(GO) test -run='^$$' -fuzz='^FuzzRun$$' -fuzztime=$(FUZZTIME) ./cmd/match
 
 ## lint: gofmt and vet
 lint:
