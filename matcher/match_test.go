@@ -312,3 +312,43 @@ func TestMatch_Property(t *testing.T) {
 		}
 	}
 }
+
+// TestBase_Match_Concurrent backs the doc's claim: one Base serves many
+// Match calls at once (run under -race by make test), each with the answer
+// it would get alone.
+func TestBase_Match_Concurrent(t *testing.T) {
+	var base []string
+	var list []string
+	for i := range 400 {
+		base = append(base, fmt.Sprintf("u%d", i), fmt.Sprintf("+1650%07d", 2530000+i))
+		if i%3 == 0 {
+			list = append(list, fmt.Sprintf("(650) %03d-%04d", (2530000+i)/10000, (2530000+i)%10000))
+		}
+	}
+	b := build(t, users(base...), &Options{Workers: 2})
+	want, _, _ := matchIDs(t, b, phones(list...), nil)
+	if len(want) != 134 {
+		t.Fatalf("alone: %d users, want 134", len(want))
+	}
+	errs := make(chan error, 8)
+	for g := range 8 {
+		go func() {
+			var got []string
+			excl := NewExclusions(slices.Values([]string{fmt.Sprintf("u%d", 3*g)}))
+			_, err := b.Match(context.Background(), phones(list...), excl, func(m Match) error {
+				got = append(got, m.UserID)
+				return nil
+			}, nil)
+			wantG := slices.DeleteFunc(slices.Clone(want), func(id string) bool { return id == fmt.Sprintf("u%d", 3*g) })
+			if err == nil && !slices.Equal(got, wantG) {
+				err = fmt.Errorf("goroutine %d: %d users, want %d", g, len(got), len(wantG))
+			}
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
