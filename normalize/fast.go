@@ -14,41 +14,44 @@ import (
 // The fast path.
 //
 // libphonenumber's Parse spends most of its 10-40 µs in regular expressions.
-// For input made only of ASCII digits, blanks, "-", ".", "(", ")", "/" and
-// one leading "+", every step of Parse can be retraced without them:
+// For the shapes contact lists are made of (see scan), every step of Parse
+// can be retraced without them:
 //
 //  1. extractPossibleNumber keeps the input from its first "+" or digit; in
 //     v1.8.1 its trailing-junk pattern never matches and its second-number
-//     pattern needs an "x", so nothing else is cut.
-//  2. isViablePhoneNumber holds when there are three digits or more.
-//  3. No extension pattern can match: each needs a letter, "#", "~", "," or
-//     ";".
-//  4. The country code comes from a leading "+", or from the region's
-//     international (IDD) prefix if the digits start with it and the next
-//     digit is not 0, or else is the region's own (the case where the digits
-//     start with the region's country code is retraced too).
-//  5. The national prefix is stripped when the region's
-//     national_prefix_for_parsing matches and is a plain digit string with
-//     no transform rule, under the library's two viability checks (the
-//     general pattern, then the possible lengths).
+//     pattern needs "/" and "x", so nothing else is cut.
+//  2. isViablePhoneNumber holds with three digits before any letter, or
+//     exactly two digits and nothing else; otherwise Parse fails.
+//  3. The extension pattern cuts "ext"/"x" and digits at the end; with no
+//     "x", "int", "#", ";" or "," it cannot match. Three or more letters
+//     become keypad digits, fewer are dropped.
+//  4. The country code comes from a leading "+"; or from the region's IDD
+//     prefix if the digits start with it and the next digit is not 0; or it
+//     is the region's own, taken off the digits when they start with it and
+//     the library's validity and length tests say so. After "+" and an
+//     unknown code, the digits are read again as if without "+", and then a
+//     number with no code of its own fails (countryOf).
+//  5. The national prefix is stripped as maybeStripNationalPrefixAndCarrierCode
+//     does, under its two viability checks (the general pattern, then the
+//     possible lengths): plain prefixes directly, others (capture groups,
+//     transform rules) by a leftmost-first match like regexp's own.
 //  6. E.164 is "+", the country code and the national significant number's
 //     digits as they are (leading zeros included, which is what the
 //     library's Italian-leading-zero fields give back); IsPossibleNumber is
 //     the possible-length test of the country code's main region.
 //
-// The regular expressions of the metadata that these steps ask about (the
-// general national-number pattern, the national prefix for parsing, the
-// IDD prefix) are compiled into DFAs over the digits (internal/digitre),
-// which answer exactly as regexp does on digit strings. Every table comes
-// from the library's own metadata at first use; nothing is written by hand.
-// Whatever falls outside these steps (letters, other characters, an unknown
-// region, a complex national prefix that matches, an unknown country code,
-// too few or too many digits) goes to the library, so the answers are the
-// library's by construction; the differential tests and FuzzE164Differential
-// check it.
+// Numbers too long to keep (past maxFastDigits) are answered from their
+// first digits (long). The metadata's patterns that these steps ask about
+// (the general national-number pattern, the national prefix for parsing,
+// the IDD prefix) run as DFAs and a prefix matcher over the digits
+// (internal/digitre), which answer exactly as regexp does on digit strings.
+// Every table comes from the library's own metadata at first use; nothing
+// is written by hand. Whatever falls outside these steps goes to the
+// library, so the answers are the library's by construction; the
+// differential tests and FuzzE164Differential check it.
 
-// maxFastDigits bounds the digits the fast path reads: 3 of IDD, 3 of
-// country code and 17 of national number, with room to spare.
+// maxFastDigits bounds the digits the fast path keeps: an IDD prefix, 3 of
+// country code and 17 of national number fit, with room to spare.
 const maxFastDigits = 32
 
 // testNumberLength's results, as the library names them.
