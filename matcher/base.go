@@ -230,11 +230,16 @@ func (o *Options) userDigest(u *User, buf []byte) (d [32]byte, _ []byte, err err
 	if u.Err != nil {
 		return d, buf, u.Err
 	}
-	region := u.Region
+	return o.phoneDigest(u.Phone, u.Region, buf)
+}
+
+// phoneDigest normalizes a raw phone (region "" means o.Region) and hashes
+// it in o.Format's family. buf is scratch space, returned for reuse.
+func (o *Options) phoneDigest(phone, region string, buf []byte) (d [32]byte, _ []byte, err error) {
 	if region == "" {
 		region = o.Region
 	}
-	buf, err = normalize.AppendE164(buf[:0], u.Phone, region)
+	buf, err = normalize.AppendE164(buf[:0], phone, region)
 	if err == nil {
 		d = normalize.Sum(buf, o.Format.Family())
 	}

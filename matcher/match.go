@@ -143,15 +143,7 @@ func (o *Options) entryDigest(e *Entry, buf []byte) (d [32]byte, _ []byte, err e
 		d, err = normalize.Decode(e.Hash, o.Format)
 		return d, buf, err
 	}
-	region := e.Region
-	if region == "" {
-		region = o.Region
-	}
-	buf, err = normalize.AppendE164(buf[:0], e.Phone, region)
-	if err == nil {
-		d = normalize.Sum(buf, o.Format.Family())
-	}
-	return d, buf, err
+	return o.phoneDigest(e.Phone, e.Region, buf)
 }
 
 // rowsOf turns the caller's sequence into the rows of a pipeline.

@@ -625,13 +625,6 @@ var keypad = [26]byte{
 	'6', '6', '7', '7', '7', '7', '8', '8', '8', '9', '9', '9', '9',
 }
 
-// secondNumber reports whether s ends with "/" or "\\" and blanks, which
-// with a following "x" is the library's SECOND_NUMBER_START_PATTERN.
-func secondNumber(s string) bool {
-	s = strings.TrimRight(s, " ")
-	return strings.HasSuffix(s, "/") || strings.HasSuffix(s, "\\")
-}
-
 // extension reports whether s is an extension the fast path strips: "ext"
 // or "x" (any case), an optional "." or ":", blanks or "-", then 1 to 9
 // ASCII digits to the end.
@@ -699,6 +692,9 @@ func (t *fastTables) long(def *meta, head []byte, sc scanned) (handled bool, err
 			if end = def.iddEnd(head); end < 0 {
 				return false, nil
 			}
+		}
+		if end >= len(head) {
+			return false, nil // an IDD as long as the head: the library decides
 		}
 		if head[end] != '0' {
 			if cc, _ := t.countryCode(head[end:]); cc != 0 {
