@@ -240,24 +240,24 @@ type outputs []*output
 
 // commit finishes every output, and renames them into place only if all
 // were written whole: a failure leaves none of them behind.
-func (os outputs) commit() error {
-	for _, o := range os {
+func (outs outputs) commit() error {
+	for _, o := range outs {
 		if err := o.finish(); err != nil {
-			os.abort()
+			outs.abort()
 			return err
 		}
 	}
-	for _, o := range os {
+	for _, o := range outs {
 		if err := o.rename(); err != nil {
-			os.abort()
+			outs.abort()
 			return err
 		}
 	}
 	return nil
 }
 
-func (os outputs) abort() {
-	for _, o := range os {
+func (outs outputs) abort() {
+	for _, o := range outs {
 		o.Abort()
 	}
 }
