@@ -2,6 +2,26 @@ package matcher
 
 import "iter"
 
+// Consent says which users may not be matched. Match asks it about every
+// user it is about to yield or count, and drops those it excludes, so no
+// output of Match reflects them. Excludes may be called from several
+// goroutines at once and must give the same answer for the same id for the
+// whole of one Match call: a consent store hands Match a snapshot.
+//
+// A nil Consent excludes no one. *Exclusions, a fixed set of opted-out ids,
+// is the simplest Consent.
+type Consent interface {
+	Excludes(userID string) bool
+}
+
+// orNone returns c, or a Consent that excludes no one if c is nil.
+func orNone(c Consent) Consent {
+	if c == nil {
+		return (*Exclusions)(nil)
+	}
+	return c
+}
+
 // Exclusions is the set of users who have opted out of ad targeting. Match
 // drops them before a match leaves the engine: no match, count or statistic
 // it returns includes an excluded user.

@@ -2,8 +2,9 @@
 // users whose phone is on the list, less those who opted out.
 //
 // There are only a few types. A Base is a user base ready to be matched,
-// made once by BuildBase and then read only. Exclusions is the set of users
-// who opted out. Base.Match streams a list of Entry values (raw phones or
+// made once by BuildBase and then read only. A Consent says which users may
+// not be matched; Exclusions, the set of users who opted out, is the
+// simplest. Base.Match streams a list of Entry values (raw phones or
 // hashes) through the base and yields each Match, with Stats and a Reject
 // for every refused row.
 //
@@ -16,7 +17,7 @@
 // everything after the table probe runs in list order, so results are the
 // same on every run and every machine.
 //
-// The privacy contract: a user in the Exclusions passed to Match is never
+// The privacy contract: a user the Consent passed to Match excludes is never
 // yielded, and no figure of Stats counts them. A list row whose phone
 // belongs only to opted-out users is counted as Unmatched, exactly as if
 // the phone were unknown, so Stats cannot be used to learn that an

@@ -89,7 +89,8 @@ func BuildList(ctx context.Context, list iter.Seq[Entry], opts *Options, onRejec
 // been read. A refused user row is passed to onUserReject (if not nil). The
 // Stats count list rows, as Base.Match's do. Opted-out users are dropped as
 // they are read.
-func (l *List) Match(ctx context.Context, users iter.Seq[User], excl *Exclusions, yield func(Match) error, onUserReject func(Reject)) (Stats, error) {
+func (l *List) Match(ctx context.Context, users iter.Seq[User], consent Consent, yield func(Match) error, onUserReject func(Reject)) (Stats, error) {
+	consent = orNone(consent)
 	type row struct {
 		u        User
 		key      int32
@@ -110,7 +111,7 @@ func (l *List) Match(ctx context.Context, users iter.Seq[User], excl *Exclusions
 		var buf []byte
 		for i := range rows {
 			r := &rows[i]
-			if r.u.Err == nil && excl.Excludes(r.u.ID) {
+			if r.u.Err == nil && consent.Excludes(r.u.ID) {
 				r.optedOut = true // dropped before anything else looks at it
 				continue
 			}

@@ -51,17 +51,19 @@ func (s *Stats) reject(r Reject, onReject func(Reject)) {
 }
 
 // Match streams list through the base and calls yield once for each user
-// of the audience: every user whose phone is on the list and who is not in
-// excl, in the order of the list row that first matched them; users matched
-// by the same row come in the order of their rows holding that phone. Normalizing and hashing run on the base's
-// Options.Workers goroutines; yield and onReject are called from one
+// of the audience: every user whose phone is on the list and whom consent
+// does not exclude, in the order of the list row that first matched them;
+// users matched by the same row come in the order of their rows holding
+// that phone. Normalizing and hashing run on the base's Options.Workers
+// goroutines; yield and onReject are called from one
 // goroutine at a time, in list order, so the result is deterministic.
 //
 // A refused row is passed to onReject (if not nil) and counted; Match goes
 // on. Match stops at the first error from yield or ctx and returns it with
 // the figures so far. Opted-out users are dropped inside Match: yield never
 // sees them, and no figure in Stats counts them.
-func (b *Base) Match(ctx context.Context, list iter.Seq[Entry], excl *Exclusions, yield func(Match) error, onReject func(Reject)) (Stats, error) {
+func (b *Base) Match(ctx context.Context, list iter.Seq[Entry], consent Consent, yield func(Match) error, onReject func(Reject)) (Stats, error) {
+	consent = orNone(consent)
 	type row struct {
 		e   Entry
 		key int32
@@ -106,7 +108,7 @@ func (b *Base) Match(ctx context.Context, list iter.Seq[Entry], excl *Exclusions
 				keyState[r.key] = dead
 				for _, u := range b.users[b.first[r.key]:b.first[r.key+1]] {
 					id := b.ids[u]
-					if excl.Excludes(id) {
+					if consent.Excludes(id) {
 						continue
 					}
 					keyState[r.key] = live
