@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unsafe"
 
 	"golang.org/x/term"
 
@@ -100,6 +101,22 @@ func (in *input) rows(fn func(line int64, fields [][]byte, err error) bool) {
 	}
 }
 
+// readChunk reads the next lines into c. At the end of input, or on an I/O
+// error, which it keeps in in.err, it returns false.
+func (in *input) readChunk(c *csvrow.Chunk) bool {
+	err := in.r.ReadChunk(c)
+	if err != nil && err != io.EOF {
+		in.err = fmt.Errorf("%s: %w", in.name, err)
+	}
+	return err == nil
+}
+
+// transient returns b as a string without copying it. The string is valid
+// only while b is unchanged: for a call that keeps no reference to it.
+func transient(b []byte) string {
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
 // field returns fields[i] as a string, or "" when the column is absent.
 func (in *input) field(fields [][]byte, i int) string {
 	if i < 0 {
@@ -111,14 +128,21 @@ func (in *input) field(fields [][]byte, i int) string {
 // region returns a row's country field, trimmed, "" if the field is empty
 // or absent.
 func (in *input) region(fields [][]byte, i int) string {
+	return regionOf(fields, i, in.arena.String)
+}
+
+// regionOf returns a row's country field, trimmed, "" if the field is
+// empty or absent. An upper-case code comes without a copy; str makes any
+// other string.
+func regionOf(fields [][]byte, i int, str func([]byte) string) string {
 	if i < 0 {
 		return ""
 	}
 	f := bytes.TrimSpace(fields[i])
 	if len(f) == 2 && 'A' <= f[0] && f[0] <= 'Z' && 'A' <= f[1] && f[1] <= 'Z' {
-		return regionCodes[int(f[0]-'A')*26+int(f[1]-'A')] // no copy for the usual case
+		return regionCodes[int(f[0]-'A')*26+int(f[1]-'A')]
 	}
-	return in.arena.String(f)
+	return str(f)
 }
 
 // regionCodes holds every two-letter upper-case code, "AA" to "ZZ".

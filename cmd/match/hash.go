@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/audiencematch/audiencematch/internal/csvrow"
 	"github.com/audiencematch/audiencematch/internal/parallel"
 	"github.com/audiencematch/audiencematch/normalize"
 )
@@ -71,57 +72,81 @@ func runHash(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		outs = append(outs, rj.output)
 	}
 
-	type row struct {
-		line   int64
-		phone  string
-		region string
-		enc    [normalize.HexLen + 1]byte // the output line
-		n      uint8
-		err    error
+	// The file is read in chunks of whole lines; each worker splits,
+	// normalizes, hashes and encodes a chunk's lines into the chunk's own
+	// output, and the sink writes the chunks in order.
+	type refused struct {
+		line int64
+		err  error
 	}
-	src := func(yield func(row) bool) {
-		list.rows(func(line int64, fields [][]byte, err error) bool {
-			r := row{line: line, err: err}
-			if err == nil {
-				r.phone, r.region = list.field(fields, phoneCol), list.region(fields, countryCol)
-			}
-			return yield(r)
-		})
+	type chunk struct {
+		csvrow.Chunk
+		out     []byte    // the chunk's hash lines
+		rejects []refused // its refused rows
+		rows    int64
 	}
-	work := func(rows []row) {
-		var buf []byte
-		for i := range rows {
-			r := &rows[i]
-			if r.err != nil {
-				continue
+	free := make(chan *chunk, 64) // chunks whose buffers can be used again
+	src := func(yield func(*chunk) bool) {
+		for {
+			var c *chunk
+			select {
+			case c = <-free:
+			default:
+				c = new(chunk)
 			}
-			reg := r.region
-			if reg == "" {
-				reg = *region
-			}
-			buf, r.err = normalize.AppendE164(buf[:0], r.phone, reg)
-			if r.err == nil {
-				r.n = uint8(len(append(normalize.AppendEncode(r.enc[:0], normalize.Sum(buf, f), f), '\n')))
+			if !list.readChunk(&c.Chunk) || !yield(c) {
+				return
 			}
 		}
 	}
-	var rowsN, accepted, refused int64
-	o.WriteString("hash\n")
-	sink := func(rows []row) error {
-		for i := range rows {
-			r := &rows[i]
-			rowsN++
-			if r.err != nil {
-				refused++
-				rj.add(r.line, r.err)
+	work := func(chunks []*chunk) {
+		sp := list.r.Splitter()
+		var buf []byte
+		for _, c := range chunks {
+			c.out, c.rejects, c.rows = c.out[:0], c.rejects[:0], 0
+			if c.TooLong {
+				c.rows, c.rejects = 1, append(c.rejects, refused{c.First, csvrow.ErrFieldTooLong})
 				continue
 			}
-			accepted++
-			o.Write(r.enc[:r.n])
+			c.Lines(func(line int64, raw []byte) bool {
+				c.rows++
+				fields, err := sp.Split(raw)
+				if err == nil {
+					// The strings alias the chunk for the call only;
+					// normalize keeps neither.
+					reg := regionOf(fields, countryCol, transient)
+					if reg == "" {
+						reg = *region
+					}
+					buf, err = normalize.AppendE164(buf[:0], transient(fields[phoneCol]), reg)
+				}
+				if err != nil {
+					c.rejects = append(c.rejects, refused{line, err})
+					return true
+				}
+				c.out = append(normalize.AppendEncode(c.out, normalize.Sum(buf, f), f), '\n')
+				return true
+			})
+		}
+	}
+	var rows, rejected int64
+	o.WriteString("hash\n")
+	sink := func(chunks []*chunk) error {
+		for _, c := range chunks {
+			rows += c.rows
+			rejected += int64(len(c.rejects))
+			for _, r := range c.rejects {
+				rj.add(r.line, r.err)
+			}
+			o.Write(c.out)
+			select {
+			case free <- c:
+			default:
+			}
 		}
 		return nil
 	}
-	err = parallel.Ordered(ctx, 0, src, work, sink)
+	err = parallel.OrderedN(ctx, 0, 1, src, work, sink)
 	if err == nil {
 		err = list.err
 	}
@@ -132,7 +157,7 @@ func runHash(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := outs.commit(); err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "match: %s: %d rows, %d hashed, %d rejected\n", list.name, rowsN, accepted, refused)
+	fmt.Fprintf(stderr, "match: %s: %d rows, %d hashed, %d rejected\n", list.name, rows, rows-rejected, rejected)
 	return nil
 }
 

@@ -68,12 +68,20 @@ func (e *LineError) Unwrap() error { return e.Err }
 
 // Reader reads lines of CSV. It is not safe for concurrent use.
 type Reader struct {
-	br     *bufio.Reader
-	line   int64
-	ncol   int
+	br    *bufio.Reader
+	line  int64
+	sp    Splitter
+	long  []byte // a line that spans buffer refills
+	carry []byte // the start of a line cut by the end of a chunk
+	eof   bool   // ReadChunk has met the end of the input
+}
+
+// Splitter cuts lines into fields. Each goroutine that splits the lines of
+// chunks needs its own; Reader.Splitter makes one.
+type Splitter struct {
+	ncol   int // fields per line, from the header; 0 before it
 	fields [][]byte
 	buf    []byte // unquoted field bytes for the current line
-	long   []byte // a line that spans buffer refills
 	starts []int  // field boundaries in buf
 }
 
@@ -97,7 +105,7 @@ func (r *Reader) Header() ([]string, error) {
 		return nil, err
 	}
 	raw = bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf"))
-	fields, perr := r.split(raw)
+	fields, perr := r.sp.split(raw)
 	if perr != nil {
 		return nil, &LineError{Line: r.line, Err: perr}
 	}
@@ -110,7 +118,7 @@ func (r *Reader) Header() ([]string, error) {
 		}
 		seen[names[i]] = true
 	}
-	r.ncol = len(names)
+	r.sp.ncol = len(names)
 	return names, nil
 }
 
@@ -127,20 +135,41 @@ func (r *Reader) Next() (line int64, fields [][]byte, err error) {
 		}
 		return r.line, nil, err
 	}
-	if len(bytes.TrimSpace(raw)) == 0 {
-		return r.line, nil, &LineError{Line: r.line, Err: ErrBlank}
-	}
-	if !utf8.Valid(raw) {
-		return r.line, nil, &LineError{Line: r.line, Err: ErrUTF8}
-	}
-	fields, perr := r.split(raw)
-	if perr == nil && r.ncol > 0 && len(fields) != r.ncol {
-		perr = ErrFieldCount
-	}
+	fields, perr := r.sp.Split(raw)
 	if perr != nil {
 		return r.line, nil, &LineError{Line: r.line, Err: perr}
 	}
 	return r.line, fields, nil
+}
+
+// Splitter returns a new Splitter for the lines after the header, which
+// must have been read.
+func (r *Reader) Splitter() *Splitter {
+	return &Splitter{ncol: r.sp.ncol}
+}
+
+// Split cuts one line, without its line ending, into fields, and checks it
+// as Next does: the error is one of the sentinel errors, and then fields is
+// nil. The fields alias line and the Splitter's buffers and are valid until
+// the next call.
+func (s *Splitter) Split(line []byte) (fields [][]byte, err error) {
+	if len(line) > MaxLineLen {
+		return nil, ErrFieldTooLong
+	}
+	if len(bytes.TrimSpace(line)) == 0 {
+		return nil, ErrBlank
+	}
+	if !utf8.Valid(line) {
+		return nil, ErrUTF8
+	}
+	fields, err = s.split(line)
+	if err == nil && s.ncol > 0 && len(fields) != s.ncol {
+		err = ErrFieldCount
+	}
+	if err != nil {
+		return nil, err
+	}
+	return fields, nil
 }
 
 // readLine returns the next line without its line ending. A line longer than
@@ -187,7 +216,7 @@ func (r *Reader) readLine() ([]byte, error) {
 }
 
 // split cuts one line into fields, undoing quoting.
-func (r *Reader) split(line []byte) ([][]byte, error) {
+func (r *Splitter) split(line []byte) ([][]byte, error) {
 	r.fields = r.fields[:0]
 	// Unquoted lines, the usual case, in one pass: the fields are the
 	// line's own bytes between commas.

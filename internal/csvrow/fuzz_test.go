@@ -25,6 +25,7 @@ func FuzzReader(f *testing.F) {
 	// make the fuzzer spend its time minimizing.
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkLines(t, data)
+		checkChunks(t, data)
 		checkRoundTrip(t, data, false)
 		checkRoundTrip(t, data, true)
 	})

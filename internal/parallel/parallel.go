@@ -38,6 +38,12 @@ type batch[T any] struct {
 // Ordered returns the first error from sink or ctx; every goroutine it
 // started has finished when it returns. src is then no longer called.
 func Ordered[T any](ctx context.Context, workers int, src iter.Seq[T], work func([]T), sink func([]T) error) error {
+	return OrderedN(ctx, workers, BatchSize, src, work, sink)
+}
+
+// OrderedN is Ordered with batches of size items, for items that are
+// themselves large, such as chunks of a file (size 1).
+func OrderedN[T any](ctx context.Context, workers, size int, src iter.Seq[T], work func([]T), sink func([]T) error) error {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
@@ -46,7 +52,7 @@ func Ordered[T any](ctx context.Context, workers int, src iter.Seq[T], work func
 
 	free := make(chan *batch[T], inFlight)
 	for range inFlight {
-		free <- &batch[T]{items: make([]T, 0, BatchSize)}
+		free <- &batch[T]{items: make([]T, 0, size)}
 	}
 	todo := make(chan *batch[T], inFlight)
 	order := make(chan *batch[T], inFlight)
@@ -77,7 +83,7 @@ func Ordered[T any](ctx context.Context, workers int, src iter.Seq[T], work func
 				b.items = b.items[:0]
 			}
 			b.items = append(b.items, it)
-			if len(b.items) == BatchSize && !send() {
+			if len(b.items) == size && !send() {
 				return ctx.Err()
 			}
 		}

@@ -1,0 +1,100 @@
+package csvrow
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+)
+
+// ChunkSize is the size of a Chunk's buffer: room for a few thousand lines,
+// and more than MaxLineLen, so that any line short enough to be read fits
+// in one chunk.
+const ChunkSize = 256 << 10
+
+// A Chunk is a run of whole lines of the input, read by ReadChunk so that
+// several goroutines can split and process lines while one reads. Each
+// Splitter splits the lines of the chunks it is given.
+type Chunk struct {
+	First   int64  // the number of the chunk's first line
+	Data    []byte // whole lines, each ending in "\n" but perhaps the input's last
+	TooLong bool   // the chunk is the single line First, refused as longer than MaxLineLen
+}
+
+// ReadChunk reads the next lines after the header into c, reusing c.Data.
+// A line longer than MaxLineLen comes as a chunk of its own with TooLong
+// set and no Data. At the end of input the error is io.EOF; another error
+// is an I/O error from the underlying reader.
+//
+// ReadChunk and Next read the same lines: use one or the other after
+// Header, not both.
+func (r *Reader) ReadChunk(c *Chunk) error {
+	c.First, c.TooLong = r.line+1, false
+	if cap(c.Data) < ChunkSize {
+		c.Data = make([]byte, 0, ChunkSize)
+	}
+	c.Data = append(c.Data[:0], r.carry...)
+	r.carry = r.carry[:0]
+	for len(c.Data) < cap(c.Data) && !r.eof {
+		n, err := r.br.Read(c.Data[len(c.Data):cap(c.Data)])
+		c.Data = c.Data[:len(c.Data)+n]
+		if err == io.EOF {
+			r.eof = true
+		} else if err != nil {
+			return err
+		}
+	}
+	if len(c.Data) == 0 {
+		return io.EOF
+	}
+	end := len(c.Data)
+	if !r.eof || c.Data[end-1] == '\n' {
+		end = bytes.LastIndexByte(c.Data, '\n') + 1
+		if end == 0 {
+			// A whole chunk without a line end: a line too long to read.
+			// Skip to its end.
+			for {
+				_, err := r.br.ReadSlice('\n')
+				if err == bufio.ErrBufferFull {
+					continue
+				}
+				if err == io.EOF {
+					r.eof = true
+				} else if err != nil {
+					return err
+				}
+				break
+			}
+			r.line++
+			c.Data, c.TooLong = c.Data[:0], true
+			return nil
+		}
+	}
+	r.carry = append(r.carry, c.Data[end:]...)
+	c.Data = c.Data[:end]
+	r.line += int64(bytes.Count(c.Data, []byte{'\n'}))
+	if c.Data[end-1] != '\n' {
+		r.line++ // the input's last line, without a line end
+	}
+	return nil
+}
+
+// Lines calls yield with the number and bytes of each line of the chunk,
+// without its line ending, until yield returns false.
+func (c *Chunk) Lines(yield func(line int64, raw []byte) bool) {
+	line, data := c.First, c.Data
+	for len(data) > 0 {
+		raw := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			raw, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		if n := len(raw); n > 0 && raw[n-1] == '\r' {
+			raw = raw[:n-1]
+		}
+		if !yield(line, raw) {
+			return
+		}
+		line++
+	}
+}
