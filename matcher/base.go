@@ -216,12 +216,23 @@ func (b *Base) Keys() int { return len(b.keys) }
 // Options returns the options the base was built with, defaults filled in.
 func (b *Base) Options() Options { return b.opts }
 
-// lookup returns the index of the key with digest d, or -1.
-func (b *Base) lookup(d *[32]byte) int32 {
+// The keyset of a Base: the family and the prefilter are those it was
+// built with.
+
+func (b *Base) sizes() (keys, users int) { return len(b.keys), len(b.ids) }
+
+func (b *Base) lookup(d *[32]byte, _ normalize.Format, _ bool) (int, error) {
 	if b.bloom != nil && !b.bloom.test(d) {
-		return -1
+		return -1, nil
 	}
-	return b.tab.find(d, b.keys)
+	return int(b.tab.find(d, b.keys)), nil
+}
+
+func (b *Base) holders(k int, dst []holder) ([]holder, error) {
+	for _, u := range b.users[b.first[k]:b.first[k+1]] {
+		dst = append(dst, holder{user: int(u), id: b.ids[u]})
+	}
+	return dst, nil
 }
 
 // userDigest returns the digest of a user's phone in o.Format's family. buf

@@ -52,7 +52,7 @@ func BenchmarkProbe(b *testing.B) {
 					hits := 0
 					i := 0
 					for b.Loop() {
-						if base.lookup(&probes[i&(len(probes)-1)]) >= 0 {
+						if k, _ := base.lookup(&probes[i&(len(probes)-1)], 0, false); k >= 0 {
 							hits++
 						}
 						i++

@@ -63,21 +63,52 @@ func (s *Stats) reject(r Reject, onReject func(Reject)) {
 // the figures so far. Opted-out users are dropped inside Match: yield never
 // sees them, and no figure in Stats counts them.
 func (b *Base) Match(ctx context.Context, list iter.Seq[Entry], consent Consent, yield func(Match) error, onReject func(Reject)) (Stats, error) {
+	return match(ctx, b, &b.opts, list, consent, yield, onReject)
+}
+
+// keyset is the side of a match that holds the users: a Base in memory or
+// an Index on disk.
+type keyset interface {
+	// sizes returns the bounds of key and user numbers.
+	sizes() (keys, users int)
+	// lookup returns the key of digest d in family f, or -1. It is
+	// called from several goroutines at once. An error means the keyset
+	// cannot be trusted: the match stops.
+	lookup(d *[32]byte, f normalize.Format, prefilter bool) (int, error)
+	// holders appends to dst the users holding key k, in the order of
+	// their rows, each once.
+	holders(k int, dst []holder) ([]holder, error)
+}
+
+// holder is a user holding a key: a number that is the same for every row
+// of the user, and the user's id.
+type holder struct {
+	user int
+	id   string
+}
+
+// match is Match over any keyset, with the options o.
+func match(ctx context.Context, ks keyset, o *Options, list iter.Seq[Entry], consent Consent, yield func(Match) error, onReject func(Reject)) (Stats, error) {
 	consent = orNone(consent)
 	type row struct {
-		e   Entry
-		key int32
-		err error
+		e    Entry
+		key  int
+		err  error // the row is refused
+		fail error // the keyset failed: the match stops
 	}
 	const (
 		unseen = iota
 		live   // has a user in the audience
 		dead   // all its users opted out
 	)
+	nkeys, nusers := ks.sizes()
 	var (
-		st       Stats
-		keyState = make([]uint8, len(b.keys))
-		yielded  = make([]uint64, (len(b.ids)+63)/64) // users already yielded, by index
+		st        Stats
+		keyState  = make([]uint8, nkeys)
+		yielded   = make([]uint64, (nusers+63)/64) // users already yielded, by number
+		hs        []holder
+		family    = o.Format.Family()
+		prefilter = o.Prefilter == PrefilterBloom
 	)
 	src := rowsOf(list, func(e Entry) row { return row{e: e} })
 	work := func(rows []row) {
@@ -85,15 +116,18 @@ func (b *Base) Match(ctx context.Context, list iter.Seq[Entry], consent Consent,
 		for i := range rows {
 			r := &rows[i]
 			var d [32]byte
-			d, buf, r.err = b.opts.entryDigest(&r.e, buf)
+			d, buf, r.err = o.entryDigest(&r.e, buf)
 			if r.err == nil {
-				r.key = b.lookup(&d)
+				r.key, r.fail = ks.lookup(&d, family, prefilter)
 			}
 		}
 	}
 	sink := func(rows []row) error {
 		for i := range rows {
 			r := &rows[i]
+			if r.fail != nil {
+				return r.fail
+			}
 			st.Rows++
 			if r.err != nil {
 				st.reject(Reject{Line: r.e.Line, Err: r.err}, onReject)
@@ -106,18 +140,21 @@ func (b *Base) Match(ctx context.Context, list iter.Seq[Entry], consent Consent,
 			}
 			if keyState[r.key] == unseen {
 				keyState[r.key] = dead
-				for _, u := range b.users[b.first[r.key]:b.first[r.key+1]] {
-					id := b.ids[u]
-					if consent.Excludes(id) {
+				var err error
+				if hs, err = ks.holders(r.key, hs[:0]); err != nil {
+					return err
+				}
+				for _, h := range hs {
+					if consent.Excludes(h.id) {
 						continue
 					}
 					keyState[r.key] = live
-					if yielded[u/64]&(1<<(u%64)) != 0 {
+					if yielded[h.user/64]&(1<<(h.user%64)) != 0 {
 						continue // the user's other phone matched first
 					}
-					yielded[u/64] |= 1 << (u % 64)
+					yielded[h.user/64] |= 1 << (h.user % 64)
 					st.Audience++
-					if err := yield(Match{UserID: id, Line: r.e.Line}); err != nil {
+					if err := yield(Match{UserID: h.id, Line: r.e.Line}); err != nil {
 						return err
 					}
 				}
@@ -130,7 +167,7 @@ func (b *Base) Match(ctx context.Context, list iter.Seq[Entry], consent Consent,
 		}
 		return nil
 	}
-	err := parallel.Ordered(ctx, b.opts.Workers, src, work, sink)
+	err := parallel.Ordered(ctx, o.Workers, src, work, sink)
 	return st, err
 }
 
