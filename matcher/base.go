@@ -241,6 +241,9 @@ func (o *Options) userDigest(u *User, buf []byte) (d [32]byte, _ []byte, err err
 	if u.Err != nil {
 		return d, buf, u.Err
 	}
+	if u.ID == "" {
+		return d, buf, ErrEmptyUserID
+	}
 	return o.phoneDigest(u.Phone, u.Region, buf)
 }
 

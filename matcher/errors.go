@@ -34,3 +34,6 @@ func Reason(err error) string {
 		err = next
 	}
 }
+
+// ErrEmptyUserID refuses a user row without an id: it could match no one.
+var ErrEmptyUserID = errors.New("empty user id")

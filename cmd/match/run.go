@@ -150,7 +150,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			if err == nil {
 				u.ID, u.Phone, u.Region = users.field(fields, uid), users.field(fields, uphone), users.region(fields, ucountry)
 				if u.ID == "" {
-					u.Err = errEmptyUserID
+					u.Err = matcher.ErrEmptyUserID
 				}
 			}
 			return yield(u)
@@ -253,8 +253,6 @@ func buildSide(side string, users, list *input) (string, error) {
 	}
 	return "", usageErrorf("--build-side %q: want users, list or auto", side)
 }
-
-var errEmptyUserID = errors.New("empty user id")
 
 func kind(hashCol int) string {
 	if hashCol >= 0 {

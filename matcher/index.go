@@ -1,0 +1,479 @@
+package matcher
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"iter"
+	"os"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/audiencematch/audiencematch/normalize"
+	"github.com/bits-and-blooms/bloom/v3"
+)
+
+// Errors of OpenIndex. The error it returns wraps one of them and says
+// what is wrong.
+var (
+	// ErrNotIndex is returned for a file that does not start with the
+	// index magic: not an index file at all.
+	ErrNotIndex = errors.New("not an index file")
+
+	// ErrIndexVersion is returned for an index file of a version this
+	// package cannot read.
+	ErrIndexVersion = errors.New("unsupported index version")
+
+	// ErrIndexCorrupt is returned for an index file that is truncated or
+	// whose bytes do not match their checksums or each other. Index.Match
+	// returns it too, when it reads a page that fails its checksum.
+	ErrIndexCorrupt = errors.New("index file is corrupt")
+)
+
+// defaultIndexPrefilter is the prefilter of Index.Match for PrefilterAuto:
+// see bench/RESULTS.md, "Index lookups with and without the bloom filter".
+const defaultIndexPrefilter = PrefilterNone
+
+// Index is a user base in an index file written by WriteIndex, mapped into
+// memory. Opening reads only the header and the checksum table; every page
+// is checked against its checksum the first time a match reads it.
+//
+// An Index is immutable and safe for concurrent Match calls. Close
+// releases it; no Match may run during or after Close.
+type Index struct {
+	path     string
+	f        *os.File
+	data     []byte // the whole file
+	unmap    func() error
+	info     IndexInfo
+	sec      [numSections]Section
+	sums     []byte          // the page checksums
+	verified []atomic.Uint64 // pages whose checksum has been checked, a bit each
+	rows     int
+	bits     int
+	canonN   int
+
+	bloomOnce sync.Once
+	bloom     *bloom.BloomFilter
+	bloomErr  error
+}
+
+// OpenIndex opens an index file written by WriteIndex. It fails with an
+// error wrapping ErrNotIndex, ErrIndexVersion or ErrIndexCorrupt if the file
+// is not a whole, consistent index of a version it can read.
+func OpenIndex(path string) (*Index, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	data, unmap, err := mapFile(f, fi.Size())
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	ix := &Index{path: path, f: f, data: data, unmap: unmap}
+	if err := ix.parse(); err != nil {
+		ix.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return ix, nil
+}
+
+// Close releases the index.
+func (ix *Index) Close() error {
+	var err error
+	if ix.unmap != nil {
+		err = ix.unmap()
+		ix.unmap = nil
+	}
+	ix.data = nil
+	if ix.f != nil {
+		if cerr := ix.f.Close(); err == nil {
+			err = cerr
+		}
+		ix.f = nil
+	}
+	return err
+}
+
+// Info describes the index.
+func (ix *Index) Info() IndexInfo {
+	info := ix.info
+	info.Sections = append([]Section(nil), ix.sec[:]...)
+	return info
+}
+
+func corrupt(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrIndexCorrupt, fmt.Sprintf(format, a...))
+}
+
+// parse checks the header, the layout and the checksum table.
+func (ix *Index) parse() error {
+	d := ix.data
+	if len(d) < len(indexMagic) || string(d[:len(indexMagic)]) != indexMagic {
+		if len(d) < len(indexMagic) && string(d) == indexMagic[:len(d)] {
+			return corrupt("truncated to %d bytes", len(d))
+		}
+		return ErrNotIndex
+	}
+	if len(d) < pageSize {
+		return corrupt("truncated to %d bytes, shorter than its header", len(d))
+	}
+	le := binary.LittleEndian
+	if got, want := crc32.Checksum(d[:headerCRCAt], castagnoli), le.Uint32(d[headerCRCAt:]); got != want {
+		return corrupt("header checksum mismatch")
+	}
+	if v := le.Uint32(d[8:]); v != indexVersion {
+		return fmt.Errorf("%w %d (this build reads version %d)", ErrIndexVersion, v, indexVersion)
+	}
+	if fl := le.Uint32(d[12:]); fl != 0 {
+		return corrupt("unknown flags %#x", fl)
+	}
+	if size := le.Uint64(d[16:]); size != uint64(len(d)) {
+		if size > uint64(len(d)) {
+			return corrupt("truncated: %d bytes, the header says %d", len(d), size)
+		}
+		return corrupt("%d bytes, the header says %d", len(d), size)
+	}
+	rows, users := le.Uint64(d[24:]), le.Uint64(d[32:])
+	bits, k, m := le.Uint32(d[64:]), le.Uint32(d[68:]), le.Uint64(d[72:])
+	switch {
+	case rows > maxIndexRows || users > rows:
+		return corrupt("%d rows, %d users", rows, users)
+	case bits != uint32(bucketBitsFor(int(rows))):
+		return corrupt("%d bucket bits for %d rows", bits, rows)
+	case le.Uint32(d[84:]) != pageSize || le.Uint32(d[108:]) != numSections:
+		return corrupt("page size %d, %d sections", le.Uint32(d[84:]), le.Uint32(d[108:]))
+	}
+	idBytes := le.Uint64(d[sectionTable+16*secIDData+8:])
+	if idBytes > uint64(len(d)) {
+		return corrupt("id data of %d bytes", idBytes)
+	}
+	l := newLayout(int(rows), int(idBytes), int(rows-users))
+	if uint64(l.bloomM) != m || uint64(l.bloomK) != uint64(k) {
+		return corrupt("bloom filter of %d bits and %d hashes for %d rows", m, k, rows)
+	}
+	for i, s := range l.sec {
+		off, n := le.Uint64(d[sectionTable+16*i:]), le.Uint64(d[sectionTable+16*i+8:])
+		if off != uint64(s.Offset) || n != uint64(s.Length) {
+			return corrupt("section %s at %d, %d bytes; want %d, %d", s.Name, off, n, s.Offset, s.Length)
+		}
+	}
+	if le.Uint64(d[88:]) != uint64(l.checks) || le.Uint64(d[96:]) != uint64(l.pages) || l.size != int64(len(d)) {
+		return corrupt("checksum table at %d for %d pages", le.Uint64(d[88:]), le.Uint64(d[96:]))
+	}
+	ix.sums = d[l.checks:]
+	if crc32.Checksum(ix.sums, castagnoli) != le.Uint32(d[104:]) {
+		return corrupt("checksum table mismatch")
+	}
+	region := string(d[80:82])
+	if !normalize.ValidRegion(region) {
+		return corrupt("region %q", region)
+	}
+	ix.sec = l.sec
+	ix.rows, ix.bits, ix.canonN = int(rows), int(bits), int(rows-users)
+	ix.verified = make([]atomic.Uint64, (l.pages+63)/64)
+	ix.info = IndexInfo{
+		Version: indexVersion, Rows: int64(rows), Users: int64(users),
+		KeysE164: int64(le.Uint64(d[40:])), KeysDigits: int64(le.Uint64(d[48:])),
+		Built:  time.Unix(0, int64(le.Uint64(d[56:]))).UTC(),
+		Region: region, BucketBits: int(bits), BloomBits: int64(m), BloomK: int(k),
+		Size: int64(len(d)),
+	}
+	return nil
+}
+
+// read returns n bytes at off in section s, after checking the checksums
+// of the pages they lie on.
+func (ix *Index) read(s int, off, n int64) ([]byte, error) {
+	sec := ix.sec[s]
+	if off < 0 || n < 0 || off+n > sec.Length {
+		return nil, corrupt("read of %d bytes at %d past the end of section %s", n, off, sec.Name)
+	}
+	start := sec.Offset + off
+	if n > 0 {
+		for p := (start - pageSize) / pageSize; p <= (start+n-1-pageSize)/pageSize; p++ {
+			if err := ix.checkPage(p); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return ix.data[start : start+n], nil
+}
+
+func (ix *Index) checkPage(p int64) error {
+	w, bit := &ix.verified[p/64], uint64(1)<<(p%64)
+	if w.Load()&bit != 0 {
+		return nil
+	}
+	page := ix.data[pageSize+p*pageSize : pageSize+(p+1)*pageSize]
+	if crc32.Checksum(page, castagnoli) != binary.LittleEndian.Uint32(ix.sums[4*p:]) {
+		return corrupt("page %d (offset %d) fails its checksum", p, pageSize+p*pageSize)
+	}
+	w.Or(bit)
+	return nil
+}
+
+func (ix *Index) uint32At(s int, i int64) (uint32, error) {
+	b, err := ix.read(s, 4*i, 4)
+	if err != nil {
+		return 0, err
+	}
+	return binary.LittleEndian.Uint32(b), nil
+}
+
+// Verify checks every page of the index against its checksum.
+func (ix *Index) Verify() error {
+	for p := range int64(len(ix.sums) / 4) {
+		if err := ix.checkPage(p); err != nil {
+			return fmt.Errorf("%s: %w", ix.path, err)
+		}
+	}
+	return nil
+}
+
+// bloomFilter returns the index's bloom filter, checked once.
+func (ix *Index) bloomFilter() (*bloom.BloomFilter, error) {
+	ix.bloomOnce.Do(func() {
+		s := ix.sec[secBloom]
+		b, err := ix.read(secBloom, 0, s.Length)
+		if err != nil {
+			ix.bloomErr = err
+			return
+		}
+		words := make([]uint64, 0)
+		if littleEndian && len(b) > 0 {
+			words = unsafe.Slice((*uint64)(unsafe.Pointer(&b[0])), len(b)/8) // 4096-aligned
+		} else {
+			for i := 0; i+8 <= len(b); i += 8 {
+				words = append(words, binary.LittleEndian.Uint64(b[i:]))
+			}
+		}
+		ix.bloom = bloom.FromWithM(words, uint(ix.info.BloomBits), uint(ix.info.BloomK))
+	})
+	return ix.bloom, ix.bloomErr
+}
+
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
+// Match matches a list against the index, as Base.Match does against a
+// base built from the same users with the same options: the same users, in
+// the same order, with the same Stats. opts gives the list's Format, the
+// Region of its rows without one, the Workers and the Prefilter; the
+// index serves every format.
+//
+// Match returns an error wrapping ErrIndexCorrupt if a page it reads fails
+// its checksum.
+func (ix *Index) Match(ctx context.Context, list iter.Seq[Entry], opts *Options, consent Consent, yield func(Match) error, onReject func(Reject)) (Stats, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return Stats{}, err
+	}
+	if opts == nil || opts.Prefilter == PrefilterAuto {
+		o.Prefilter = defaultIndexPrefilter
+	}
+	v := &indexView{ix: ix, dir: secEDir, keys: secEKeys}
+	if o.Format.Family() == normalize.Digits {
+		v.dir, v.keys, v.digits = secDDir, secDKeys, true
+	}
+	st, err := match(ctx, v, &o, list, consent, yield, onReject)
+	if err != nil && errors.Is(err, ErrIndexCorrupt) {
+		err = fmt.Errorf("%s: %w", ix.path, err)
+	}
+	return st, err
+}
+
+// indexView is the keyset of one family of an index. A key is the
+// position in the family's table of the first entry holding a digest.
+type indexView struct {
+	ix        *Index
+	dir, keys int
+	digits    bool
+}
+
+func (v *indexView) sizes() (keys, users int) { return v.ix.rows, v.ix.rows }
+
+func (v *indexView) lookup(d *[32]byte, _ normalize.Format, prefilter bool) (int, error) {
+	ix := v.ix
+	if prefilter {
+		f, err := ix.bloomFilter()
+		if err != nil {
+			return -1, err
+		}
+		var locs [16]uint64
+		if !f.TestLocations(bloomLocations(d[:digestPrefix], uint(ix.info.BloomK), &locs)) {
+			return -1, nil
+		}
+	}
+	b := int64(bucketOf(d[:], ix.bits))
+	lo, hi, err := v.bucket(b)
+	if err != nil {
+		return -1, err
+	}
+	keys, err := ix.read(v.keys, lo*keyBytes, (hi-lo)*keyBytes)
+	if err != nil {
+		return -1, err
+	}
+	want := d[4:digestPrefix]
+	for i := int64(0); i < hi-lo; i++ {
+		if bytes.Equal(keys[i*keyBytes:(i+1)*keyBytes], want) {
+			return int(lo + i), nil
+		}
+	}
+	return -1, nil
+}
+
+// bucket returns the range of table entries of bucket b.
+func (v *indexView) bucket(b int64) (lo, hi int64, err error) {
+	raw, err := v.ix.read(v.dir, 4*b, 8)
+	if err != nil {
+		return 0, 0, err
+	}
+	lo, hi = int64(binary.LittleEndian.Uint32(raw)), int64(binary.LittleEndian.Uint32(raw[4:]))
+	if lo > hi || hi > int64(v.ix.rows) {
+		return 0, 0, corrupt("bucket %d of section %s: entries %d to %d", b, v.ix.sec[v.dir].Name, lo, hi)
+	}
+	return lo, hi, nil
+}
+
+func (v *indexView) holders(k int, dst []holder) ([]holder, error) {
+	ix := v.ix
+	// The bucket holding entry k: the first whose end is past k.
+	var err error
+	nb := 1 << ix.bits
+	b := sort.Search(nb, func(b int) bool {
+		end, e := ix.uint32At(v.dir, int64(b)+1)
+		if e != nil && err == nil {
+			err = e
+		}
+		return int(end) > k
+	})
+	if err != nil {
+		return dst, err
+	}
+	if b == nb {
+		return dst, corrupt("entry %d in no bucket", k)
+	}
+	_, hi, err := v.bucket(int64(b))
+	if err != nil {
+		return dst, err
+	}
+	key, err := ix.read(v.keys, int64(k)*keyBytes, keyBytes)
+	if err != nil {
+		return dst, err
+	}
+	for i := int64(k); i < hi; i++ {
+		if i > int64(k) {
+			next, err := ix.read(v.keys, i*keyBytes, keyBytes)
+			if err != nil {
+				return dst, err
+			}
+			if !bytes.Equal(next, key) {
+				break
+			}
+		}
+		row := i
+		if v.digits {
+			r, err := ix.uint32At(secDRows, i)
+			if err != nil {
+				return dst, err
+			}
+			row = int64(r)
+			if row >= int64(ix.rows) {
+				return dst, corrupt("digits entry %d points at row %d", i, row)
+			}
+		}
+		user, err := ix.user(row)
+		if err != nil {
+			return dst, err
+		}
+		if containsUser(dst, user) {
+			continue // one user, one phone, two rows
+		}
+		id, err := ix.id(row)
+		if err != nil {
+			return dst, err
+		}
+		dst = append(dst, holder{user: int(user), id: id})
+	}
+	return dst, nil
+}
+
+func containsUser(hs []holder, user int64) bool {
+	for _, h := range hs {
+		if int64(h.user) == user {
+			return true
+		}
+	}
+	return false
+}
+
+// user returns the number of the user of a row: the user's first row.
+func (ix *Index) user(row int64) (int64, error) {
+	var err error
+	i := sort.Search(ix.canonN, func(i int) bool {
+		r, e := ix.uint32At(secCanon, 2*int64(i))
+		if e != nil && err == nil {
+			err = e
+		}
+		return int64(r) >= row
+	})
+	if err != nil || i == ix.canonN {
+		return row, err
+	}
+	r, err := ix.uint32At(secCanon, 2*int64(i))
+	if err != nil || int64(r) != row {
+		return row, err
+	}
+	first, err := ix.uint32At(secCanon, 2*int64(i)+1)
+	if err != nil {
+		return row, err
+	}
+	if int64(first) >= int64(ix.rows) {
+		return row, corrupt("row %d's user starts at row %d", row, first)
+	}
+	return int64(first), nil
+}
+
+// id returns the user id of a row, copied out of the file.
+func (ix *Index) id(row int64) (string, error) {
+	raw, err := ix.read(secIDIndex, row/idStride*8, 8)
+	if err != nil {
+		return "", err
+	}
+	off := int64(binary.LittleEndian.Uint64(raw))
+	data := ix.sec[secIDData]
+	for skip := row % idStride; ; skip-- {
+		if off < 0 || off >= data.Length {
+			return "", corrupt("id of row %d past the end of the id data", row)
+		}
+		head, err := ix.read(secIDData, off, min(binary.MaxVarintLen64, data.Length-off))
+		if err != nil {
+			return "", err
+		}
+		n, k := binary.Uvarint(head)
+		if k <= 0 || n > uint64(data.Length) {
+			return "", corrupt("id of row %d: bad length", row)
+		}
+		off += int64(k)
+		if skip == 0 {
+			b, err := ix.read(secIDData, off, int64(n))
+			if err != nil {
+				return "", err
+			}
+			return string(b), nil
+		}
+		off += int64(n)
+	}
+}

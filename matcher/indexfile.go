@@ -1,0 +1,669 @@
+package matcher
+
+// The index file, version 1
+//
+// An index file holds a user base keyed in both digest families (E164Hex,
+// which UID2 shares, and Digits), ready to be memory-mapped and probed
+// without parsing. All integers are little-endian. The file is a header
+// page, page-aligned sections, and a table of page checksums:
+//
+//	offset  size      field
+//	0       4096      header (below)
+//	4096    …         sections, in the order of the section table, each
+//	                  starting on a 4096-byte page, zero-padded to the next
+//	checks  4×pages   CRC-32C (Castagnoli) of each 4096-byte page from
+//	                  offset 4096 to checks; the file ends here
+//
+// The header:
+//
+//	0     8   magic "AMINDEX\x1a"
+//	8     4   version, 1
+//	12    4   flags, 0 (no other value is defined)
+//	16    8   file size in bytes
+//	24    8   rows: user rows with a valid phone, the entries of each table
+//	32    8   users: distinct user ids among the rows
+//	40    8   keys in the E164Hex family: distinct digests
+//	48    8   keys in the Digits family
+//	56    8   build time, Unix nanoseconds
+//	64    4   bucket bits b
+//	68    4   bloom filter hash count k
+//	72    8   bloom filter bits m, a multiple of 64
+//	80    2   default region of the build, two ASCII letters
+//	82    2   zero
+//	84    4   page size, 4096
+//	88    8   checks: offset of the checksum table
+//	96    8   pages: number of checksums, (checks−4096)/4096
+//	104   4   CRC-32C of the checksum table
+//	108   4   number of sections, 9
+//	112   144 section table: 9 × (offset uint64, length uint64), in the
+//	          order below; lengths exclude padding
+//	256   …   zero
+//	4092  4   CRC-32C of header bytes 0 to 4092
+//
+// Sections (n = rows, B = 2^b):
+//
+//	0 E dir    (B+1) × uint32  bucket i's entries are E keys [dir[i], dir[i+1])
+//	1 E keys   n × 9 bytes     bytes 4–12 of each row's E164Hex digest
+//	2 D dir    (B+1) × uint32  as E dir, for the Digits family
+//	3 D keys   n × 9 bytes     bytes 4–12 of each row's Digits digest
+//	4 D rows   n × uint32      the row (E position) of each D key
+//	5 id index ⌈n/32⌉ × uint64 offset in id data of rows 0, 32, 64, …
+//	6 id data  per row, uvarint length and the user id's bytes
+//	7 canon    c × 2 × uint32  (row, first row of the same user), sorted,
+//	           for each row of a user that has an earlier row; users = n−c
+//	8 bloom    m/64 × uint64   bloom/v3 bit set of both families' digests
+//
+// A row is numbered by its position in E keys. A digest's bucket is the top
+// b bits of its first four bytes read big-endian; within a bucket, entries
+// are sorted by their 9 stored bytes, then by the row's order in the input,
+// so the rows holding one phone are adjacent and in input order. b is the
+// least with 2^b ≥ n/8: a bucket holds 8 entries on average.
+//
+// Collisions. A probe compares the b bucket bits and the 72 stored bits of
+// a digest, so a digest not in the base falsely matches with probability
+// at most (entries in its bucket)/2^72, 8/2^72 ≈ 1.7e-21 on average,
+// whatever n. A list of 10M rows probing a base of any size, 1B users
+// included, meets a false match with probability under 2e-14.
+//
+// The bloom filter's bit locations come from the digest: h1 is bytes 0–7,
+// h2 bytes 8–12 (40 bits, made odd), and location i is (h1 + i·h2) mod m.
+//
+// A reader maps the file, checks the header, the section table against
+// rows, b and m, and the checksum table against its CRC, and checks each
+// page's checksum the first time it reads from it: a flipped byte anywhere
+// fails the open or the read that meets it, never a match.
+
+import (
+	"bufio"
+	"cmp"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"hash/maphash"
+	"io"
+	"iter"
+	"math/bits"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/audiencematch/audiencematch/internal/parallel"
+	"github.com/audiencematch/audiencematch/normalize"
+	"github.com/bits-and-blooms/bloom/v3"
+)
+
+const (
+	indexMagic    = "AMINDEX\x1a"
+	indexVersion  = 1
+	pageSize      = 4096
+	numSections   = 9
+	keyBytes      = 9 // stored bytes of a digest
+	idStride      = 32
+	maxIndexRows  = 1<<32 - 2
+	perBucket     = 8
+	headerCRCAt   = pageSize - 4
+	sectionTable  = 112
+	digestPrefix  = 13 // digest bytes an index needs: 4 for the bucket, 9 stored
+	indexBloomFPR = bloomFPR
+)
+
+const (
+	secEDir = iota
+	secEKeys
+	secDDir
+	secDKeys
+	secDRows
+	secIDIndex
+	secIDData
+	secCanon
+	secBloom
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// IndexInfo describes an index file.
+type IndexInfo struct {
+	Version    int       `json:"version"`
+	Rows       int64     `json:"rows"`        // user rows with a valid phone
+	Users      int64     `json:"users"`       // distinct user ids
+	KeysE164   int64     `json:"keys_e164"`   // distinct digests, E164Hex and UID2 family
+	KeysDigits int64     `json:"keys_digits"` // distinct digests, Digits family
+	Built      time.Time `json:"built"`
+	Region     string    `json:"region"` // the default region of the build
+	BucketBits int       `json:"bucket_bits"`
+	BloomBits  int64     `json:"bloom_bits"`
+	BloomK     int       `json:"bloom_hashes"`
+	Size       int64     `json:"size"` // bytes
+	Sections   []Section `json:"sections"`
+}
+
+// Section is one section of an index file.
+type Section struct {
+	Name   string `json:"name"`
+	Offset int64  `json:"offset"`
+	Length int64  `json:"length"`
+}
+
+var sectionNames = [numSections]string{"e164 dir", "e164 keys", "digits dir", "digits keys", "digits rows", "id index", "id data", "canon", "bloom"}
+
+// WriteIndex reads the user base and writes it to path as an index file,
+// keyed in both digest families, so that lists hashed either way, or raw,
+// can be matched against it with OpenIndex. Normalizing and hashing run on
+// opts.Workers goroutines; opts.Region is the region of phones without
+// one, and opts.Format and opts.Prefilter are not used. A refused user row
+// is passed to onReject (if not nil) and left out.
+//
+// The file is written beside path under a temporary name, synced, and
+// renamed into place only when whole: a build that fails or is killed
+// leaves no file at path.
+//
+// Memory: about 60 bytes a row while building.
+func WriteIndex(ctx context.Context, path string, users iter.Seq[User], opts *Options, onReject func(Reject)) (*IndexInfo, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	c, err := collect(ctx, users, &o, onReject)
+	if err != nil {
+		return nil, err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if tmp != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	info, err := c.write(tmp, o.Region)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		return nil, err
+	}
+	if err := tmp.Sync(); err != nil {
+		return nil, err
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return nil, err
+	}
+	tmp = nil
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		d.Sync() // make the rename durable; not every file system can
+		d.Close()
+	}
+	return info, nil
+}
+
+// blockRows is the number of rows in a block of the collection's stores:
+// stores grow by blocks, never by copying.
+const blockRows = 1 << 16
+
+// collection is a user base read for an index: per row, in input order,
+// the first bytes of both digests and the user id.
+type collection struct {
+	n      int
+	e, d   [][]byte // digestPrefix bytes a row, blockRows rows a block
+	idData [][]byte // per block: uvarint length and bytes of each id
+	idOff  []uint32 // per row: offset of its id in its block's idData
+	dups   [][2]uint32
+	users  int
+}
+
+func (c *collection) eDigest(r uint32) []byte {
+	b, i := r/blockRows, int(r%blockRows)*digestPrefix
+	return c.e[b][i : i+digestPrefix]
+}
+
+func (c *collection) dDigest(r uint32) []byte {
+	b, i := r/blockRows, int(r%blockRows)*digestPrefix
+	return c.d[b][i : i+digestPrefix]
+}
+
+func (c *collection) id(r uint32) []byte {
+	data := c.idData[r/blockRows][c.idOff[r]:]
+	n, k := binary.Uvarint(data)
+	return data[k : k+int(n)]
+}
+
+// collect reads the users, hashing each phone both ways in parallel, and
+// finds the rows of users that have several.
+func collect(ctx context.Context, users iter.Seq[User], o *Options, onReject func(Reject)) (*collection, error) {
+	type row struct {
+		u    User
+		e, d [32]byte
+		err  error
+	}
+	c := &collection{}
+	seen := newIDSet()
+	src := rowsOf(users, func(u User) row { return row{u: u} })
+	work := func(rows []row) {
+		var buf []byte
+		for i := range rows {
+			r := &rows[i]
+			if r.err = r.u.Err; r.err == nil && r.u.ID == "" {
+				r.err = ErrEmptyUserID
+			}
+			if r.err != nil {
+				continue
+			}
+			reg := r.u.Region
+			if reg == "" {
+				reg = o.Region
+			}
+			buf, r.err = normalize.AppendE164(buf[:0], r.u.Phone, reg)
+			if r.err == nil {
+				r.e = normalize.Sum(buf, normalize.E164Hex)
+				r.d = normalize.Sum(buf, normalize.Digits)
+			}
+		}
+	}
+	var tooMany bool
+	sink := func(rows []row) error {
+		for i := range rows {
+			r := &rows[i]
+			if r.err != nil {
+				if onReject != nil {
+					onReject(Reject{Line: r.u.Line, Err: r.err})
+				}
+				continue
+			}
+			if c.n == maxIndexRows {
+				tooMany = true
+				return errTooManyRows
+			}
+			if c.n%blockRows == 0 {
+				c.e = append(c.e, make([]byte, 0, blockRows*digestPrefix))
+				c.d = append(c.d, make([]byte, 0, blockRows*digestPrefix))
+				c.idData = append(c.idData, nil)
+			}
+			b := len(c.e) - 1
+			c.e[b] = append(c.e[b], r.e[:digestPrefix]...)
+			c.d[b] = append(c.d[b], r.d[:digestPrefix]...)
+			c.idOff = append(c.idOff, uint32(len(c.idData[b])))
+			c.idData[b] = binary.AppendUvarint(c.idData[b], uint64(len(r.u.ID)))
+			c.idData[b] = append(c.idData[b], r.u.ID...)
+			row := uint32(c.n)
+			c.n++
+			if first, dup := seen.add(c, row); dup {
+				c.dups = append(c.dups, [2]uint32{row, first})
+			}
+		}
+		return nil
+	}
+	if err := parallel.Ordered(ctx, o.Workers, src, work, sink); err != nil {
+		if tooMany {
+			return nil, fmt.Errorf("matcher: more than %d user rows: %w", maxIndexRows, err)
+		}
+		return nil, err
+	}
+	c.users = c.n - len(c.dups)
+	return c, nil
+}
+
+var errTooManyRows = errors.New("too many rows for one index")
+
+// idSet finds repeated user ids: an open-addressing table of rows, keyed
+// by the hash of their ids, which stay in the collection.
+type idSet struct {
+	seed  maphash.Seed
+	slots []uint32 // row+1, or 0
+	n     int
+}
+
+func newIDSet() *idSet {
+	return &idSet{seed: maphash.MakeSeed(), slots: make([]uint32, 1<<16)}
+}
+
+// add records row's id, or returns the first row with the same id.
+func (s *idSet) add(c *collection, row uint32) (first uint32, dup bool) {
+	id := c.id(row)
+	mask := uint64(len(s.slots) - 1)
+	for i := maphash.Bytes(s.seed, id) & mask; ; i = (i + 1) & mask {
+		v := s.slots[i]
+		if v == 0 {
+			s.slots[i] = row + 1
+			s.n++
+			if s.n*5 > len(s.slots)*4 {
+				s.grow(c)
+			}
+			return 0, false
+		}
+		if string(c.id(v-1)) == string(id) {
+			return v - 1, true
+		}
+	}
+}
+
+func (s *idSet) grow(c *collection) {
+	old := s.slots
+	s.slots = make([]uint32, 2*len(old))
+	mask := uint64(len(s.slots) - 1)
+	for _, v := range old {
+		if v == 0 {
+			continue
+		}
+		i := maphash.Bytes(s.seed, c.id(v-1)) & mask
+		for s.slots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		s.slots[i] = v
+	}
+}
+
+// layout is where each section goes.
+type layout struct {
+	bucketBits int
+	bloomM     uint64
+	bloomK     uint
+	sec        [numSections]Section
+	checks     int64
+	pages      int64
+	size       int64
+}
+
+func pad(n int64) int64 { return (n + pageSize - 1) / pageSize * pageSize }
+
+// bucketBitsFor returns the least b with 2^b ≥ n/perBucket.
+func bucketBitsFor(n int) int {
+	return bits.Len(uint((n + perBucket - 1) / perBucket))
+}
+
+func newLayout(n, idBytes, canon int) layout {
+	var l layout
+	l.bucketBits = bucketBitsFor(n)
+	m, k := bloom.EstimateParameters(uint(max(2*n, 1)), indexBloomFPR)
+	l.bloomM, l.bloomK = (uint64(m)+63)/64*64, k
+	dir := int64(1<<l.bucketBits+1) * 4
+	lengths := [numSections]int64{
+		secEDir:    dir,
+		secEKeys:   int64(n) * keyBytes,
+		secDDir:    dir,
+		secDKeys:   int64(n) * keyBytes,
+		secDRows:   int64(n) * 4,
+		secIDIndex: int64((n+idStride-1)/idStride) * 8,
+		secIDData:  int64(idBytes),
+		secCanon:   int64(canon) * 8,
+		secBloom:   int64(l.bloomM / 8),
+	}
+	off := int64(pageSize)
+	for i, n := range lengths {
+		l.sec[i] = Section{Name: sectionNames[i], Offset: off, Length: n}
+		off += pad(n)
+	}
+	l.checks = off
+	l.pages = (off - pageSize) / pageSize
+	l.size = off + 4*l.pages
+	return l
+}
+
+// bucketOf returns the bucket of a digest for b bucket bits.
+func bucketOf(d []byte, b int) uint32 {
+	if b == 0 {
+		return 0
+	}
+	return binary.BigEndian.Uint32(d) >> (32 - b)
+}
+
+// bloomLocations returns the bloom filter's bit locations for a digest's
+// first 13 bytes.
+func bloomLocations(d []byte, k uint, locs *[16]uint64) []uint64 {
+	h1 := binary.LittleEndian.Uint64(d[0:8])
+	h2 := binary.LittleEndian.Uint64(d[5:13])>>24 | 1
+	k = min(k, uint(len(locs)))
+	for i := range k {
+		locs[i] = h1 + uint64(i)*h2
+	}
+	return locs[:k]
+}
+
+// write writes the index to f.
+func (c *collection) write(f *os.File, region string) (*IndexInfo, error) {
+	var idBytes int
+	for _, b := range c.idData {
+		idBytes += len(b)
+	}
+	l := newLayout(c.n, idBytes, len(c.dups))
+	if err := f.Truncate(l.size); err != nil {
+		return nil, err
+	}
+	sw := func(s int) *sectionWriter {
+		return &sectionWriter{w: bufio.NewWriterSize(io.NewOffsetWriter(f, l.sec[s].Offset), 1<<20)}
+	}
+
+	// The E164Hex family: its order numbers the rows.
+	perm := make([]uint32, c.n)
+	eDir, keysE := c.sortFamily(perm, c.eDigest, l.bucketBits)
+	w := sw(secEDir)
+	w.uint32s(eDir)
+	w = sw(secEKeys).also(w)
+	for _, r := range perm {
+		w.bytes(c.eDigest(r)[4:digestPrefix])
+	}
+	pos := make([]uint32, c.n) // the row number of each input row
+	for p, r := range perm {
+		pos[r] = uint32(p)
+	}
+	// User ids, in row order.
+	w = sw(secIDIndex).also(w)
+	var off uint64
+	for p, r := range perm {
+		if p%idStride == 0 {
+			w.uint64(off)
+		}
+		off += uint64(len(binary.AppendUvarint(nil, uint64(len(c.id(r)))))) + uint64(len(c.id(r)))
+	}
+	w = sw(secIDData).also(w)
+	var vb [binary.MaxVarintLen64]byte
+	for _, r := range perm {
+		id := c.id(r)
+		w.bytes(vb[:binary.PutUvarint(vb[:], uint64(len(id)))])
+		w.bytes(id)
+	}
+	// Rows of users with several, each with the user's first row.
+	canon := make([][2]uint32, len(c.dups))
+	for i, d := range c.dups {
+		canon[i] = [2]uint32{pos[d[0]], pos[d[1]]}
+	}
+	slices.SortFunc(canon, func(a, b [2]uint32) int { return cmp.Compare(a[0], b[0]) })
+	w = sw(secCanon).also(w)
+	for _, p := range canon {
+		w.uint32(p[0])
+		w.uint32(p[1])
+	}
+
+	// The Digits family, pointing at rows.
+	dDir, keysD := c.sortFamily(perm, c.dDigest, l.bucketBits)
+	w = sw(secDDir).also(w)
+	w.uint32s(dDir)
+	w = sw(secDKeys).also(w)
+	for _, r := range perm {
+		w.bytes(c.dDigest(r)[4:digestPrefix])
+	}
+	w = sw(secDRows).also(w)
+	for _, r := range perm {
+		w.uint32(pos[r])
+	}
+	perm, pos = nil, nil
+
+	// The bloom filter of both families.
+	bf := bloom.New(uint(l.bloomM), l.bloomK)
+	set := bf.BitSet()
+	var locs [16]uint64
+	for r := range uint32(c.n) {
+		for _, d := range [2][]byte{c.eDigest(r), c.dDigest(r)} {
+			for _, loc := range bloomLocations(d, l.bloomK, &locs) {
+				set.Set(uint(loc % l.bloomM))
+			}
+		}
+	}
+	w = sw(secBloom).also(w)
+	w.uint64s(set.Words()[:l.bloomM/64])
+	if err := w.flush(); err != nil {
+		return nil, err
+	}
+
+	// The checksums of every page, then the header.
+	sums, err := pageSums(f, l)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := f.WriteAt(sums, l.checks); err != nil {
+		return nil, err
+	}
+	info := &IndexInfo{
+		Version: indexVersion, Rows: int64(c.n), Users: int64(c.users),
+		KeysE164: keysE, KeysDigits: keysD, Built: time.Now().UTC(),
+		Region: region, BucketBits: l.bucketBits, BloomBits: int64(l.bloomM), BloomK: int(l.bloomK),
+		Size: l.size, Sections: l.sec[:],
+	}
+	if _, err := f.WriteAt(header(info, l, crc32.Checksum(sums, castagnoli)), 0); err != nil {
+		return nil, err
+	}
+	return info, nil
+}
+
+// sortFamily fills perm with the rows in the order of a family's table and
+// returns the table's directory and its number of distinct keys.
+func (c *collection) sortFamily(perm []uint32, digest func(uint32) []byte, b int) (dir []uint32, keys int64) {
+	dir = make([]uint32, 1<<b+1)
+	for r := range uint32(c.n) {
+		dir[bucketOf(digest(r), b)+1]++
+	}
+	for i := 1; i < len(dir); i++ {
+		dir[i] += dir[i-1]
+	}
+	fill := slices.Clone(dir[:len(dir)-1])
+	for r := range uint32(c.n) {
+		k := bucketOf(digest(r), b)
+		perm[fill[k]] = r
+		fill[k]++
+	}
+	fill = nil
+	// Within a bucket: by stored bytes, then input order. Buckets are
+	// small; rows are increasing in each already.
+	for i := range len(dir) - 1 {
+		g := perm[dir[i]:dir[i+1]]
+		if len(g) > 1 {
+			slices.SortStableFunc(g, func(x, y uint32) int {
+				return compareKeys(digest(x)[4:digestPrefix], digest(y)[4:digestPrefix])
+			})
+		}
+		for j := range g {
+			if j == 0 || compareKeys(digest(g[j-1])[4:digestPrefix], digest(g[j])[4:digestPrefix]) != 0 {
+				keys++
+			}
+		}
+	}
+	return dir, keys
+}
+
+func compareKeys(a, b []byte) int {
+	return cmp.Compare(string(a), string(b))
+}
+
+// header returns the header page.
+func header(info *IndexInfo, l layout, checksCRC uint32) []byte {
+	h := make([]byte, pageSize)
+	copy(h, indexMagic)
+	le := binary.LittleEndian
+	le.PutUint32(h[8:], indexVersion)
+	le.PutUint64(h[16:], uint64(l.size))
+	le.PutUint64(h[24:], uint64(info.Rows))
+	le.PutUint64(h[32:], uint64(info.Users))
+	le.PutUint64(h[40:], uint64(info.KeysE164))
+	le.PutUint64(h[48:], uint64(info.KeysDigits))
+	le.PutUint64(h[56:], uint64(info.Built.UnixNano()))
+	le.PutUint32(h[64:], uint32(l.bucketBits))
+	le.PutUint32(h[68:], uint32(l.bloomK))
+	le.PutUint64(h[72:], l.bloomM)
+	copy(h[80:82], info.Region)
+	le.PutUint32(h[84:], pageSize)
+	le.PutUint64(h[88:], uint64(l.checks))
+	le.PutUint64(h[96:], uint64(l.pages))
+	le.PutUint32(h[104:], checksCRC)
+	le.PutUint32(h[108:], numSections)
+	for i, s := range l.sec {
+		le.PutUint64(h[sectionTable+16*i:], uint64(s.Offset))
+		le.PutUint64(h[sectionTable+16*i+8:], uint64(s.Length))
+	}
+	le.PutUint32(h[headerCRCAt:], crc32.Checksum(h[:headerCRCAt], castagnoli))
+	return h
+}
+
+// pageSums reads back the sections and returns the checksum of each page.
+func pageSums(f *os.File, l layout) ([]byte, error) {
+	sums := make([]byte, 4*l.pages)
+	buf := make([]byte, 256*pageSize)
+	for p := int64(0); p < l.pages; {
+		n := min(int64(len(buf)/pageSize), l.pages-p)
+		if _, err := f.ReadAt(buf[:n*pageSize], pageSize+p*pageSize); err != nil {
+			return nil, err
+		}
+		for i := range n {
+			binary.LittleEndian.PutUint32(sums[4*(p+i):], crc32.Checksum(buf[i*pageSize:(i+1)*pageSize], castagnoli))
+		}
+		p += n
+	}
+	return sums, nil
+}
+
+// sectionWriter writes one section from its start, keeping the first
+// error.
+type sectionWriter struct {
+	w   *bufio.Writer
+	err error
+	b   [8]byte
+}
+
+// also flushes prev and returns w, carrying prev's error.
+func (w *sectionWriter) also(prev *sectionWriter) *sectionWriter {
+	if err := prev.flush(); err != nil {
+		w.err = err
+	}
+	return w
+}
+
+func (w *sectionWriter) flush() error {
+	if w.err == nil {
+		w.err = w.w.Flush()
+	}
+	return w.err
+}
+
+func (w *sectionWriter) bytes(b []byte) {
+	if w.err == nil {
+		_, w.err = w.w.Write(b)
+	}
+}
+
+func (w *sectionWriter) uint32(v uint32) {
+	binary.LittleEndian.PutUint32(w.b[:4], v)
+	w.bytes(w.b[:4])
+}
+
+func (w *sectionWriter) uint64(v uint64) {
+	binary.LittleEndian.PutUint64(w.b[:], v)
+	w.bytes(w.b[:])
+}
+
+func (w *sectionWriter) uint32s(vs []uint32) {
+	for _, v := range vs {
+		w.uint32(v)
+	}
+}
+
+func (w *sectionWriter) uint64s(vs []uint64) {
+	for _, v := range vs {
+		w.uint64(v)
+	}
+}
