@@ -17,8 +17,10 @@ const usage = `match: custom-audience matching over CSV files.
 
 Usage:
   match hash --in LIST.csv [--format e164|digits|uid2] [--region CC] [--out FILE] [--rejects FILE]
-  match run  --users USERS.csv --list LIST.csv [--optouts OPTOUTS.csv] [--region CC]
-             [--hash-format e164|digits|uid2] [--out FILE] [--report FILE] [--rejects FILE]
+  match run  (--users USERS.csv | --index BASE.idx) --list LIST.csv [--optouts OPTOUTS.csv]
+             [--region CC] [--hash-format e164|digits|uid2] [--out FILE] [--report FILE] [--rejects FILE]
+  match index build --users USERS.csv --out BASE.idx [--region CC] [--rejects FILE]
+  match index info [--verify] [--json] BASE.idx
   match help
 
 Examples:
@@ -61,6 +63,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runHash(ctx, args[1:], stdout, stderr)
 	case "run":
 		err = runRun(ctx, args[1:], stdout, stderr)
+	case "index":
+		err = runIndex(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -15,8 +14,8 @@ import (
 	"github.com/audiencematch/audiencematch/normalize"
 )
 
-const runUsage = `Usage: match run --users USERS.csv --list LIST.csv [--optouts OPTOUTS.csv] [--region CC]
-                 [--hash-format e164|digits|uid2] [--out FILE] [--report FILE] [--rejects FILE]
+const runUsage = `Usage: match run (--users USERS.csv | --index BASE.idx) --list LIST.csv [--optouts OPTOUTS.csv]
+                 [--region CC] [--hash-format e164|digits|uid2] [--out FILE] [--report FILE] [--rejects FILE]
 
 Matches a contact list against the user base and writes the audience: the
 ids of the users whose phone is on the list, each once, opted-out users
@@ -24,6 +23,8 @@ never, under the header "user_id", in the order of the list row that first
 matched them.
 
 USERS.csv:   header with user_id, phone and optionally country.
+BASE.idx:    an index of the user base from "match index build": the same
+             answer as --users with that file, without reading it again.
 OPTOUTS.csv: header with user_id.
 LIST.csv:    header with either phone (and optionally country) of raw numbers,
              or hash, of values hashed in --hash-format.
@@ -51,7 +52,8 @@ type report struct {
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("run", runUsage, stderr)
 	var (
-		usersPath   = fs.String("users", "", "the user base `CSV` (required)")
+		usersPath   = fs.String("users", "", "the user base `CSV` (this or --index)")
+		indexPath   = fs.String("index", "", "the user base as an index `FILE` from match index build (this or --users)")
 		listPath    = fs.String("list", "", "the contact list `CSV` (required)")
 		optoutsPath = fs.String("optouts", "", "`CSV` of opted-out user ids")
 		region      = fs.String("region", normalize.DefaultRegion, "`region` of rows without a country")
@@ -71,28 +73,41 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := checkRegion(*region); err != nil {
 		return err
 	}
-	if *usersPath == "" {
-		return usageErrorf("run: missing --users\nTry: match run -h")
-	}
-	if *listPath == "" {
+	switch {
+	case *usersPath == "" && *indexPath == "":
+		return usageErrorf("run: missing --users or --index\nTry: match run -h")
+	case *usersPath != "" && *indexPath != "":
+		return usageErrorf("run: --users and --index both given; the index is the user base")
+	case *indexPath != "" && *side != "auto":
+		return usageErrorf("run: --build-side does not apply to --index")
+	case *listPath == "":
 		return usageErrorf("run: missing --list\nTry: match run -h")
 	}
 
 	// Open every input first, so a bad file is reported before any work.
-	users, err := openInput(*usersPath, "users", stderr)
-	if err != nil {
-		return err
+	var (
+		users                 *input
+		ix                    *matcher.Index
+		uid, uphone, ucountry int
+	)
+	if *indexPath != "" {
+		if ix, err = openIndex(*indexPath); err != nil {
+			return err
+		}
+		defer ix.Close()
+	} else {
+		if users, err = openInput(*usersPath, "users", stderr); err != nil {
+			return err
+		}
+		defer users.Close()
+		if uid, err = users.column("user_id", true); err != nil {
+			return err
+		}
+		if uphone, err = users.column("phone", true); err != nil {
+			return err
+		}
+		ucountry, _ = users.column("country", false)
 	}
-	defer users.Close()
-	uid, err := users.column("user_id", true)
-	if err != nil {
-		return err
-	}
-	uphone, err := users.column("phone", true)
-	if err != nil {
-		return err
-	}
-	ucountry, _ := users.column("country", false)
 
 	list, err := openInput(*listPath, "list", stderr)
 	if err != nil {
@@ -116,9 +131,11 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 	}
 
-	joinSide, err := buildSide(*side, users, list)
-	if err != nil {
-		return err
+	joinSide := "index"
+	if ix == nil {
+		if joinSide, err = buildSide(*side, users, list); err != nil {
+			return err
+		}
 	}
 
 	// The outputs, written whole or not at all.
@@ -186,7 +203,13 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	// The join, with the hash table on the smaller side.
 	opts := &matcher.Options{Format: f, Region: *region}
 	var st matcher.Stats
-	if joinSide == "users" {
+	switch joinSide {
+	case "index":
+		st, err = ix.Match(ctx, entries, opts, excl, emit, onReject)
+		if errors.Is(err, matcher.ErrIndexCorrupt) {
+			err = usageError{err}
+		}
+	case "users":
 		// An opted-out user never enters the base. (List.Match drops them
 		// itself as it reads the users.)
 		baseRows := func(yield func(matcher.User) bool) {
@@ -204,15 +227,18 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if err == nil && users.err == nil {
 			st, err = base.Match(ctx, entries, excl, emit, onReject)
 		}
-	} else {
+	default:
 		var l *matcher.List
 		l, err = matcher.BuildList(ctx, entries, opts, onReject)
 		if err == nil && list.err == nil {
 			st, err = l.Match(ctx, userRows, excl, emit, onUserReject)
 		}
 	}
+	if err == nil && users != nil {
+		err = users.err
+	}
 	if err == nil {
-		err = cmp.Or(users.err, list.err)
+		err = list.err
 	}
 	if err == nil {
 		w.Flush()
@@ -228,7 +254,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := outs.commit(); err != nil {
 		return err
 	}
-	if userRejects > 0 {
+	if users != nil && userRejects > 0 {
 		// A count of the platform's own malformed rows, for its engineers;
 		// opted-out users are not in it, and it is in no advertiser figure.
 		fmt.Fprintf(stderr, "match: %s: %d rows skipped (bad phone or row)\n", users.name, userRejects)
