@@ -75,6 +75,7 @@ package matcher
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/binary"
@@ -87,6 +88,7 @@ import (
 	"math/bits"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"time"
 
@@ -170,6 +172,9 @@ func WriteIndex(ctx context.Context, path string, users iter.Seq[User], opts *Op
 	if err != nil {
 		return nil, err
 	}
+	// The reading is over: give its garbage and the id set back before
+	// sorting allocates, so the peak is what the collection needs.
+	debug.FreeOSMemory()
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return nil, err
@@ -212,9 +217,9 @@ const blockRows = 1 << 16
 // the first bytes of both digests and the user id.
 type collection struct {
 	n      int
-	e, d   [][]byte // digestPrefix bytes a row, blockRows rows a block
-	idData [][]byte // per block: uvarint length and bytes of each id
-	idOff  []uint32 // per row: offset of its id in its block's idData
+	e, d   [][]byte   // digestPrefix bytes a row, blockRows rows a block
+	idData [][]byte   // per block: uvarint length and bytes of each id
+	idOff  [][]uint32 // per block, per row: offset of its id in idData
 	dups   [][2]uint32
 	users  int
 }
@@ -230,7 +235,7 @@ func (c *collection) dDigest(r uint32) []byte {
 }
 
 func (c *collection) id(r uint32) []byte {
-	data := c.idData[r/blockRows][c.idOff[r]:]
+	data := c.idData[r/blockRows][c.idOff[r/blockRows][r%blockRows]:]
 	n, k := binary.Uvarint(data)
 	return data[k : k+int(n)]
 }
@@ -284,12 +289,13 @@ func collect(ctx context.Context, users iter.Seq[User], o *Options, onReject fun
 			if c.n%blockRows == 0 {
 				c.e = append(c.e, make([]byte, 0, blockRows*digestPrefix))
 				c.d = append(c.d, make([]byte, 0, blockRows*digestPrefix))
-				c.idData = append(c.idData, nil)
+				c.idData = append(c.idData, make([]byte, 0, blockRows*12))
+				c.idOff = append(c.idOff, make([]uint32, 0, blockRows))
 			}
 			b := len(c.e) - 1
 			c.e[b] = append(c.e[b], r.e[:digestPrefix]...)
 			c.d[b] = append(c.d[b], r.d[:digestPrefix]...)
-			c.idOff = append(c.idOff, uint32(len(c.idData[b])))
+			c.idOff[b] = append(c.idOff[b], uint32(len(c.idData[b])))
 			c.idData[b] = binary.AppendUvarint(c.idData[b], uint64(len(r.u.ID)))
 			c.idData[b] = append(c.idData[b], r.u.ID...)
 			row := uint32(c.n)
@@ -313,32 +319,36 @@ func collect(ctx context.Context, users iter.Seq[User], o *Options, onReject fun
 var errTooManyRows = errors.New("too many rows for one index")
 
 // idSet finds repeated user ids: an open-addressing table of rows, keyed
-// by the hash of their ids, which stay in the collection.
+// by the hash of their ids, which stay in the collection. A byte of each
+// slot's hash is kept beside it, so that a probe reads an id only when
+// that byte agrees.
 type idSet struct {
 	seed  maphash.Seed
 	slots []uint32 // row+1, or 0
+	tags  []uint8
 	n     int
 }
 
 func newIDSet() *idSet {
-	return &idSet{seed: maphash.MakeSeed(), slots: make([]uint32, 1<<16)}
+	return &idSet{seed: maphash.MakeSeed(), slots: make([]uint32, 1<<16), tags: make([]uint8, 1<<16)}
 }
 
 // add records row's id, or returns the first row with the same id.
 func (s *idSet) add(c *collection, row uint32) (first uint32, dup bool) {
 	id := c.id(row)
-	mask := uint64(len(s.slots) - 1)
-	for i := maphash.Bytes(s.seed, id) & mask; ; i = (i + 1) & mask {
+	h := maphash.Bytes(s.seed, id)
+	mask, tag := uint64(len(s.slots)-1), uint8(h>>56)
+	for i := h & mask; ; i = (i + 1) & mask {
 		v := s.slots[i]
 		if v == 0 {
-			s.slots[i] = row + 1
+			s.slots[i], s.tags[i] = row+1, tag
 			s.n++
 			if s.n*5 > len(s.slots)*4 {
 				s.grow(c)
 			}
 			return 0, false
 		}
-		if string(c.id(v-1)) == string(id) {
+		if s.tags[i] == tag && bytes.Equal(c.id(v-1), id) {
 			return v - 1, true
 		}
 	}
@@ -346,17 +356,18 @@ func (s *idSet) add(c *collection, row uint32) (first uint32, dup bool) {
 
 func (s *idSet) grow(c *collection) {
 	old := s.slots
-	s.slots = make([]uint32, 2*len(old))
+	s.slots, s.tags = make([]uint32, 2*len(old)), make([]uint8, 2*len(old))
 	mask := uint64(len(s.slots) - 1)
 	for _, v := range old {
 		if v == 0 {
 			continue
 		}
-		i := maphash.Bytes(s.seed, c.id(v-1)) & mask
+		h := maphash.Bytes(s.seed, c.id(v-1))
+		i := h & mask
 		for s.slots[i] != 0 {
 			i = (i + 1) & mask
 		}
-		s.slots[i] = v
+		s.slots[i], s.tags[i] = v, uint8(h>>56)
 	}
 }
 
@@ -453,22 +464,22 @@ func (c *collection) write(f *os.File, region string) (*IndexInfo, error) {
 	for p, r := range perm {
 		pos[r] = uint32(p)
 	}
-	// User ids, in row order.
+	// User ids, in row order: the index and the data in one pass.
 	w = sw(secIDIndex).also(w)
+	data := sw(secIDData)
 	var off uint64
+	var vb [binary.MaxVarintLen64]byte
 	for p, r := range perm {
 		if p%idStride == 0 {
 			w.uint64(off)
 		}
-		off += uint64(len(binary.AppendUvarint(nil, uint64(len(c.id(r)))))) + uint64(len(c.id(r)))
-	}
-	w = sw(secIDData).also(w)
-	var vb [binary.MaxVarintLen64]byte
-	for _, r := range perm {
 		id := c.id(r)
-		w.bytes(vb[:binary.PutUvarint(vb[:], uint64(len(id)))])
-		w.bytes(id)
+		k := binary.PutUvarint(vb[:], uint64(len(id)))
+		data.bytes(vb[:k])
+		data.bytes(id)
+		off += uint64(k + len(id))
 	}
+	w = data.also(w)
 	// Rows of users with several, each with the user's first row.
 	canon := make([][2]uint32, len(c.dups))
 	for i, d := range c.dups {
@@ -553,10 +564,16 @@ func (c *collection) sortFamily(perm []uint32, digest func(uint32) []byte, b int
 	// small; rows are increasing in each already.
 	for i := range len(dir) - 1 {
 		g := perm[dir[i]:dir[i+1]]
-		if len(g) > 1 {
-			slices.SortStableFunc(g, func(x, y uint32) int {
-				return compareKeys(digest(x)[4:digestPrefix], digest(y)[4:digestPrefix])
-			})
+		less := func(x, y uint32) int { return compareKeys(digest(x)[4:digestPrefix], digest(y)[4:digestPrefix]) }
+		if len(g) <= 16 {
+			// Insertion sort: stable, and quick on a bucket's few rows.
+			for j := 1; j < len(g); j++ {
+				for k := j; k > 0 && less(g[k-1], g[k]) > 0; k-- {
+					g[k-1], g[k] = g[k], g[k-1]
+				}
+			}
+		} else {
+			slices.SortStableFunc(g, less)
 		}
 		for j := range g {
 			if j == 0 || compareKeys(digest(g[j-1])[4:digestPrefix], digest(g[j])[4:digestPrefix]) != 0 {
@@ -567,9 +584,7 @@ func (c *collection) sortFamily(perm []uint32, digest func(uint32) []byte, b int
 	return dir, keys
 }
 
-func compareKeys(a, b []byte) int {
-	return cmp.Compare(string(a), string(b))
-}
+func compareKeys(a, b []byte) int { return bytes.Compare(a, b) }
 
 // header returns the header page.
 func header(info *IndexInfo, l layout, checksCRC uint32) []byte {
