@@ -2,7 +2,7 @@
 GO ?= go
 DEMO = testdata/demo
 
-.PHONY: demo test bench fuzz lint scale build
+.PHONY: demo test bench fuzz lint scale scale-data scale-index build
 
 build:
 	$(GO) build -o bin/match ./cmd/match
@@ -33,6 +33,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzE164Differential$$' -fuzztime=$(FUZZTIME) ./normalize
 	$(GO) test -run='^$$' -fuzz='^FuzzReader$$' -fuzztime=$(FUZZTIME) ./internal/csvrow
 	$(GO) test -run='^$$' -fuzz='^FuzzRun$$' -fuzztime=$(FUZZTIME) ./cmd/match
+	$(GO) test -run='^$$' -fuzz='^FuzzOpenIndex$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=0 ./matcher
 
 ## lint: gofmt and vet
 lint:
@@ -41,14 +42,15 @@ lint:
 
 ## scale: end-to-end figures on generated data (USERS, LIST rows): match hash
 ## and match run, with the fast path and without it (-tags nofastpath), in one
-## run so that the ratio is fair; peak RSS from /usr/bin/time
+## run so that the ratio is fair, then the index (scale-index); peak RSS from
+## /usr/bin/time. The index figures of bench/RESULTS.md come from
+##   make scale-index USERS=100000000 LIST=10000000
 USERS ?= 1000000
 LIST ?= 1000000
 SCALE_DIR ?= /tmp/audiencematch-scale
 TIME = /usr/bin/time -f "%e s wall, %P CPU, %M KB peak RSS"
-scale: build
+scale: build scale-data
 	$(GO) build -tags nofastpath -o bin/match-nofastpath ./cmd/match
-	$(GO) run ./bench/cmd/gen -users $(USERS) -list $(LIST) -out $(SCALE_DIR)
 	$(TIME) ./bin/match hash --in $(SCALE_DIR)/list.csv --out $(SCALE_DIR)/hashed.csv
 	$(TIME) ./bin/match-nofastpath hash --in $(SCALE_DIR)/list.csv --out $(SCALE_DIR)/hashed-nofastpath.csv
 	cmp $(SCALE_DIR)/hashed.csv $(SCALE_DIR)/hashed-nofastpath.csv
@@ -58,3 +60,24 @@ scale: build
 		--list $(SCALE_DIR)/list.csv --out $(SCALE_DIR)/audience-nofastpath.csv
 	cmp $(SCALE_DIR)/audience.csv $(SCALE_DIR)/audience-nofastpath.csv
 	cat $(SCALE_DIR)/report.json
+	$(MAKE) --no-print-directory scale-index USERS=$(USERS) LIST=$(LIST) SCALE_DIR=$(SCALE_DIR)
+
+scale-data:
+	@test -s $(SCALE_DIR)/users.csv && test "$$(cat $(SCALE_DIR)/size 2>/dev/null)" = "$(USERS) $(LIST)" || { \
+		$(GO) run ./bench/cmd/gen -users $(USERS) -list $(LIST) -out $(SCALE_DIR) && \
+		echo "$(USERS) $(LIST)" > $(SCALE_DIR)/size; }
+
+## scale-index: build the index of USERS users, open it, and match the LIST
+## against it; the audience must equal match run --users's when USERS is
+## small enough to run that too (SAME_AS_USERS=1, the default under 20M)
+SAME_AS_USERS ?= $(shell test $(USERS) -le 20000000 && echo 1)
+scale-index: build scale-data
+	$(TIME) ./bin/match index build --users $(SCALE_DIR)/users.csv --out $(SCALE_DIR)/base.idx
+	$(TIME) ./bin/match index info $(SCALE_DIR)/base.idx
+	$(TIME) ./bin/match run --index $(SCALE_DIR)/base.idx --optouts $(SCALE_DIR)/optouts.csv \
+		--list $(SCALE_DIR)/list.csv --out $(SCALE_DIR)/audience-index.csv --report $(SCALE_DIR)/report-index.json
+	cat $(SCALE_DIR)/report-index.json
+	if [ "$(SAME_AS_USERS)" = 1 ]; then \
+		$(TIME) ./bin/match run --users $(SCALE_DIR)/users.csv --optouts $(SCALE_DIR)/optouts.csv \
+			--list $(SCALE_DIR)/list.csv --out $(SCALE_DIR)/audience.csv && \
+		cmp $(SCALE_DIR)/audience.csv $(SCALE_DIR)/audience-index.csv; fi
