@@ -228,7 +228,7 @@ func (b *Base) lookup(d *[32]byte, _ normalize.Format, _ bool) (int, error) {
 	return int(b.tab.find(d, b.keys)), nil
 }
 
-func (b *Base) holders(k int, dst []holder) ([]holder, error) {
+func (b *Base) holders(k int, _ *[32]byte, dst []holder) ([]holder, error) {
 	for _, u := range b.users[b.first[k]:b.first[k+1]] {
 		dst = append(dst, holder{user: int(u), id: b.ids[u]})
 	}

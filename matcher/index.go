@@ -1,7 +1,6 @@
 package matcher
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -327,7 +326,7 @@ func (v *indexView) lookup(d *[32]byte, _ normalize.Format, prefilter bool) (int
 	}
 	want := d[4:digestPrefix]
 	for i := int64(0); i < hi-lo; i++ {
-		if bytes.Equal(keys[i*keyBytes:(i+1)*keyBytes], want) {
+		if sameKey(keys[i*keyBytes:], want) {
 			return int(lo + i), nil
 		}
 	}
@@ -347,51 +346,29 @@ func (v *indexView) bucket(b int64) (lo, hi int64, err error) {
 	return lo, hi, nil
 }
 
-func (v *indexView) holders(k int, dst []holder) ([]holder, error) {
+func (v *indexView) holders(k int, d *[32]byte, dst []holder) ([]holder, error) {
 	ix := v.ix
-	// The bucket holding entry k: the first whose end is past k.
-	var err error
-	nb := 1 << ix.bits
-	b := sort.Search(nb, func(b int) bool {
-		end, e := ix.uint32At(v.dir, int64(b)+1)
-		if e != nil && err == nil {
-			err = e
-		}
-		return int(end) > k
-	})
+	_, hi, err := v.bucket(int64(bucketOf(d[:], ix.bits)))
 	if err != nil {
 		return dst, err
 	}
-	if b == nb {
-		return dst, corrupt("entry %d in no bucket", k)
+	if int64(k) >= hi {
+		return dst, corrupt("entry %d past its bucket", k)
 	}
-	_, hi, err := v.bucket(int64(b))
+	keys, err := ix.read(v.keys, int64(k)*keyBytes, (hi-int64(k))*keyBytes)
 	if err != nil {
 		return dst, err
 	}
-	key, err := ix.read(v.keys, int64(k)*keyBytes, keyBytes)
-	if err != nil {
-		return dst, err
-	}
-	for i := int64(k); i < hi; i++ {
-		if i > int64(k) {
-			next, err := ix.read(v.keys, i*keyBytes, keyBytes)
-			if err != nil {
-				return dst, err
-			}
-			if !bytes.Equal(next, key) {
-				break
-			}
-		}
-		row := i
+	for i := int64(0); i < hi-int64(k) && sameKey(keys[i*keyBytes:], keys); i++ {
+		row := int64(k) + i
 		if v.digits {
-			r, err := ix.uint32At(secDRows, i)
+			r, err := ix.uint32At(secDRows, row)
 			if err != nil {
 				return dst, err
 			}
 			row = int64(r)
 			if row >= int64(ix.rows) {
-				return dst, corrupt("digits entry %d points at row %d", i, row)
+				return dst, corrupt("digits entry %d points at row %d", int64(k)+i, row)
 			}
 		}
 		user, err := ix.user(row)
@@ -408,6 +385,12 @@ func (v *indexView) holders(k int, dst []holder) ([]holder, error) {
 		dst = append(dst, holder{user: int(user), id: id})
 	}
 	return dst, nil
+}
+
+// sameKey reports whether the stored keys at the start of a and b are
+// equal.
+func sameKey(a, b []byte) bool {
+	return binary.LittleEndian.Uint64(a) == binary.LittleEndian.Uint64(b) && a[8] == b[8]
 }
 
 func containsUser(hs []holder, user int64) bool {
@@ -448,32 +431,34 @@ func (ix *Index) user(row int64) (int64, error) {
 
 // id returns the user id of a row, copied out of the file.
 func (ix *Index) id(row int64) (string, error) {
+	// The ids of row's stride lie between its offset and the next's.
 	raw, err := ix.read(secIDIndex, row/idStride*8, 8)
 	if err != nil {
 		return "", err
 	}
-	off := int64(binary.LittleEndian.Uint64(raw))
 	data := ix.sec[secIDData]
-	for skip := row % idStride; ; skip-- {
-		if off < 0 || off >= data.Length {
-			return "", corrupt("id of row %d past the end of the id data", row)
-		}
-		head, err := ix.read(secIDData, off, min(binary.MaxVarintLen64, data.Length-off))
-		if err != nil {
+	start, end := int64(binary.LittleEndian.Uint64(raw)), data.Length
+	if next := (row/idStride + 1) * 8; next < ix.sec[secIDIndex].Length {
+		if raw, err = ix.read(secIDIndex, next, 8); err != nil {
 			return "", err
 		}
-		n, k := binary.Uvarint(head)
-		if k <= 0 || n > uint64(data.Length) {
+		end = int64(binary.LittleEndian.Uint64(raw))
+	}
+	if start < 0 || start > end || end > data.Length {
+		return "", corrupt("ids of rows %d on at %d to %d", row/idStride*idStride, start, end)
+	}
+	ids, err := ix.read(secIDData, start, end-start)
+	if err != nil {
+		return "", err
+	}
+	for skip := row % idStride; ; skip-- {
+		n, k := binary.Uvarint(ids)
+		if k <= 0 || n > uint64(len(ids)-k) {
 			return "", corrupt("id of row %d: bad length", row)
 		}
-		off += int64(k)
 		if skip == 0 {
-			b, err := ix.read(secIDData, off, int64(n))
-			if err != nil {
-				return "", err
-			}
-			return string(b), nil
+			return string(ids[k : k+int(n)]), nil
 		}
-		off += int64(n)
+		ids = ids[k+int(n):]
 	}
 }

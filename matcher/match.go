@@ -75,9 +75,9 @@ type keyset interface {
 	// called from several goroutines at once. An error means the keyset
 	// cannot be trusted: the match stops.
 	lookup(d *[32]byte, f normalize.Format, prefilter bool) (int, error)
-	// holders appends to dst the users holding key k, in the order of
-	// their rows, each once.
-	holders(k int, dst []holder) ([]holder, error)
+	// holders appends to dst the users holding key k, the key of digest
+	// d, in the order of their rows, each once.
+	holders(k int, d *[32]byte, dst []holder) ([]holder, error)
 }
 
 // holder is a user holding a key: a number that is the same for every row
@@ -92,6 +92,7 @@ func match(ctx context.Context, ks keyset, o *Options, list iter.Seq[Entry], con
 	consent = orNone(consent)
 	type row struct {
 		e    Entry
+		d    [32]byte
 		key  int
 		err  error // the row is refused
 		fail error // the keyset failed: the match stops
@@ -115,10 +116,9 @@ func match(ctx context.Context, ks keyset, o *Options, list iter.Seq[Entry], con
 		var buf []byte
 		for i := range rows {
 			r := &rows[i]
-			var d [32]byte
-			d, buf, r.err = o.entryDigest(&r.e, buf)
+			r.d, buf, r.err = o.entryDigest(&r.e, buf)
 			if r.err == nil {
-				r.key, r.fail = ks.lookup(&d, family, prefilter)
+				r.key, r.fail = ks.lookup(&r.d, family, prefilter)
 			}
 		}
 	}
@@ -141,7 +141,7 @@ func match(ctx context.Context, ks keyset, o *Options, list iter.Seq[Entry], con
 			if keyState[r.key] == unseen {
 				keyState[r.key] = dead
 				var err error
-				if hs, err = ks.holders(r.key, hs[:0]); err != nil {
+				if hs, err = ks.holders(r.key, &r.d, hs[:0]); err != nil {
 					return err
 				}
 				for _, h := range hs {
