@@ -151,7 +151,10 @@ func (s *Store) Import(ctx context.Context, rows iter.Seq[Row], opts *ImportOpti
 		}
 		pending++
 		if pending >= size {
-			if err = s.commit(b, opts.Name, &progress{last, d.sum()}); err != nil {
+			if err = ctx.Err(); err == nil {
+				err = s.commit(b, opts.Name, &progress{last, d.sum()})
+			}
+			if err != nil {
 				st.Recorded -= int64(b.events)
 				break
 			}
@@ -160,7 +163,10 @@ func (s *Store) Import(ctx context.Context, rows iter.Seq[Row], opts *ImportOpti
 		}
 	}
 	if err == nil && pending > 0 {
-		if err = s.commit(b, opts.Name, &progress{last, d.sum()}); err != nil {
+		if err = ctx.Err(); err == nil {
+			err = s.commit(b, opts.Name, &progress{last, d.sum()})
+		}
+		if err != nil {
 			st.Recorded -= int64(b.events)
 		} else {
 			st.Batches++
