@@ -19,7 +19,7 @@ var (
 	ErrChoice = errors.New("unknown choice (want opt-out or opt-in)")
 
 	// ErrTime is returned when an effective time is not RFC 3339.
-	ErrTime = errors.New("bad time (want RFC 3339, e.g. 2024-05-01T12:00:00Z)")
+	ErrTime = errors.New("bad time (want RFC 3339)")
 
 	// ErrTimeRange is returned when an effective time is before 1678 or
 	// after 2261, outside what the ledger stores.
