@@ -274,3 +274,6 @@ func TestImport_Resume(t *testing.T) {
 		checkLedger(t, "changed", s, want)
 	})
 }
+
+// batchKey is a ledger entry's key in tests.
+type batchKey struct{ purpose, user string }
