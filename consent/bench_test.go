@@ -60,7 +60,7 @@ func BenchmarkSnapshot(b *testing.B) {
 			if i%20 == 0 {
 				c = OptOut
 			}
-			id := "u" + strconv.Itoa(1_000_000_000+i*7919%n)[1:]
+			id := "u" + strconv.Itoa(1_000_000_000 + i*7919%n)[1:]
 			if !yield(Row{Line: int64(i + 2), Event: Event{UserID: id, Purpose: "ads", Choice: c, Time: t0, Source: "web"}}) {
 				return
 			}
@@ -87,7 +87,7 @@ func BenchmarkSnapshot(b *testing.B) {
 		snap, _ := s.Snapshot("ads", PolicyOptOut)
 		ids := make([]string, 1024)
 		for i := range ids {
-			ids[i] = "u" + strconv.Itoa(1_000_000_000+i*104729%n)[1:]
+			ids[i] = "u" + strconv.Itoa(1_000_000_000 + i*104729%n)[1:]
 		}
 		b.ReportAllocs()
 		var k int
