@@ -2,14 +2,19 @@
 GO ?= go
 DEMO = testdata/demo
 
-.PHONY: demo test bench fuzz lint scale scale-data scale-index build
+.PHONY: demo test bench fuzz lint scale scale-data scale-index scale-consent build
 
 build:
 	$(GO) build -o bin/match ./cmd/match
 
-## demo: match the bundled list against the bundled user base and print the report
+## demo: match the bundled list against the bundled user base and print the
+## report; then again through a consent ledger made from the bundled events
 demo:
 	$(GO) run ./cmd/match run --users $(DEMO)/users.csv --optouts $(DEMO)/optouts.csv \
+		--list $(DEMO)/list.csv --out /dev/null --report -
+	rm -f /tmp/audiencematch-demo-consent.db
+	$(GO) run ./cmd/match consent import --db /tmp/audiencematch-demo-consent.db $(DEMO)/consent.csv
+	$(GO) run ./cmd/match run --users $(DEMO)/users.csv --consent /tmp/audiencematch-demo-consent.db \
 		--list $(DEMO)/list.csv --out /dev/null --report -
 
 ## test: vet, every test with the race detector, then the 1M-input
@@ -81,3 +86,16 @@ scale-index: build scale-data
 		$(TIME) ./bin/match run --users $(SCALE_DIR)/users.csv --optouts $(SCALE_DIR)/optouts.csv \
 			--list $(SCALE_DIR)/list.csv --out $(SCALE_DIR)/audience.csv && \
 		cmp $(SCALE_DIR)/audience.csv $(SCALE_DIR)/audience-index.csv; fi
+
+## scale-consent: the consent figures (EVENTS events over USERS users):
+## import throughput and ledger size, then match run with no exclusions,
+## with --optouts and with --consent, interleaved, CPU s/op beside rows/s
+EVENTS ?= 10000000
+scale-consent: build
+	$(GO) run ./bench/cmd/gen -users $(USERS) -list $(LIST) -events $(EVENTS) -out $(SCALE_DIR)
+	rm -f $(SCALE_DIR)/consent.db
+	$(TIME) ./bin/match consent import --db $(SCALE_DIR)/consent.db $(SCALE_DIR)/events.csv
+	ls -l $(SCALE_DIR)/consent.db
+	$(GO) test -c -o bin/match.test ./cmd/match
+	for i in 1 2 3; do MATCH_BENCH_DIR=$(SCALE_DIR) ./bin/match.test -test.run '^$$' \
+		-test.bench 'Run_Consent' -test.benchtime 2x -test.count 1; done | tee $(SCALE_DIR)/run-consent.txt

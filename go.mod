@@ -6,6 +6,7 @@ require (
 	github.com/bits-and-blooms/bloom/v3 v3.7.1
 	github.com/nyaruka/phonenumbers v1.8.1
 	github.com/schollz/progressbar/v3 v3.19.1
+	go.etcd.io/bbolt v1.5.0
 	golang.org/x/crypto v0.59.0 // for the keyed index at rest (issue 6); not imported yet
 	golang.org/x/sync v0.25.0
 	golang.org/x/sys v0.50.0

@@ -44,6 +44,10 @@ type Config struct {
 	// rows are valid phones that are in no user base of this Seed.
 	BadRate float64
 
+	// Events is the number of rows in the consent event log, >= 0 (see
+	// Events). Events > 0 needs Users > 0. Zero: no events.
+	Events int
+
 	// Regions are the ISO 3166-1 alpha-2 regions phones are drawn from,
 	// uniformly per row (list a region twice to double its share); any case
 	// is accepted and output is upper case. Nil: DefaultRegions(). An empty
@@ -83,6 +87,10 @@ func resolve(c Config) (*gen, error) {
 		return nil, bad("BadRate = %v, want 0..1", c.BadRate)
 	case c.MatchRate+c.BadRate > 1+1e-9:
 		return nil, bad("MatchRate+BadRate = %v, want <= 1", c.MatchRate+c.BadRate)
+	case c.Events < 0:
+		return nil, bad("Events = %d, want >= 0", c.Events)
+	case c.Events > 0 && c.Users == 0:
+		return nil, bad("Events = %d with Users = 0: no user to draw events for", c.Events)
 	case c.MatchRate > 0 && c.ListRows > 0 && c.Users == 0:
 		return nil, bad("MatchRate = %v with Users = 0: no user to draw list rows from", c.MatchRate)
 	case c.Regions != nil && len(c.Regions) == 0:

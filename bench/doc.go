@@ -1,12 +1,13 @@
 // Package bench generates deterministic, synthetic data sets at any scale
 // for the matching engine's tests and benchmarks: a platform's user base,
-// its opt-outs, and an advertiser's contact list of raw phone numbers in the
-// many ways people write them.
+// its opt-outs, an advertiser's contact list of raw phone numbers in the
+// many ways people write them, and a log of consent events over the users.
 //
 // There are only a few types: a Config says what to generate; Users,
-// OptOuts and List stream the rows as User, string and ListRow values; and
-// WriteUsers, WriteOptOuts and WriteList write them as CSV (see write.go for
-// the format). Command bench/cmd/gen writes all three files.
+// OptOuts, List and Events stream the rows as User, string, ListRow and
+// Event values; and WriteUsers, WriteOptOuts, WriteList and WriteEvents
+// write them as CSV (see write.go for the format). Command bench/cmd/gen
+// writes the files.
 //
 // # Guarantees
 //

@@ -11,6 +11,7 @@ const (
 	streamOptOut = 2 // whether user i opted out
 	streamList   = 3 // list row j
 	streamID     = 4 // the offset of the user id permutation
+	streamEvent  = 5 // consent event j
 )
 
 const golden = 0x9e3779b97f4a7c15

@@ -35,9 +35,16 @@ func TestRunIndex_SameAsUsers(t *testing.T) {
 			var outputs [2]map[string]string
 			for i, mode := range []string{"users", "index"} {
 				tmp := t.TempDir()
-				for _, name := range []string{"users.csv", "list.csv", "optouts.csv"} {
-					if b, err := os.ReadFile(filepath.Join(dir, name)); err == nil {
-						os.WriteFile(filepath.Join(tmp, name), b, 0o644)
+				ins, _ := filepath.Glob(filepath.Join(dir, "*.csv"))
+				for _, in := range ins {
+					b, _ := os.ReadFile(in)
+					os.WriteFile(filepath.Join(tmp, filepath.Base(in)), b, 0o644)
+				}
+				if setup, err := os.ReadFile(filepath.Join(dir, "setup")); err == nil {
+					for _, line := range strings.Split(strings.TrimSpace(string(setup)), "\n") {
+						if code, _, stderr := runArgs(strings.Fields(strings.ReplaceAll(line, "$DIR", tmp))...); code != 0 {
+							t.Fatalf("setup %q: exit %d: %s", line, code, stderr)
+						}
 					}
 				}
 				args := strings.Fields(strings.ReplaceAll(string(raw), "$DIR", tmp))
@@ -57,6 +64,9 @@ func TestRunIndex_SameAsUsers(t *testing.T) {
 					}
 				}
 				code, stdout, stderr := runArgs(args...)
+				if code != 0 {
+					t.Fatalf("--%s: exit %d: %s", mode, code, stderr)
+				}
 				got := map[string]string{"exit": string(rune('0' + code)), "stdout": stdout,
 					"stderr": regexp.MustCompile(`(?m)^match: \S*users.csv: \d+ rows skipped.*\n`).ReplaceAllString(strings.ReplaceAll(stderr, tmp, "$DIR"), "")}
 				for _, name := range []string{"audience.csv", "report.json", "rejects.csv"} {

@@ -46,3 +46,38 @@ func TestRun_IOFailure(t *testing.T) {
 		})
 	}
 }
+
+// TestConsent_IOFailure checks the same of prune, consent export and
+// consent import's rejects file.
+func TestConsent_IOFailure(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full here")
+	}
+	db := filepath.Join(t.TempDir(), "consent.db")
+	mustRun(t, "consent", "import", "--db", db, "../../testdata/demo/consent.csv")
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"prune", []string{"prune", "--audience", "../../testdata/cli/prune/audience.csv", "--consent", db, "--out", "/dev/full"}},
+		{"export", []string{"consent", "export", "--db", db, "--out", "/dev/full"}},
+		{"import", []string{"consent", "import", "--db", filepath.Join(dir, "new.db"), "--rejects", "/dev/full", "../../testdata/cli/consent-import/events.csv"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if code := run(context.Background(), tc.args, nil, &stdout, &stderr); code != exitFailure {
+				t.Errorf("exit = %d, want %d; stderr: %s", code, exitFailure, &stderr)
+			}
+			if !strings.Contains(stderr.String(), "/dev/full") {
+				t.Errorf("stderr %q does not name /dev/full", &stderr)
+			}
+			es, _ := os.ReadDir(dir)
+			for _, e := range es {
+				if e.Name() != "new.db" {
+					t.Errorf("left behind: %s", e.Name())
+				}
+			}
+		})
+	}
+}

@@ -16,17 +16,25 @@ import (
 const usage = `match: custom-audience matching over CSV files.
 
 Usage:
-  match hash --in LIST.csv [--format e164|digits|uid2] [--region CC] [--out FILE] [--rejects FILE]
-  match run  (--users USERS.csv | --index BASE.idx) --list LIST.csv [--optouts OPTOUTS.csv]
-             [--region CC] [--hash-format e164|digits|uid2] [--out FILE] [--report FILE] [--rejects FILE]
-  match index build --users USERS.csv --out BASE.idx [--region CC] [--rejects FILE]
-  match index info [--verify] [--json] BASE.idx
+  match hash    --in LIST.csv [--format e164|digits|uid2] [--region CC] [--out FILE] [--rejects FILE]
+  match run     (--users USERS.csv | --index BASE.idx) --list LIST.csv [--optouts OPTOUTS.csv]
+                [--consent CONSENT.db [--policy opt-out|opt-in] [--purpose ads]] [--region CC]
+                [--hash-format e164|digits|uid2] [--out FILE] [--report FILE] [--rejects FILE]
+  match index   build --users USERS.csv --out BASE.idx [--region CC] [--rejects FILE]
+  match index   info [--verify] [--json] BASE.idx
+  match prune   --audience AUDIENCE.csv --consent CONSENT.db [--policy opt-out|opt-in]
+                [--purpose ads] [--out FILE]
+  match consent import|set|get|export --db CONSENT.db ...
   match help
 
 Examples:
   match hash --in customers.csv --format digits --out hashed.csv
   match run --users testdata/demo/users.csv --optouts testdata/demo/optouts.csv \
       --list testdata/demo/list.csv --report report.json
+  match consent import --db consent.db testdata/demo/consent.csv
+  match run --users testdata/demo/users.csv --consent consent.db \
+      --list testdata/demo/list.csv --report report.json
+  match prune --audience audience.csv --consent consent.db --out audience-today.csv
 
 "match COMMAND -h" shows a command's flags.
 `
@@ -65,6 +73,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runRun(ctx, args[1:], stdout, stderr)
 	case "index":
 		err = runIndex(ctx, args[1:], stdout, stderr)
+	case "prune":
+		err = runPrune(ctx, args[1:], stdout, stderr)
+	case "consent":
+		err = runConsent(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

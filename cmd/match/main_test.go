@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,8 +18,12 @@ var update = flag.Bool("update", false, "rewrite the golden files of testdata/cl
 // TestGolden runs each case of testdata/cli/<case>: the file "args" holds
 // the command line (one argument a line; $DIR is the case's copy in a
 // temporary directory), and want/ holds the expected exit status, stdout,
-// stderr and every file the command writes. Run with -update to rewrite want/
-// after a deliberate change, and review the diff.
+// stderr and every file the command writes. An optional file "setup" holds
+// commands to run first, one a line, arguments separated by spaces (such as
+// a "consent import" that makes the ledger a "run --consent" reads); each
+// must succeed. Ledgers (*.db) are binary and not compared: cases read them
+// back with "consent export" or "consent get". Run with -update to rewrite
+// want/ after a deliberate change, and review the diff.
 func TestGolden(t *testing.T) {
 	cases, err := filepath.Glob("../../testdata/cli/*")
 	if err != nil || len(cases) == 0 {
@@ -33,6 +38,15 @@ func TestGolden(t *testing.T) {
 				if fi, err := os.Stat(in); err == nil && fi.Mode().IsRegular() {
 					b, _ := os.ReadFile(in)
 					os.WriteFile(filepath.Join(tmp, filepath.Base(in)), b, 0o644)
+				}
+			}
+			if setup, err := os.ReadFile(filepath.Join(dir, "setup")); err == nil {
+				for _, line := range strings.Split(strings.TrimSpace(string(setup)), "\n") {
+					args := strings.Fields(strings.ReplaceAll(line, "$DIR", tmp))
+					var stderr bytes.Buffer
+					if code := run(context.Background(), args, strings.NewReader(""), io.Discard, &stderr); code != 0 {
+						t.Fatalf("setup %q: exit %d: %s", line, code, &stderr)
+					}
 				}
 			}
 			before := listDir(t, tmp)
@@ -54,7 +68,7 @@ func TestGolden(t *testing.T) {
 				"stderr": strings.ReplaceAll(stderr.String(), tmp, "$DIR"),
 			}
 			for name := range listDir(t, tmp) {
-				if !before[name] {
+				if !before[name] && !strings.HasSuffix(name, ".db") {
 					b, _ := os.ReadFile(filepath.Join(tmp, name))
 					got["file."+name] = strings.ReplaceAll(string(b), tmp, "$DIR")
 				}

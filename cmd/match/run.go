@@ -15,7 +15,8 @@ import (
 )
 
 const runUsage = `Usage: match run (--users USERS.csv | --index BASE.idx) --list LIST.csv [--optouts OPTOUTS.csv]
-                 [--region CC] [--hash-format e164|digits|uid2] [--out FILE] [--report FILE] [--rejects FILE]
+                 [--consent CONSENT.db [--policy opt-out|opt-in] [--purpose ads]] [--region CC]
+                 [--hash-format e164|digits|uid2] [--out FILE] [--report FILE] [--rejects FILE]
 
 Matches a contact list against the user base and writes the audience: the
 ids of the users whose phone is on the list, each once, opted-out users
@@ -26,6 +27,12 @@ USERS.csv:   header with user_id, phone and optionally country.
 BASE.idx:    an index of the user base from "match index build": the same
              answer as --users with that file, without reading it again.
 OPTOUTS.csv: header with user_id.
+CONSENT.db:  a consent ledger (see match consent), read as of the start of
+             the run. Under --policy opt-out (the default) a user whose
+             latest --purpose choice is opt-out is excluded; under opt-in
+             every user whose latest choice is not opt-in is, users the
+             ledger does not know included. With --optouts too, a user
+             either excludes is excluded.
 LIST.csv:    header with either phone (and optionally country) of raw numbers,
              or hash, of values hashed in --hash-format.
 
@@ -34,9 +41,11 @@ count), matched, unmatched and audience_size, all counted after opt-outs are
 removed; rows = matched + unmatched + rejected. No raw phone number is ever
 written to an output or to stderr.
 
-Example:
+Examples:
   match run --users users.csv --optouts optouts.csv --list list.csv \
       --out audience.csv --report report.json --rejects rejects.csv
+  match run --users users.csv --consent consent.db --policy opt-in \
+      --list list.csv --out audience.csv
 
 Flags:
 `
@@ -62,6 +71,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		reportPath  = fs.String("report", "", "write the JSON report to `FILE`")
 		rejects     = fs.String("rejects", "", "write refused list rows as line,reason to `FILE`")
 		side        = fs.String("build-side", "auto", "`side` the hash table is built on: users, list, or auto (the smaller file)")
+		cf          = addConsentFlags(fs)
 	)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -124,12 +134,23 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return usageErrorf("%s: has both a \"phone\" and a \"hash\" column; keep one", list.name)
 	}
 
-	var excl *matcher.Exclusions
+	// Who may not be matched: the opt-out file's users and the ledger's.
+	var gate consents
 	if *optoutsPath != "" {
-		if excl, err = readOptouts(*optoutsPath, stderr); err != nil {
+		excl, err := readOptouts(*optoutsPath, stderr)
+		if err != nil {
 			return err
 		}
+		gate = append(gate, excl)
 	}
+	snap, err := cf.snapshot()
+	if err != nil {
+		return err
+	}
+	if snap != nil {
+		gate = append(gate, snap)
+	}
+	excl := gate.consent()
 
 	joinSide := "index"
 	if ix == nil {
@@ -214,7 +235,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		// itself as it reads the users.)
 		baseRows := func(yield func(matcher.User) bool) {
 			for u := range userRows {
-				if u.Err == nil && excl.Excludes(u.ID) {
+				if u.Err == nil && excl != nil && excl.Excludes(u.ID) {
 					continue
 				}
 				if !yield(u) {
@@ -312,6 +333,29 @@ func trimHash(b []byte) []byte {
 		b = b[:len(b)-1]
 	}
 	return b
+}
+
+// consents excludes a user that any of its members excludes.
+type consents []matcher.Consent
+
+func (cs consents) Excludes(id string) bool {
+	for _, c := range cs {
+		if c.Excludes(id) {
+			return true
+		}
+	}
+	return false
+}
+
+// consent returns the Consent of cs: nil if empty, its only member alone.
+func (cs consents) consent() matcher.Consent {
+	switch len(cs) {
+	case 0:
+		return nil
+	case 1:
+		return cs[0]
+	}
+	return cs
 }
 
 // readOptouts reads the user_id column of an opt-out file. A refused line

@@ -6,8 +6,9 @@
 //	gen [flags]
 //
 // It writes DIR/users.csv (user_id,phone,country), DIR/optouts.csv
-// (user_id) and DIR/list.csv (phone,country); see package bench for what
-// they hold. The same flags always give byte-identical files. Each file is
+// (user_id) and DIR/list.csv (phone,country), and with -events N,
+// DIR/events.csv (user_id,purpose,choice,time,source), a consent event log
+// for "match consent import"; see package bench for what they hold. The same flags always give byte-identical files. Each file is
 // written to a temporary file in DIR and renamed into place when whole.
 //
 // Exit status: 0 on success, 1 if a file cannot be written, 2 on bad flags.
@@ -33,10 +34,12 @@ Writes a synthetic user base, its opt-outs and a contact list as CSV:
   DIR/users.csv    user_id,phone,country
   DIR/optouts.csv  user_id
   DIR/list.csv     phone,country
+  DIR/events.csv   user_id,purpose,choice,time,source (with -events N > 0)
 The same flags always give byte-identical files.
 
 Example:
   gen -seed 7 -users 1000000 -list 100000 -match-rate 0.3 -out /tmp/gen
+  gen -users 1000000 -list 0 -events 10000000 -out /tmp/gen
 
 Flags:
 `
@@ -56,10 +59,11 @@ func run(args []string, stderr io.Writer) int {
 	)
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "data set `seed`")
 	fs.IntVar(&cfg.Users, "users", 100_000, "rows in the user base")
-	fs.Float64Var(&cfg.OptOutRate, "optout-rate", 0.05, "share of users opted out, 0..1")
+	fs.Float64Var(&cfg.OptOutRate, "optout-rate", 0.05, "share of users opted out, and of consent events that opt out, 0..1")
 	fs.IntVar(&cfg.ListRows, "list", 100_000, "rows in the contact list")
 	fs.Float64Var(&cfg.MatchRate, "match-rate", 0.5, "share of list rows that are users' phones, 0..1")
 	fs.Float64Var(&cfg.BadRate, "bad-rate", 0.01, "share of list rows that are junk, 0..1")
+	fs.IntVar(&cfg.Events, "events", 0, "rows in the consent event log events.csv (0: no events.csv)")
 	fs.StringVar(&regions, "regions", "", "comma-separated ISO `codes` to draw phones from (default: 50 regions on all continents)")
 	fs.StringVar(&out, "out", ".", "output `directory`, created if missing")
 	if err := fs.Parse(args); err != nil {
@@ -97,6 +101,12 @@ func run(args []string, stderr io.Writer) int {
 		{"optouts.csv", bench.WriteOptOuts},
 		{"list.csv", bench.WriteList},
 	}
+	if cfg.Events > 0 {
+		files = append(files, struct {
+			name  string
+			write func(io.Writer, bench.Config) error
+		}{"events.csv", bench.WriteEvents})
+	}
 	errs := make([]error, len(files))
 	var wg sync.WaitGroup
 	for i, f := range files {
@@ -115,8 +125,8 @@ func run(args []string, stderr io.Writer) int {
 		}
 	}
 	if status == 0 {
-		fmt.Fprintf(stderr, "gen: wrote %d users and %d list rows to %s in %.1fs\n",
-			cfg.Users, cfg.ListRows, out, time.Since(start).Seconds())
+		fmt.Fprintf(stderr, "gen: wrote %d users, %d list rows and %d events to %s in %.1fs\n",
+			cfg.Users, cfg.ListRows, cfg.Events, out, time.Since(start).Seconds())
 	}
 	return status
 }
@@ -137,6 +147,10 @@ func checkFlags(cfg bench.Config) error {
 		return fmt.Errorf("-bad-rate %v: want 0..1", cfg.BadRate)
 	case cfg.MatchRate+cfg.BadRate > 1:
 		return fmt.Errorf("-match-rate %v plus -bad-rate %v: want at most 1", cfg.MatchRate, cfg.BadRate)
+	case cfg.Events < 0:
+		return fmt.Errorf("-events %d: want >= 0", cfg.Events)
+	case cfg.Events > 0 && cfg.Users == 0:
+		return fmt.Errorf("-events %d with -users 0: no user to draw events for", cfg.Events)
 	case cfg.MatchRate > 0 && cfg.ListRows > 0 && cfg.Users == 0:
 		return fmt.Errorf("-match-rate %v with -users 0: no user to put on the list", cfg.MatchRate)
 	}

@@ -1,0 +1,168 @@
+package consent
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// DefaultPurpose is the purpose that gates ad matching unless another is
+// named.
+const DefaultPurpose = "ads"
+
+// Choice is what a user chose for a purpose.
+type Choice uint8
+
+// The two choices. The zero Choice is not valid.
+const (
+	OptIn  Choice = 1
+	OptOut Choice = 2
+)
+
+// String returns "opt-in" or "opt-out", the spelling of every file the
+// ledger reads or writes.
+func (c Choice) String() string {
+	switch c {
+	case OptIn:
+		return "opt-in"
+	case OptOut:
+		return "opt-out"
+	}
+	return fmt.Sprintf("Choice(%d)", uint8(c))
+}
+
+// ParseChoice reads "opt-out" or "opt-in", in any case, with surrounding
+// blanks ignored. Anything else is ErrChoice.
+func ParseChoice(s string) (Choice, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "opt-in":
+		return OptIn, nil
+	case "opt-out":
+		return OptOut, nil
+	}
+	return 0, ErrChoice
+}
+
+// Policy says who may be matched, given the ledger's answers for one
+// purpose.
+type Policy uint8
+
+const (
+	// PolicyOptOut, the zero Policy, excludes a user if and only if their
+	// latest choice for the purpose is OptOut. Users with no event are
+	// matchable.
+	PolicyOptOut Policy = iota
+	// PolicyOptIn excludes every user whose latest choice for the purpose
+	// is not OptIn, users with no event included: consent first, as some
+	// jurisdictions require.
+	PolicyOptIn
+)
+
+// String returns "opt-out" or "opt-in".
+func (p Policy) String() string {
+	switch p {
+	case PolicyOptOut:
+		return "opt-out"
+	case PolicyOptIn:
+		return "opt-in"
+	}
+	return fmt.Sprintf("Policy(%d)", uint8(p))
+}
+
+// ParsePolicy reads "opt-out" or "opt-in", in any case. Anything else is
+// ErrPolicy.
+func ParsePolicy(s string) (Policy, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "opt-out":
+		return PolicyOptOut, nil
+	case "opt-in":
+		return PolicyOptIn, nil
+	}
+	return 0, ErrPolicy
+}
+
+// Event is one consent choice: the user, the purpose it is for, the choice,
+// when it takes effect, and where it came from (free text, possibly empty).
+type Event struct {
+	UserID  string
+	Purpose string
+	Choice  Choice
+	Time    time.Time
+	Source  string
+}
+
+// Time bounds: the ledger stores an event's time as nanoseconds since 1970
+// in an int64, which reaches from 1677 to 2262.
+var (
+	minTime = time.Unix(0, -1<<63).UTC()
+	maxTime = time.Unix(0, 1<<63-1).UTC()
+)
+
+// MaxFieldLen is the longest UserID, Purpose or Source the ledger stores,
+// in bytes.
+const MaxFieldLen = 1024
+
+// Normalize returns e as the ledger stores it, or the reason it cannot be
+// stored. Blanks are trimmed from UserID, Purpose and Source, so " u1 " and
+// "u1" are one user; Purpose is lower-cased, since purposes are
+// case-insensitive (an opt-out for "Ads" gates "ads"); Time is made UTC.
+// The errors are ErrEmptyUser, ErrEmptyPurpose, ErrChoice, ErrTimeRange and
+// ErrTooLong.
+func (e Event) Normalize() (Event, error) {
+	e.UserID = strings.TrimSpace(e.UserID)
+	e.Purpose = strings.ToLower(strings.TrimSpace(e.Purpose))
+	e.Source = strings.TrimSpace(e.Source)
+	switch {
+	case e.UserID == "":
+		return e, ErrEmptyUser
+	case e.Purpose == "":
+		return e, ErrEmptyPurpose
+	case e.Choice != OptIn && e.Choice != OptOut:
+		return e, ErrChoice
+	case e.Time.Before(minTime) || e.Time.After(maxTime):
+		return e, ErrTimeRange
+	case len(e.UserID) > MaxFieldLen || len(e.Purpose) > MaxFieldLen || len(e.Source) > MaxFieldLen:
+		return e, ErrTooLong
+	}
+	e.Time = e.Time.UTC()
+	return e, nil
+}
+
+// ParseTime reads an effective time in RFC 3339, with or without fractional
+// seconds ("2024-05-01T12:00:00Z", "2024-05-01T14:00:00.5+02:00"). The error
+// is ErrTime or ErrTimeRange.
+func ParseTime(s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(s))
+	if err != nil {
+		return time.Time{}, ErrTime
+	}
+	if t.Before(minTime) || t.After(maxTime) {
+		return time.Time{}, ErrTimeRange
+	}
+	return t.UTC(), nil
+}
+
+// Supersedes reports whether e wins over old for the same user and
+// purpose: the later effective time wins; at the same time OptOut wins over
+// OptIn (the choice that protects the user); at the same time and choice
+// the greater Source wins, so that the ledger is a function of the set of
+// events it was given, whatever their order. An event does not supersede
+// itself.
+func (e Event) Supersedes(old Event) bool {
+	if c := e.Time.Compare(old.Time); c != 0 {
+		return c > 0
+	}
+	if e.Choice != old.Choice {
+		return e.Choice == OptOut
+	}
+	return e.Source > old.Source
+}
+
+// Excludes reports whether a user whose latest event for the purpose is e
+// (ok) or who has none (!ok) is excluded under p.
+func (p Policy) Excludes(e Event, ok bool) bool {
+	if p == PolicyOptIn {
+		return !ok || e.Choice != OptIn
+	}
+	return ok && e.Choice == OptOut
+}

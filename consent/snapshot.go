@@ -1,0 +1,122 @@
+package consent
+
+import (
+	"errors"
+	"strings"
+	"unsafe"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// Snapshot is the ledger's answer for one purpose under one policy, as of
+// the moment it was taken: later writes to the Store do not change it. It
+// holds in memory the users whose choice decides (the opted-out ones under
+// PolicyOptOut, the opted-in ones under PolicyOptIn), so Excludes is a map
+// probe and needs no file or lock.
+//
+// A Snapshot implements matcher.Consent: pass it to Base.Match or
+// List.Match. It is immutable and safe for concurrent use. The nil
+// *Snapshot excludes no one.
+type Snapshot struct {
+	policy  Policy
+	purpose string
+	ids     map[string]struct{} // users whose latest choice is the policy's deciding choice
+}
+
+type snapKey struct {
+	purpose string
+	policy  Policy
+}
+
+// cached is a snapshot and the transaction it was read at.
+type cached struct {
+	snap *Snapshot
+	txid int
+}
+
+// Snapshot returns the ledger's answer for purpose (lower-cased and
+// trimmed, as events' purposes are; "" is DefaultPurpose) under p, as of
+// the last committed write. It reads the purpose's events once, in one read
+// transaction, and does not hold it afterwards. A Snapshot of a ledger that
+// has not changed since the last Snapshot for the same purpose and policy is
+// that same Snapshot, at no cost.
+//
+// A match that takes its Snapshot when it starts sees every write committed
+// before, and none committed after, whatever runs meanwhile.
+func (s *Store) Snapshot(purpose string, p Policy) (*Snapshot, error) {
+	purpose = strings.ToLower(strings.TrimSpace(purpose))
+	if purpose == "" {
+		purpose = DefaultPurpose
+	}
+	if p != PolicyOptOut && p != PolicyOptIn {
+		return nil, ErrPolicy
+	}
+	want := OptOut
+	if p == PolicyOptIn {
+		want = OptIn
+	}
+	key := snapKey{purpose, p}
+	var snap *Snapshot
+	err := s.db.View(func(tx *bolt.Tx) error {
+		s.mu.Lock()
+		c, ok := s.cache[key]
+		s.mu.Unlock()
+		if ok && c.txid == tx.ID() {
+			snap = c.snap
+			return nil
+		}
+		// Two passes over the bucket: the ids go into one block, and the
+		// map's keys point into it, one allocation instead of one per id.
+		var blob []byte
+		var ends []int
+		if b := tx.Bucket(bucketLedger).Bucket([]byte(purpose)); b != nil {
+			cur := b.Cursor()
+			for k, v := cur.First(); k != nil; k, v = cur.Next() {
+				if len(v) == 0 || Choice(v[0]) != want {
+					continue
+				}
+				blob = append(blob, k...)
+				ends = append(ends, len(blob))
+			}
+		}
+		snap = &Snapshot{policy: p, purpose: purpose, ids: make(map[string]struct{}, len(ends))}
+		start := 0
+		for _, end := range ends {
+			snap.ids[unsafe.String(unsafe.SliceData(blob[start:end]), end-start)] = struct{}{}
+			start = end
+		}
+		s.mu.Lock()
+		s.cache[key] = cached{snap, tx.ID()}
+		s.mu.Unlock()
+		return nil
+	})
+	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
+		return nil, ErrClosed
+	}
+	if err != nil {
+		return nil, err
+	}
+	return snap, nil
+}
+
+// Excludes reports whether the user may not be matched: under
+// PolicyOptOut, if their latest choice for the purpose is OptOut; under
+// PolicyOptIn, unless it is OptIn. The id is compared without surrounding
+// blanks, as the ledger stores ids.
+func (s *Snapshot) Excludes(userID string) bool {
+	if s == nil {
+		return false
+	}
+	_, ok := s.ids[strings.TrimSpace(userID)]
+	if s.policy == PolicyOptIn {
+		return !ok
+	}
+	return ok
+}
+
+// Policy returns the snapshot's policy.
+func (s *Snapshot) Policy() Policy { return s.policy }
+
+// Purpose returns the purpose the snapshot answers for.
+func (s *Snapshot) Purpose() string { return s.purpose }
