@@ -283,3 +283,20 @@ func TestDetect(t *testing.T) {
 		})
 	}
 }
+
+// TestAppendEncode_Hex checks the table encoder against encoding/hex on
+// every byte value, and that it appends.
+func TestAppendEncode_Hex(t *testing.T) {
+	for f := range 8 {
+		var d [32]byte
+		for i := range d {
+			d[i] = byte(f*32 + i)
+		}
+		for _, format := range []Format{E164Hex, Digits} {
+			got := string(AppendEncode([]byte("x,"), d, format))
+			if want := "x," + hex.EncodeToString(d[:]); got != want {
+				t.Fatalf("AppendEncode(%x) = %q, want %q", d, got, want)
+			}
+		}
+	}
+}

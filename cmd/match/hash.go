@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -104,13 +105,11 @@ func runHash(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		var buf []byte
 		for _, c := range chunks {
 			c.out, c.rejects, c.rows = c.out[:0], c.rejects[:0], 0
-			if c.TooLong {
-				c.rows, c.rejects = 1, append(c.rejects, refused{c.First, csvrow.ErrFieldTooLong})
-				continue
+			if need := (bytes.Count(c.Data, []byte{'\n'}) + 1) * (normalize.HexLen + 1); cap(c.out) < need {
+				c.out = make([]byte, 0, need+need/4) // not grown row by row, nor for every chunk
 			}
-			c.Lines(func(line int64, raw []byte) bool {
+			sp.SplitLines(&c.Chunk, func(line int64, fields [][]byte, err error) bool {
 				c.rows++
-				fields, err := sp.Split(raw)
 				if err == nil {
 					// The strings alias the chunk for the call only;
 					// normalize keeps neither.

@@ -3,13 +3,14 @@ package csvrow
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"io"
 )
 
 // ChunkSize is the size of a Chunk's buffer: room for a few thousand lines,
 // and more than MaxLineLen, so that any line short enough to be read fits
 // in one chunk.
-const ChunkSize = 256 << 10
+const ChunkSize = MaxLineLen + 64<<10
 
 // A Chunk is a run of whole lines of the input, read by ReadChunk so that
 // several goroutines can split and process lines while one reads. Each
@@ -97,4 +98,33 @@ func (c *Chunk) Lines(yield func(line int64, raw []byte) bool) {
 		}
 		line++
 	}
+}
+
+// SplitLines calls yield with the number of each line of c and its fields,
+// or the reason the line is refused, as Split gives them, until yield
+// returns false. It checks the chunk for UTF-8 once, not line by line.
+func (s *Splitter) SplitLines(c *Chunk, yield func(line int64, fields [][]byte, err error) bool) {
+	if c.TooLong {
+		yield(c.First, nil, ErrFieldTooLong)
+		return
+	}
+	ascii := isASCII(c.Data)
+	c.Lines(func(line int64, raw []byte) bool {
+		fields, err := s.split1(raw, ascii)
+		return yield(line, fields, err)
+	})
+}
+
+// isASCII reports whether b is all ASCII, eight bytes at a time.
+func isASCII(b []byte) bool {
+	const high = 0x8080808080808080
+	var acc uint64
+	for len(b) >= 8 {
+		acc |= binary.LittleEndian.Uint64(b)
+		b = b[8:]
+	}
+	for _, c := range b {
+		acc |= uint64(c)
+	}
+	return acc&high == 0
 }

@@ -45,12 +45,7 @@ func viaChunks(t *testing.T, r io.Reader) []string {
 		if err != nil {
 			t.Fatalf("ReadChunk: %v", err)
 		}
-		if c.TooLong {
-			out = append(out, fmt.Sprintf("%d %q %v", c.First, [][]byte(nil), ErrFieldTooLong))
-			continue
-		}
-		c.Lines(func(line int64, raw []byte) bool {
-			fields, err := sp.Split(raw)
+		sp.SplitLines(&c, func(line int64, fields [][]byte, err error) bool {
 			out = append(out, fmt.Sprintf("%d %q %v", line, fields, err))
 			return true
 		})
@@ -73,7 +68,7 @@ func TestReadChunk(t *testing.T) {
 		"header only":        "phone\n",
 		"no final newline":   "phone\n1\n2",
 		"crlf":               "phone,country\r\n1,US\r\n\r\n\"2\",\"F\"\"R\"\r\n",
-		"blank and bad":      "phone\n\n  \n\"x\n\xff\n",
+		"blank and bad":      "phone\n\n  \n\"x\n\xff\n\u00a0\n\u00a0x\n",
 		"line at max":        "phone\n1\n" + long(MaxLineLen) + "\n2\n",
 		"line over max":      "phone\n1\n" + long(MaxLineLen+1) + "\n2\n",
 		"line fills a chunk": "phone\n1\n" + long(ChunkSize-1) + "\n2\n",

@@ -153,13 +153,18 @@ func (r *Reader) Splitter() *Splitter {
 // nil. The fields alias line and the Splitter's buffers and are valid until
 // the next call.
 func (s *Splitter) Split(line []byte) (fields [][]byte, err error) {
+	return s.split1(line, false)
+}
+
+// split1 is Split, told whether line is known to be ASCII.
+func (s *Splitter) split1(line []byte, ascii bool) (fields [][]byte, err error) {
 	if len(line) > MaxLineLen {
 		return nil, ErrFieldTooLong
 	}
-	if len(bytes.TrimSpace(line)) == 0 {
+	if blank(line) {
 		return nil, ErrBlank
 	}
-	if !utf8.Valid(line) {
+	if !ascii && !utf8.Valid(line) {
 		return nil, ErrUTF8
 	}
 	fields, err = s.split(line)
@@ -213,6 +218,15 @@ func (r *Reader) readLine() ([]byte, error) {
 		}
 		return b, nil
 	}
+}
+
+// blank reports whether line holds only white space, as bytes.TrimSpace
+// sees it; most lines answer at their first byte.
+func blank(line []byte) bool {
+	if len(line) > 0 && line[0] > ' ' && line[0] < utf8.RuneSelf {
+		return false
+	}
+	return len(bytes.TrimSpace(line)) == 0
 }
 
 // split cuts one line into fields, undoing quoting.

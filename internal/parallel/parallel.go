@@ -21,6 +21,12 @@ const BatchSize = 1024
 // 2 a worker 0.26 s, 8 a worker 0.24 s, 16 no better.
 const batchesPerWorker = 8
 
+// minBatchesPerWorker bounds the batches in flight when they are few large
+// items: a chunk of a file is a few milliseconds of work, and each one in
+// flight is memory the kernel must fault in. Measured on match hash, 1M
+// rows in 128 KiB chunks: 3 a worker 0.187 s, 8 a worker 0.197 s.
+const minBatchesPerWorker = 3
+
 type batch[T any] struct {
 	items []T
 	done  chan struct{}
@@ -47,7 +53,7 @@ func OrderedN[T any](ctx context.Context, workers, size int, src iter.Seq[T], wo
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	inFlight := batchesPerWorker * workers
+	inFlight := workers * max(minBatchesPerWorker, batchesPerWorker*size/BatchSize)
 	g, ctx := errgroup.WithContext(ctx)
 
 	free := make(chan *batch[T], inFlight)
