@@ -36,7 +36,15 @@ func (r *Reader) ReadChunk(c *Chunk) error {
 	c.Data = append(c.Data[:0], r.carry...)
 	r.carry = r.carry[:0]
 	for len(c.Data) < cap(c.Data) && !r.eof {
-		n, err := r.br.Read(c.Data[len(c.Data):cap(c.Data)])
+		// What the header left in the buffer first; then straight from
+		// the source, without copying through the buffer.
+		var n int
+		var err error
+		if r.br.Buffered() > 0 {
+			n, err = r.br.Read(c.Data[len(c.Data):cap(c.Data)])
+		} else {
+			n, err = r.src.Read(c.Data[len(c.Data):cap(c.Data)])
+		}
 		c.Data = c.Data[:len(c.Data)+n]
 		if err == io.EOF {
 			r.eof = true

@@ -68,6 +68,7 @@ func (e *LineError) Unwrap() error { return e.Err }
 
 // Reader reads lines of CSV. It is not safe for concurrent use.
 type Reader struct {
+	src   io.Reader
 	br    *bufio.Reader
 	line  int64
 	sp    Splitter
@@ -87,7 +88,7 @@ type Splitter struct {
 
 // NewReader returns a Reader reading from r.
 func NewReader(r io.Reader) *Reader {
-	return &Reader{br: bufio.NewReaderSize(r, 256<<10)}
+	return &Reader{src: r, br: bufio.NewReaderSize(r, 256<<10)}
 }
 
 // Header reads the first line and returns its column names, lower-cased and
