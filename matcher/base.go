@@ -38,6 +38,11 @@ type Options struct {
 	// Prefilter chooses whether a bloom filter is asked before the hash
 	// table. The zero value is the measured default.
 	Prefilter Prefilter
+
+	// Key, if not nil, is the secret of a keyed index: WriteIndex stores
+	// digests keyed with it (see MinKeyLen and OpenKeyedIndex). Base and
+	// List do not use it.
+	Key []byte
 }
 
 func (o *Options) withDefaults() (Options, error) {

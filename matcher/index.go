@@ -2,6 +2,7 @@ package matcher
 
 import (
 	"context"
+	"crypto/hmac"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -57,6 +58,7 @@ type Index struct {
 	rows     int
 	bits     int
 	canonN   int
+	keys     *indexKeys // of a keyed index
 
 	bloomOnce sync.Once
 	bloom     *bloom.BloomFilter
@@ -67,6 +69,27 @@ type Index struct {
 // error wrapping ErrNotIndex, ErrIndexVersion or ErrIndexCorrupt if the file
 // is not a whole, consistent index of a version it can read.
 func OpenIndex(path string) (*Index, error) {
+	return OpenKeyedIndex(path, nil)
+}
+
+// OpenKeyedIndex opens an index file written by WriteIndex with
+// Options.Key set to secret; with a nil secret it is OpenIndex. A keyed
+// index opened without its secret or with another, and an index without a
+// key opened with one, fail with an error wrapping ErrIndexKey.
+func OpenKeyedIndex(path string, secret []byte) (*Index, error) {
+	ix, err := openIndex(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := ix.unlock(secret); err != nil {
+		ix.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return ix, nil
+}
+
+// openIndex maps and checks an index file, without unlocking it.
+func openIndex(path string) (*Index, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -87,6 +110,23 @@ func OpenIndex(path string) (*Index, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return ix, nil
+}
+
+// InspectIndex returns what an index file holds, keyed or not, without
+// its key: it checks the file as OpenIndex does and, if verify is set,
+// every page against its checksum.
+func InspectIndex(path string, verify bool) (IndexInfo, error) {
+	ix, err := openIndex(path)
+	if err != nil {
+		return IndexInfo{}, err
+	}
+	defer ix.Close()
+	if verify {
+		if err := ix.Verify(); err != nil {
+			return IndexInfo{}, err
+		}
+	}
+	return ix.Info(), nil
 }
 
 // Close releases the index.
@@ -136,7 +176,7 @@ func (ix *Index) parse() error {
 	if v := le.Uint32(d[8:]); v != indexVersion {
 		return fmt.Errorf("%w %d (this build reads version %d)", ErrIndexVersion, v, indexVersion)
 	}
-	if fl := le.Uint32(d[12:]); fl != 0 {
+	if fl := le.Uint32(d[12:]); fl&^flagKeyed != 0 {
 		return corrupt("unknown flags %#x", fl)
 	}
 	if size := le.Uint64(d[16:]); size != uint64(len(d)) {
@@ -187,9 +227,31 @@ func (ix *Index) parse() error {
 		Version: indexVersion, Rows: int64(rows), Users: int64(users),
 		KeysE164: int64(le.Uint64(d[40:])), KeysDigits: int64(le.Uint64(d[48:])),
 		Built:  time.Unix(0, int64(le.Uint64(d[56:]))).UTC(),
-		Region: region, BucketBits: int(bits), BloomBits: int64(m), BloomK: int(k),
+		Region: region, Keyed: le.Uint32(d[12:])&flagKeyed != 0, BucketBits: int(bits), BloomBits: int64(m), BloomK: int(k),
 		Size: int64(len(d)),
 	}
+	return nil
+}
+
+// unlock checks secret against the index's key check value and keeps the
+// keys it derives.
+func (ix *Index) unlock(secret []byte) error {
+	switch {
+	case !ix.info.Keyed && secret == nil:
+		return nil
+	case !ix.info.Keyed:
+		return fmt.Errorf("%w: the index is not keyed; match it without a key", ErrIndexKey)
+	case secret == nil:
+		return fmt.Errorf("%w: the index is keyed; its key is needed", ErrIndexKey)
+	}
+	keys, err := deriveKeys(secret)
+	if err != nil {
+		return err
+	}
+	if !hmac.Equal(keys.check[:], ix.data[keyCheckAt:keyCheckAt+16]) {
+		return fmt.Errorf("%w: not the key the index was built with", ErrIndexKey)
+	}
+	ix.keys = keys
 	return nil
 }
 
@@ -303,8 +365,13 @@ type indexView struct {
 
 func (v *indexView) sizes() (keys, users int) { return v.ix.rows, v.ix.rows }
 
-func (v *indexView) lookup(d *[32]byte, _ normalize.Format, prefilter bool) (int, error) {
+// lookup replaces *d by the keyed digest in a keyed index: holders then
+// receives that.
+func (v *indexView) lookup(d *[32]byte, f normalize.Format, prefilter bool) (int, error) {
 	ix := v.ix
+	if ix.keys != nil {
+		*d = keyedDigest(ix.keys.family(f), d)
+	}
 	if prefilter {
 		f, err := ix.bloomFilter()
 		if err != nil {

@@ -69,7 +69,7 @@ func BenchmarkIndexLookup(b *testing.B) {
 	if s := os.Getenv("INDEX_BENCH_USERS"); s != "" {
 		n, _ = strconv.Atoi(s)
 	}
-	for _, rate := range []float64{0.3, 0.7} {
+	for _, rate := range []float64{0.3, 0.5, 0.7} {
 		path, probes := indexFixture(b, n, rate)
 		for _, temp := range []string{"warm", "cold"} {
 			for _, pf := range []bool{true, false} {

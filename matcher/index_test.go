@@ -3,6 +3,8 @@ package matcher
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -334,7 +336,8 @@ func TestIndex_OpenErrors(t *testing.T) {
 		{"csv", []byte("user_id,phone\nu1,+16502530000\n"), ErrNotIndex},
 		{"wrong magic", resealed(data, func(h []byte) { h[0] = 'X' }), ErrNotIndex},
 		{"version 2", resealed(data, func(h []byte) { binary.LittleEndian.PutUint32(h[8:], 2) }), ErrIndexVersion},
-		{"flags", resealed(data, func(h []byte) { h[12] = 1 }), ErrIndexCorrupt},
+		{"flags", resealed(data, func(h []byte) { h[12] = 2 }), ErrIndexCorrupt},
+		{"keyed flag without a key check", resealed(data, func(h []byte) { h[12] = 1 }), ErrIndexKey},
 		{"rows", resealed(data, func(h []byte) { h[24]++ }), ErrIndexCorrupt},
 		{"users", resealed(data, func(h []byte) { h[32]-- }), ErrIndexCorrupt},
 		{"bloom bits", resealed(data, func(h []byte) { h[73]++ }), ErrIndexCorrupt},
@@ -452,4 +455,111 @@ func FuzzOpenIndex(f *testing.F) {
 			t.Fatalf("with bloom %q, without %q", res[1], res[0])
 		}
 	})
+}
+
+func TestKeyedDigest_IsHMAC(t *testing.T) {
+	for i := range 20 {
+		var key, d [32]byte
+		for j := range key {
+			key[j], d[j] = byte(i*7+j), byte(i*13+3*j)
+		}
+		mac := hmac.New(sha256.New, key[:])
+		mac.Write(d[:])
+		if got := keyedDigest(&key, &d); !bytes.Equal(got[:], mac.Sum(nil)) {
+			t.Fatalf("keyedDigest differs from crypto/hmac for key %x", key)
+		}
+	}
+}
+
+// TestIndex_Keyed: a keyed index gives the unkeyed index's answers with its
+// key, refuses to open without it or with another, and holds no bare
+// SHA-256 digest of any user's phone.
+func TestIndex_Keyed(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	base, list := randomBase(rng, 300, 200)
+	secret := bytes.Repeat([]byte("k"), MinKeyLen)
+	plain := writeIndex(t, base, nil)
+	keyed := writeIndex(t, base, &Options{Key: secret})
+
+	pix, err := OpenIndex(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pix.Close()
+	kix, err := OpenKeyedIndex(keyed, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kix.Close()
+	if !kix.Info().Keyed || pix.Info().Keyed {
+		t.Fatalf("Keyed: %v and %v", kix.Info().Keyed, pix.Info().Keyed)
+	}
+	for _, f := range []normalize.Format{normalize.E164Hex, normalize.Digits, normalize.UID2} {
+		for kind, l := range map[string][]Entry{"raw": list, "hashed": hashed(list, f)} {
+			for _, pf := range []Prefilter{PrefilterNone, PrefilterBloom} {
+				o := &Options{Format: f, Prefilter: pf}
+				want := collectMatch(t, func(y func(Match) error, r func(Reject)) (Stats, error) {
+					return pix.Match(context.Background(), slices.Values(l), o, nil, y, r)
+				})
+				got := collectMatch(t, func(y func(Match) error, r func(Reject)) (Stats, error) {
+					return kix.Match(context.Background(), slices.Values(l), o, nil, y, r)
+				})
+				if !reflect.DeepEqual(got, want) {
+					t.Fatalf("%s %s list, prefilter %d: keyed %+v, plain %+v", kind, f, pf, got, want)
+				}
+				if len(want.IDs) == 0 {
+					t.Fatalf("%s %s list: no matches to compare", kind, f)
+				}
+			}
+		}
+	}
+
+	for _, tc := range []struct {
+		name   string
+		path   string
+		secret []byte
+		want   error
+	}{
+		{"keyed, no key", keyed, nil, ErrIndexKey},
+		{"keyed, wrong key", keyed, bytes.Repeat([]byte("j"), MinKeyLen), ErrIndexKey},
+		{"plain, a key", plain, secret, ErrIndexKey},
+		{"short key", keyed, []byte("short"), ErrShortKey},
+	} {
+		if _, err := OpenKeyedIndex(tc.path, tc.secret); !errors.Is(err, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
+		}
+	}
+
+	// No bare digest of a user's phone, in any form the file could hold it.
+	data, err := os.ReadFile(keyed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plainData, _ := os.ReadFile(plain)
+	var checked int
+	for _, u := range base {
+		reg := u.Region
+		if reg == "" {
+			reg = normalize.DefaultRegion
+		}
+		e164, err := normalize.E164(u.Phone, reg)
+		if err != nil || u.ID == "" {
+			continue // not in either index
+		}
+		for _, f := range []normalize.Format{normalize.E164Hex, normalize.Digits} {
+			d := normalize.Sum([]byte(e164), f)
+			for _, part := range [][]byte{d[0:8], d[4:digestPrefix], d[8:16], d[16:24], d[24:32]} {
+				if bytes.Contains(data, part) {
+					t.Fatalf("the keyed index holds bytes of %s's bare %s digest", u.ID, f)
+				}
+			}
+			if !bytes.Contains(plainData, d[4:digestPrefix]) {
+				t.Fatalf("the scan finds nothing even in the plain index: it tests nothing")
+			}
+			checked++
+		}
+	}
+	if checked < 100 {
+		t.Fatalf("only %d digests checked", checked)
+	}
 }

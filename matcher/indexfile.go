@@ -18,7 +18,8 @@ package matcher
 //
 //	0     8   magic "AMINDEX\x1a"
 //	8     4   version, 1
-//	12    4   flags, 0 (no other value is defined)
+//	12    4   flags: bit 0 set for a keyed index (see indexkey.go); no
+//	          other bit is defined
 //	16    8   file size in bytes
 //	24    8   rows: user rows with a valid phone, the entries of each table
 //	32    8   users: distinct user ids among the rows
@@ -37,7 +38,8 @@ package matcher
 //	108   4   number of sections, 9
 //	112   144 section table: 9 × (offset uint64, length uint64), in the
 //	          order below; lengths exclude padding
-//	256   …   zero
+//	256   16  key check value of a keyed index, else zero
+//	272   …   zero
 //	4092  4   CRC-32C of header bytes 0 to 4092
 //
 // Sections (n = rows, B = 2^b):
@@ -108,6 +110,8 @@ const (
 	perBucket     = 8
 	headerCRCAt   = pageSize - 4
 	sectionTable  = 112
+	keyCheckAt    = 256
+	flagKeyed     = 1
 	digestPrefix  = 13 // digest bytes an index needs: 4 for the bucket, 9 stored
 	indexBloomFPR = bloomFPR
 )
@@ -135,6 +139,7 @@ type IndexInfo struct {
 	KeysDigits int64     `json:"keys_digits"` // distinct digests, Digits family
 	Built      time.Time `json:"built"`
 	Region     string    `json:"region"` // the default region of the build
+	Keyed      bool      `json:"keyed"`  // digests are keyed: matching needs the key
 	BucketBits int       `json:"bucket_bits"`
 	BloomBits  int64     `json:"bloom_bits"`
 	BloomK     int       `json:"bloom_hashes"`
@@ -168,7 +173,13 @@ func WriteIndex(ctx context.Context, path string, users iter.Seq[User], opts *Op
 	if err != nil {
 		return nil, err
 	}
-	c, err := collect(ctx, users, &o, onReject)
+	var keys *indexKeys
+	if o.Key != nil {
+		if keys, err = deriveKeys(o.Key); err != nil {
+			return nil, fmt.Errorf("matcher: %w", err)
+		}
+	}
+	c, err := collect(ctx, users, &o, keys, onReject)
 	if err != nil {
 		return nil, err
 	}
@@ -222,6 +233,7 @@ type collection struct {
 	idOff  [][]uint32 // per block, per row: offset of its id in idData
 	dups   [][2]uint32
 	users  int
+	keys   *indexKeys // of a keyed index, or nil
 }
 
 func (c *collection) eDigest(r uint32) []byte {
@@ -242,13 +254,13 @@ func (c *collection) id(r uint32) []byte {
 
 // collect reads the users, hashing each phone both ways in parallel, and
 // finds the rows of users that have several.
-func collect(ctx context.Context, users iter.Seq[User], o *Options, onReject func(Reject)) (*collection, error) {
+func collect(ctx context.Context, users iter.Seq[User], o *Options, keys *indexKeys, onReject func(Reject)) (*collection, error) {
 	type row struct {
 		u    User
 		e, d [32]byte
 		err  error
 	}
-	c := &collection{}
+	c := &collection{keys: keys}
 	seen := newIDSet()
 	src := rowsOf(users, func(u User) row { return row{u: u} })
 	work := func(rows []row) {
@@ -269,6 +281,9 @@ func collect(ctx context.Context, users iter.Seq[User], o *Options, onReject fun
 			if r.err == nil {
 				r.e = normalize.Sum(buf, normalize.E164Hex)
 				r.d = normalize.Sum(buf, normalize.Digits)
+				if keys != nil {
+					r.e, r.d = keyedDigest(&keys.e164, &r.e), keyedDigest(&keys.digits, &r.d)
+				}
 			}
 		}
 	}
@@ -534,10 +549,14 @@ func (c *collection) write(f *os.File, region string) (*IndexInfo, error) {
 	info := &IndexInfo{
 		Version: indexVersion, Rows: int64(c.n), Users: int64(c.users),
 		KeysE164: keysE, KeysDigits: keysD, Built: time.Now().UTC(),
-		Region: region, BucketBits: l.bucketBits, BloomBits: int64(l.bloomM), BloomK: int(l.bloomK),
+		Region: region, Keyed: c.keys != nil, BucketBits: l.bucketBits, BloomBits: int64(l.bloomM), BloomK: int(l.bloomK),
 		Size: l.size, Sections: l.sec[:],
 	}
-	if _, err := f.WriteAt(header(info, l, crc32.Checksum(sums, castagnoli)), 0); err != nil {
+	var check []byte
+	if c.keys != nil {
+		check = c.keys.check[:]
+	}
+	if _, err := f.WriteAt(header(info, l, crc32.Checksum(sums, castagnoli), check), 0); err != nil {
 		return nil, err
 	}
 	return info, nil
@@ -587,11 +606,14 @@ func (c *collection) sortFamily(perm []uint32, digest func(uint32) []byte, b int
 func compareKeys(a, b []byte) int { return bytes.Compare(a, b) }
 
 // header returns the header page.
-func header(info *IndexInfo, l layout, checksCRC uint32) []byte {
+func header(info *IndexInfo, l layout, checksCRC uint32, check []byte) []byte {
 	h := make([]byte, pageSize)
 	copy(h, indexMagic)
 	le := binary.LittleEndian
 	le.PutUint32(h[8:], indexVersion)
+	if info.Keyed {
+		le.PutUint32(h[12:], flagKeyed)
+	}
 	le.PutUint64(h[16:], uint64(l.size))
 	le.PutUint64(h[24:], uint64(info.Rows))
 	le.PutUint64(h[32:], uint64(info.Users))
@@ -611,6 +633,7 @@ func header(info *IndexInfo, l layout, checksCRC uint32) []byte {
 		le.PutUint64(h[sectionTable+16*i:], uint64(s.Offset))
 		le.PutUint64(h[sectionTable+16*i+8:], uint64(s.Length))
 	}
+	copy(h[keyCheckAt:keyCheckAt+16], check)
 	le.PutUint32(h[headerCRCAt:], crc32.Checksum(h[:headerCRCAt], castagnoli))
 	return h
 }

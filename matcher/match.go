@@ -73,7 +73,8 @@ type keyset interface {
 	sizes() (keys, users int)
 	// lookup returns the key of digest d in family f, or -1. It is
 	// called from several goroutines at once. An error means the keyset
-	// cannot be trusted: the match stops.
+	// cannot be trusted: the match stops. A keyset that keys its digests
+	// replaces *d by its own form, which holders then receives.
 	lookup(d *[32]byte, f normalize.Format, prefilter bool) (int, error)
 	// holders appends to dst the users holding key k, the key of digest
 	// d, in the order of their rows, each once.

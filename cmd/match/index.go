@@ -15,7 +15,7 @@ import (
 )
 
 const indexUsage = `Usage:
-  match index build --users USERS.csv --out BASE.idx [--region CC] [--rejects FILE]
+  match index build --users USERS.csv --out BASE.idx [--region CC] [--rejects FILE] [--key-file KEY]
   match index info [--verify] [--json] BASE.idx
 
 "build" reads the user base once and writes an index file keyed in both
@@ -25,6 +25,13 @@ against it without reading USERS.csv again, with the same answer.
 USERS.csv: header with user_id, phone and optionally country (overriding
 --region for its row). Rows whose phone does not normalize are left out
 (and listed in --rejects). The file is written whole or not at all.
+
+With --key-file, the index stores digests keyed with the file's secret
+(HMAC-SHA256 under keys derived with HKDF): "match run --index" then needs
+the same --key-file, and the file alone cannot be checked against a
+dictionary of phone numbers. KEY: 32 or more secret bytes, for example
+"head -c 32 /dev/urandom > index.key". To rotate the key, build again with
+a new one.
 
 "info" prints what an index holds: rows, users, keys, version, bloom filter,
 build time and sizes. --verify also checks every page against its checksum.
@@ -54,6 +61,7 @@ func runIndexBuild(ctx context.Context, args []string, stdout, stderr io.Writer)
 		out       = fs.String("out", "", "write the index to `FILE` (required)")
 		region    = fs.String("region", normalize.DefaultRegion, "`region` of rows without a country")
 		rejects   = fs.String("rejects", "", "write refused user rows as line,reason to `FILE`")
+		keyFile   = fs.String("key-file", "", "key the index with the secret in `KEY` (32 bytes or more)")
 	)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -69,6 +77,10 @@ func runIndexBuild(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	if *usersPath == "" {
 		return usageErrorf("index build: missing --users\nTry: match index -h")
+	}
+	key, err := readKey(*keyFile)
+	if err != nil {
+		return err
 	}
 	users, err := openInput(*usersPath, "users", stderr)
 	if err != nil {
@@ -123,7 +135,7 @@ func runIndexBuild(ctx context.Context, args []string, stdout, stderr io.Writer)
 		if users.err != nil {
 			yield(matcher.User{Err: users.err})
 		}
-	}, &matcher.Options{Region: *region}, onReject)
+	}, &matcher.Options{Region: *region, Key: key}, onReject)
 	if err == nil && users.err != nil {
 		os.Remove(*out)
 		err = users.err
@@ -163,17 +175,10 @@ func runIndexInfo(args []string, stdout, stderr io.Writer) error {
 		}
 		path = fs.Arg(0)
 	}
-	ix, err := openIndex(path)
+	info, err := matcher.InspectIndex(path, *verify)
 	if err != nil {
-		return err
+		return indexError(path, err)
 	}
-	defer ix.Close()
-	if *verify {
-		if err := ix.Verify(); err != nil {
-			return usageError{err}
-		}
-	}
-	info := ix.Info()
 	if *asJSON {
 		b, err := json.MarshalIndent(info, "", "  ")
 		if err != nil {
@@ -187,6 +192,7 @@ func runIndexInfo(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(w, "version:     %d\n", info.Version)
 	fmt.Fprintf(w, "built:       %s\n", info.Built.Format(time.RFC3339))
 	fmt.Fprintf(w, "region:      %s (of user rows without a country)\n", info.Region)
+	fmt.Fprintf(w, "keyed:       %v\n", info.Keyed)
 	fmt.Fprintf(w, "rows:        %d (user rows with a valid phone)\n", info.Rows)
 	fmt.Fprintf(w, "users:       %d\n", info.Users)
 	fmt.Fprintf(w, "keys:        %d e164 (and uid2), %d digits\n", info.KeysE164, info.KeysDigits)
@@ -202,16 +208,41 @@ func runIndexInfo(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// openIndex opens an index file; a file that is not a whole, readable
-// index is a bad input: exit status 2.
-func openIndex(path string) (*matcher.Index, error) {
-	ix, err := matcher.OpenIndex(path)
+// openIndex opens an index file with its key, if it has one; a file that
+// is not a whole, readable index, or a wrong key, is a bad input: exit
+// status 2.
+func openIndex(path string, key []byte) (*matcher.Index, error) {
+	ix, err := matcher.OpenKeyedIndex(path, key)
 	if err == nil {
 		return ix, nil
 	}
+	return nil, indexError(path, err)
+}
+
+// indexError makes an error opening an index a usage error: exit status 2.
+func indexError(path string, err error) error {
 	var pe *os.PathError
 	if errors.As(err, &pe) {
-		return nil, usageErrorf("%s: %v", path, pe.Err)
+		return usageErrorf("%s: %v", path, pe.Err)
 	}
-	return nil, usageError{err}
+	return usageError{err}
+}
+
+// readKey reads the secret of a keyed index; "" means none.
+func readKey(path string) ([]byte, error) {
+	if path == "" {
+		return nil, nil
+	}
+	key, err := os.ReadFile(path)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, usageErrorf("%s: %v", path, err)
+	}
+	if len(key) < matcher.MinKeyLen {
+		return nil, usageErrorf("%s: %v", path, matcher.ErrShortKey)
+	}
+	return key, nil
 }

@@ -155,3 +155,41 @@ func TestIndexCommands(t *testing.T) {
 		}
 	}
 }
+
+func TestIndexCommands_Keyed(t *testing.T) {
+	dir := t.TempDir()
+	key, other := filepath.Join(dir, "index.key"), filepath.Join(dir, "other.key")
+	os.WriteFile(key, []byte(strings.Repeat("s", 32)), 0o600)
+	os.WriteFile(other, []byte(strings.Repeat("t", 32)), 0o600)
+	idx := filepath.Join(dir, "keyed.idx")
+	if code, _, stderr := runArgs("index", "build", "--users", "../../testdata/demo/users.csv", "--out", idx, "--key-file", key); code != 0 {
+		t.Fatalf("build: %d %s", code, stderr)
+	}
+	list, optouts := "../../testdata/demo/list.csv", "../../testdata/demo/optouts.csv"
+	_, want, _ := runArgs("run", "--users", "../../testdata/demo/users.csv", "--optouts", optouts, "--list", list)
+	code, got, stderr := runArgs("run", "--index", idx, "--key-file", key, "--optouts", optouts, "--list", list)
+	if code != 0 || got != want || len(want) < 50 {
+		t.Fatalf("keyed run: exit %d %s\ngot  %q\nwant %q", code, stderr, got, want)
+	}
+	if code, stdout, _ := runArgs("index", "info", idx); code != 0 || !strings.Contains(stdout, "keyed:       true\n") {
+		t.Errorf("info: %d %s", code, stdout)
+	}
+	short := filepath.Join(dir, "short.key")
+	os.WriteFile(short, []byte("abc"), 0o600)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "--index", idx, "--list", list}, "the index is keyed; its key is needed"},
+		{[]string{"run", "--index", idx, "--key-file", other, "--list", list}, "not the key the index was built with"},
+		{[]string{"run", "--index", idx, "--key-file", short, "--list", list}, "key shorter than 32 bytes"},
+		{[]string{"run", "--index", idx, "--key-file", filepath.Join(dir, "none.key"), "--list", list}, "none.key: no such file"},
+		{[]string{"run", "--users", "u.csv", "--key-file", key, "--list", list}, "--key-file goes with --index"},
+		{[]string{"index", "build", "--users", "../../testdata/demo/users.csv", "--out", filepath.Join(dir, "x.idx"), "--key-file", short}, "key shorter than 32 bytes"},
+	} {
+		code, _, stderr := runArgs(tc.args...)
+		if code != 2 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%q: exit %d, %q; want 2 and %q", tc.args, code, stderr, tc.want)
+		}
+	}
+}

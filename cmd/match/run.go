@@ -63,6 +63,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	var (
 		usersPath   = fs.String("users", "", "the user base `CSV` (this or --index)")
 		indexPath   = fs.String("index", "", "the user base as an index `FILE` from match index build (this or --users)")
+		keyFile     = fs.String("key-file", "", "the secret `KEY` a keyed --index was built with")
 		listPath    = fs.String("list", "", "the contact list `CSV` (required)")
 		optoutsPath = fs.String("optouts", "", "`CSV` of opted-out user ids")
 		region      = fs.String("region", normalize.DefaultRegion, "`region` of rows without a country")
@@ -88,6 +89,8 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return usageErrorf("run: missing --users or --index\nTry: match run -h")
 	case *usersPath != "" && *indexPath != "":
 		return usageErrorf("run: --users and --index both given; the index is the user base")
+	case *keyFile != "" && *indexPath == "":
+		return usageErrorf("run: --key-file goes with --index")
 	case *indexPath != "" && *side != "auto":
 		return usageErrorf("run: --build-side does not apply to --index")
 	case *listPath == "":
@@ -101,7 +104,11 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		uid, uphone, ucountry int
 	)
 	if *indexPath != "" {
-		if ix, err = openIndex(*indexPath); err != nil {
+		key, err := readKey(*keyFile)
+		if err != nil {
+			return err
+		}
+		if ix, err = openIndex(*indexPath, key); err != nil {
 			return err
 		}
 		defer ix.Close()
