@@ -171,11 +171,30 @@ type output struct {
 	tmp  *os.File // the temporary file, until Commit or Abort
 	dev  *os.File // a non-regular file written in place
 	*bufio.Writer
+	held   *bytes.Buffer // see hold
+	heldTo io.Writer
+	stdout io.Writer // for an output to stdout
+}
+
+// hold keeps what is written in memory until the output is committed, and
+// drops it if aborted, where the output is not a temporary file (stdout, a
+// device): for an output that must not be seen unless the run decides so.
+func (o *output) hold() {
+	if o.tmp != nil || o.held != nil {
+		return
+	}
+	o.Flush()
+	o.heldTo = o.dev
+	if o.dev == nil {
+		o.heldTo = o.stdout
+	}
+	o.held = new(bytes.Buffer)
+	o.Writer = bufio.NewWriterSize(o.held, outBuf)
 }
 
 func createOutput(name string, stdout io.Writer) (*output, error) {
 	if name == "" || name == "-" || name == "/dev/stdout" {
-		return &output{Writer: bufio.NewWriterSize(stdout, outBuf)}, nil
+		return &output{stdout: stdout, Writer: bufio.NewWriterSize(stdout, outBuf)}, nil
 	}
 	if fi, err := os.Lstat(name); err == nil && !fi.Mode().IsRegular() {
 		// A symlink, device or pipe: write through it in place, since
@@ -202,6 +221,13 @@ func createOutput(name string, stdout io.Writer) (*output, error) {
 func (o *output) finish() error {
 	if err := o.Flush(); err != nil {
 		return fmt.Errorf("%s: %w", o.displayName(), err)
+	}
+	if o.held != nil {
+		_, err := o.held.WriteTo(o.heldTo)
+		o.held = nil
+		if err != nil {
+			return fmt.Errorf("%s: %w", o.displayName(), err)
+		}
 	}
 	if o.dev != nil {
 		err := o.dev.Close()
@@ -239,6 +265,9 @@ func (o *output) rename() error {
 
 // Abort removes the temporary file. It is a no-op once renamed.
 func (o *output) Abort() {
+	if o != nil {
+		o.held = nil
+	}
 	if o != nil && o.dev != nil {
 		o.dev.Close()
 		o.dev = nil

@@ -8,12 +8,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/audiencematch/audiencematch/privacy"
 )
 
 // FuzzRun feeds arbitrary contact lists to match run against the demo base
-// and checks what must hold for any input: no crash; exit 0 or 2 (bad
-// file), never 1; every row accounted for (rows = matched + unmatched +
-// rejected, and one rejects line per rejected row); no opted-out user and
+// (with no minimum audience) and checks what must hold for any input: no
+// crash; exit 0 or 2 (bad file), never 1; every row accounted for in the
+// audit (rows = matched + unmatched + rejected, and one rejects line per
+// rejected row), the report agreeing with it, rounded; no opted-out user and
 // no user twice in the audience; no phone of the list in any output.
 func FuzzRun(f *testing.F) {
 	list, _ := os.ReadFile("../../testdata/demo/list.csv")
@@ -30,10 +33,12 @@ func FuzzRun(f *testing.F) {
 			t.Fatal(err)
 		}
 		out, reportPath, rejects := filepath.Join(dir, "out.csv"), filepath.Join(dir, "report.json"), filepath.Join(dir, "rejects.csv")
+		auditPath := filepath.Join(dir, "audit.jsonl")
 		var stdout, stderr bytes.Buffer
 		code := run(context.Background(), []string{"run",
 			"--users", "../../testdata/demo/users.csv", "--optouts", "../../testdata/demo/optouts.csv",
-			"--list", listPath, "--out", out, "--report", reportPath, "--rejects", rejects}, nil, &stdout, &stderr)
+			"--list", listPath, "--out", out, "--report", reportPath, "--rejects", rejects,
+			"--min-audience", "0", "--audit", auditPath}, nil, &stdout, &stderr)
 		switch code {
 		case exitUsage:
 			if _, err := os.Stat(out); err == nil {
@@ -44,10 +49,19 @@ func FuzzRun(f *testing.F) {
 		default:
 			t.Fatalf("exit %d: %s", code, &stderr)
 		}
-		var rep report
+		var rp privacy.Report
 		b, err := os.ReadFile(reportPath)
-		if err != nil || json.Unmarshal(b, &rep) != nil {
+		if err != nil || json.Unmarshal(b, &rp) != nil || rp.AudienceSize == nil {
 			t.Fatalf("report: %v %s", err, b)
+		}
+		var audit privacy.Audit
+		b, err = os.ReadFile(auditPath)
+		if err != nil || json.Unmarshal(b, &audit) != nil {
+			t.Fatalf("audit: %v %s", err, b)
+		}
+		rep := audit.Exact
+		if rp.Rows != rep.Rows || rp.Rejected != rep.Rejected || *rp.AudienceSize != privacy.Round(rep.Audience) {
+			t.Fatalf("report %s does not agree with the audit's exact %+v", b, rep)
 		}
 		if rep.Rows != rep.Matched+rep.Unmatched+rep.Rejected {
 			t.Fatalf("rows %d != matched %d + unmatched %d + rejected %d", rep.Rows, rep.Matched, rep.Unmatched, rep.Rejected)

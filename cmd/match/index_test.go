@@ -166,8 +166,8 @@ func TestIndexCommands_Keyed(t *testing.T) {
 		t.Fatalf("build: %d %s", code, stderr)
 	}
 	list, optouts := "../../testdata/demo/list.csv", "../../testdata/demo/optouts.csv"
-	_, want, _ := runArgs("run", "--users", "../../testdata/demo/users.csv", "--optouts", optouts, "--list", list)
-	code, got, stderr := runArgs("run", "--index", idx, "--key-file", key, "--optouts", optouts, "--list", list)
+	_, want, _ := runArgs("run", "--users", "../../testdata/demo/users.csv", "--optouts", optouts, "--list", list, "--min-audience", "0")
+	code, got, stderr := runArgs("run", "--index", idx, "--key-file", key, "--optouts", optouts, "--list", list, "--min-audience", "0")
 	if code != 0 || got != want || len(want) < 50 {
 		t.Fatalf("keyed run: exit %d %s\ngot  %q\nwant %q", code, stderr, got, want)
 	}

@@ -53,10 +53,15 @@ func main() {
 
 // Exit statuses.
 const (
-	exitOK      = 0
-	exitFailure = 1 // an I/O failure mid-run
-	exitUsage   = 2 // a bad invocation or an unreadable or ill-formed input file
+	exitOK          = 0
+	exitFailure     = 1 // an I/O failure mid-run
+	exitUsage       = 2 // a bad invocation or an unreadable or ill-formed input file
+	exitNotReleased = 3 // match run: the audience was withheld by a privacy guard
 )
+
+// errNotReleased ends a run whose audience a privacy guard withheld: the
+// report and the rejects are written, the audience is not. Exit status 3.
+var errNotReleased = errors.New("audience not released")
 
 // run is the whole command, with its environment passed in, so that tests
 // call it with buffers. It returns the exit status.
@@ -105,6 +110,8 @@ func exitCode(err error, stderr io.Writer) int {
 	switch {
 	case err == nil, errors.Is(err, errHelp):
 		return exitOK
+	case errors.Is(err, errNotReleased):
+		return exitNotReleased // the reason is on stderr already
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "match: %v\n", err)
 		return exitUsage

@@ -3,15 +3,16 @@ package main
 import (
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"slices"
+	"time"
 
 	"github.com/audiencematch/audiencematch/internal/csvrow"
 	"github.com/audiencematch/audiencematch/matcher"
 	"github.com/audiencematch/audiencematch/normalize"
+	"github.com/audiencematch/audiencematch/privacy"
 )
 
 const runUsage = `Usage: match run (--users USERS.csv | --index BASE.idx) --list LIST.csv [--optouts OPTOUTS.csv]
@@ -50,14 +51,6 @@ Examples:
 Flags:
 `
 
-// report is the JSON written by --report. Every figure is post-exclusion.
-type report struct {
-	List       string `json:"list"`
-	ListKind   string `json:"list_kind"` // "phone" or "hash"
-	HashFormat string `json:"hash_format,omitempty"`
-	matcher.Stats
-}
-
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("run", runUsage, stderr)
 	var (
@@ -72,6 +65,10 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		reportPath  = fs.String("report", "", "write the JSON report to `FILE`")
 		rejects     = fs.String("rejects", "", "write refused list rows as line,reason to `FILE`")
 		side        = fs.String("build-side", "auto", "`side` the hash table is built on: users, list, or auto (the smaller file)")
+		minAudience = fs.Int64("min-audience", privacy.DefaultMinAudience, "release no audience of fewer than `N` users (0: no minimum)")
+		advertiser  = fs.String("advertiser", "", "the advertiser `ID` the list comes from, for --history")
+		historyPath = fs.String("history", "", "refuse audiences within --min-audience users of one released to --advertiser in the last 30 days, as kept in `FILE`")
+		auditPath   = fs.String("audit", "", "append the exact figures and the decision to the audit log `FILE` (JSON lines)")
 		cf          = addConsentFlags(fs)
 	)
 	if err := parseFlags(fs, args); err != nil {
@@ -95,6 +92,10 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return usageErrorf("run: --build-side does not apply to --index")
 	case *listPath == "":
 		return usageErrorf("run: missing --list\nTry: match run -h")
+	case *minAudience < 0:
+		return usageErrorf("run: --min-audience %d: want 0 or more", *minAudience)
+	case (*advertiser == "") != (*historyPath == ""):
+		return usageErrorf("run: --advertiser and --history go together")
 	}
 
 	// Open every input first, so a bad file is reported before any work.
@@ -166,11 +167,22 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 	}
 
-	// The outputs, written whole or not at all.
+	// The audience's differencing history, locked for the run.
+	var hist *privacy.History
+	if *historyPath != "" {
+		if hist, err = privacy.OpenHistory(*historyPath); err != nil {
+			return usageErrorf("%v", err)
+		}
+		defer hist.Close()
+	}
+
+	// The outputs, written whole or not at all; the audience is held
+	// until the guards have decided it may leave.
 	o, err := createOutput(*out, stdout)
 	if err != nil {
 		return err
 	}
+	o.hold()
 	outs := outputs{o}
 	rj, err := newRejects(*rejects, stdout)
 	if err != nil {
@@ -220,7 +232,14 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	w := csv.NewWriter(o)
 	w.Write([]string{"user_id"})
 	rec := make([]string, 1)
+	var sketch *privacy.Sketch
+	if hist != nil {
+		sketch = hist.NewSketch()
+	}
 	emit := func(m matcher.Match) error {
+		if sketch != nil {
+			sketch.Add(m.UserID)
+		}
 		rec[0] = m.UserID
 		return w.Write(rec)
 	}
@@ -272,12 +291,49 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		w.Flush()
 		err = w.Error()
 	}
-	if err == nil && rep != nil {
-		err = writeReport(rep, report{List: list.name, ListKind: kind(lhash), HashFormat: hashFormat(lhash, f), Stats: st})
-	}
 	if err != nil {
 		outs.abort()
 		return err
+	}
+
+	// The guards: the minimum audience, then the differencing history.
+	now := time.Now()
+	decision, nearest := privacy.Released, (*int64)(nil)
+	if st.Audience < *minAudience {
+		decision = privacy.BelowMinimum
+	} else if hist != nil {
+		if decision, nearest, err = hist.Check(*advertiser, sketch, *minAudience, now); err != nil {
+			outs.abort()
+			return err
+		}
+	}
+	rp := privacy.NewReport(st, decision, *minAudience)
+	rp.List, rp.ListKind, rp.HashFormat = list.name, kind(lhash), hashFormat(lhash, f)
+	if rep != nil {
+		if err := privacy.WriteReport(rep, rp); err != nil {
+			outs.abort()
+			return err
+		}
+	}
+	if *auditPath != "" {
+		a := privacy.Audit{Time: now.UTC(), Advertiser: *advertiser, List: list.name, Decision: decision,
+			MinAudience: *minAudience, Exact: st, Nearest: nearest}
+		if rp.AudienceSize != nil {
+			a.Reported = *rp.AudienceSize
+		}
+		if err := privacy.AppendAudit(*auditPath, a); err != nil {
+			outs.abort()
+			return err
+		}
+	}
+	if decision != privacy.Released {
+		o.Abort() // the audience does not leave; the report and rejects do
+		outs = outs[1:]
+	} else if hist != nil {
+		if err := hist.Record(*advertiser, sketch, now); err != nil {
+			outs.abort()
+			return err
+		}
 	}
 	if err := outs.commit(); err != nil {
 		return err
@@ -287,8 +343,12 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		// opted-out users are not in it, and it is in no advertiser figure.
 		fmt.Fprintf(stderr, "match: %s: %d rows skipped (bad phone or row)\n", users.name, userRejects)
 	}
-	fmt.Fprintf(stderr, "match: %s: %d rows, %d accepted, %d rejected, %d matched; audience %d\n",
-		list.name, st.Rows, st.Accepted, st.Rejected, st.Matched, st.Audience)
+	fmt.Fprintf(stderr, "match: %s: %d rows, %d accepted, %d rejected; ", list.name, st.Rows, st.Accepted, st.Rejected)
+	if decision != privacy.Released {
+		fmt.Fprintf(stderr, "audience not released: %s (%d)\n", decision, *minAudience)
+		return errNotReleased
+	}
+	fmt.Fprintf(stderr, "audience %d (rounded down to two digits)\n", *rp.AudienceSize)
 	return nil
 }
 
@@ -322,14 +382,6 @@ func hashFormat(hashCol int, f normalize.Format) string {
 	return ""
 }
 
-func writeReport(w io.Writer, r report) error {
-	if r.RejectedBy == nil {
-		r.RejectedBy = map[string]int64{}
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
-}
 
 // trimHash returns a hash field without surrounding blanks.
 func trimHash(b []byte) []byte {

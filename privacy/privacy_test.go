@@ -1,0 +1,112 @@
+package privacy
+
+import (
+	"fmt"
+	"math"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/audiencematch/audiencematch/matcher"
+)
+
+func TestRound(t *testing.T) {
+	for _, tc := range []struct{ in, want int64 }{
+		{0, 0}, {7, 7}, {99, 99}, {100, 100}, {101, 100}, {157, 150}, {199, 190}, {999, 990},
+		{1000, 1000}, {1099, 1000}, {1234, 1200}, {99999, 99000}, {100999, 100000}, {5052419, 5000000},
+	} {
+		if got := Round(tc.in); got != tc.want {
+			t.Errorf("Round(%d) = %d, want %d", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestNewReport(t *testing.T) {
+	st := matcher.Stats{Rows: 10, Accepted: 8, Rejected: 2, Matched: 6, Unmatched: 2, Audience: 157}
+	r := NewReport(st, Released, 100)
+	if *r.AudienceSize != 150 || math.Abs(*r.MatchRate-150.0/8) > 1e-9 || r.RejectedBy == nil {
+		t.Errorf("released: %+v", r)
+	}
+	for _, d := range []Decision{BelowMinimum, TooCloseToPast} {
+		if r := NewReport(st, d, 100); r.AudienceSize != nil || r.MatchRate != nil || r.Status != d {
+			t.Errorf("%s: %+v", d, r)
+		}
+	}
+}
+
+func sketchOf(h *History, from, to int) *Sketch {
+	s := h.NewSketch()
+	for i := from; i < to; i++ {
+		s.Add(fmt.Sprintf("user%d", i))
+	}
+	return s
+}
+
+// TestDifference: exact below SketchSize; within the documented error
+// above it.
+func TestDifference(t *testing.T) {
+	h, err := OpenHistory(filepath.Join(t.TempDir(), "h.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	for _, tc := range []struct {
+		a, b [2]int
+		want int64
+		tol  float64 // relative
+	}{
+		{[2]int{0, 150}, [2]int{0, 151}, 1, 0},
+		{[2]int{0, 150}, [2]int{1, 151}, 2, 0},
+		{[2]int{0, 150}, [2]int{0, 150}, 0, 0},
+		{[2]int{0, 4000}, [2]int{2000, 4096}, 2000 + 96, 0},
+		{[2]int{0, 100000}, [2]int{0, 100001}, 1, 0}, // the size gap is exact
+		{[2]int{0, 100000}, [2]int{50000, 150000}, 100000, 0.1},
+		{[2]int{0, 200000}, [2]int{20000, 200000}, 20000, 0.25},
+	} {
+		a, b := sketchOf(h, tc.a[0], tc.a[1]), sketchOf(h, tc.b[0], tc.b[1])
+		got := difference(a.values(), a.Len(), b.values(), b.Len())
+		if math.Abs(float64(got-tc.want)) > tc.tol*float64(tc.want) {
+			t.Errorf("%v vs %v: %d, want %d ± %.0f%%", tc.a, tc.b, got, tc.want, 100*tc.tol)
+		}
+	}
+}
+
+func TestHistory(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "h.json")
+	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	h, err := OpenHistory(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, _, _ := h.Check("adv", sketchOf(h, 0, 50), 100, now); d != BelowMinimum {
+		t.Errorf("50 users: %s", d)
+	}
+	a := sketchOf(h, 0, 200)
+	if d, _, _ := h.Check("adv", a, 100, now); d != Released {
+		t.Errorf("first: %s", d)
+	}
+	if err := h.Record("adv", a, now); err != nil {
+		t.Fatal(err)
+	}
+	h.Close()
+
+	// Reopened: the salt and the release persist.
+	h, err = OpenHistory(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	near := sketchOf(h, 0, 201)
+	if d, diff, _ := h.Check("adv", near, 100, now.Add(time.Hour)); d != TooCloseToPast || *diff != 1 {
+		t.Errorf("one more user, an hour later: %s", d)
+	}
+	if d, _, _ := h.Check("other", near, 100, now.Add(time.Hour)); d != Released {
+		t.Errorf("another advertiser: %s", d)
+	}
+	if d, _, _ := h.Check("adv", near, 100, now.Add(Window+time.Hour)); d != Released {
+		t.Errorf("after the window: %s", d)
+	}
+	if d, _, _ := h.Check("adv", sketchOf(h, 0, 200), 100, now.Add(time.Hour)); d != Released {
+		t.Errorf("the same audience: %s", d)
+	}
+}

@@ -1,0 +1,126 @@
+package privacy
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/audiencematch/audiencematch/matcher"
+)
+
+// Round returns n rounded down to two significant digits: 1234 gives 1200,
+// 99 gives 99, 100999 gives 100000.
+func Round(n int64) int64 {
+	if n < 100 {
+		return n
+	}
+	unit := int64(1)
+	for m := n; m >= 100; m /= 10 {
+		unit *= 10
+	}
+	return n / unit * unit
+}
+
+// Decision is what happens to an audience.
+type Decision string
+
+const (
+	Released       Decision = "released"
+	BelowMinimum   Decision = "below minimum audience"
+	TooCloseToPast Decision = "too close to a recent audience"
+)
+
+// DefaultMinAudience is the least audience released unless the platform
+// sets another.
+const DefaultMinAudience = 100
+
+// Report is the advertiser's view of one match: counts of the rows the
+// advertiser sent, and the audience's size only if it is released, rounded
+// down to two significant digits. Nothing in it counts matched rows,
+// opted-out users or anything finer than Round.
+type Report struct {
+	List       string           `json:"list"`
+	ListKind   string           `json:"list_kind"` // "phone" or "hash"
+	HashFormat string           `json:"hash_format,omitempty"`
+	Rows       int64            `json:"rows"`
+	Accepted   int64            `json:"accepted"`
+	Rejected   int64            `json:"rejected"`
+	RejectedBy map[string]int64 `json:"rejected_by"`
+	Status     Decision         `json:"status"`
+	// AudienceSize is Round of the audience, present only if released.
+	AudienceSize *int64 `json:"audience_size,omitempty"`
+	// MatchRate is AudienceSize over Accepted, present only if released.
+	MatchRate   *float64 `json:"match_rate,omitempty"`
+	MinAudience int64    `json:"min_audience"`
+}
+
+// NewReport returns the advertiser's report of a match with the figures st
+// and the decision d.
+func NewReport(st matcher.Stats, d Decision, minAudience int64) Report {
+	r := Report{
+		Rows: st.Rows, Accepted: st.Accepted, Rejected: st.Rejected,
+		RejectedBy: st.RejectedBy, Status: d, MinAudience: minAudience,
+	}
+	if r.RejectedBy == nil {
+		r.RejectedBy = map[string]int64{}
+	}
+	if d == Released {
+		size := Round(st.Audience)
+		r.AudienceSize = &size
+		rate := 0.0
+		if st.Accepted > 0 {
+			rate = float64(size) / float64(st.Accepted)
+		}
+		r.MatchRate = &rate
+	}
+	return r
+}
+
+// Audit is one line of the platform's audit log: the exact figures of a
+// match and what was decided. It holds no phone number, digest or user id.
+type Audit struct {
+	Time        time.Time     `json:"time"`
+	Advertiser  string        `json:"advertiser,omitempty"`
+	List        string        `json:"list"`
+	Decision    Decision      `json:"decision"`
+	MinAudience int64         `json:"min_audience"`
+	Exact       matcher.Stats `json:"exact"`
+	Reported    int64         `json:"reported_audience_size"` // what the report said, 0 if nothing
+	// Nearest is the estimated difference, in users, from the closest
+	// recent audience of the advertiser, when a History was asked.
+	Nearest *int64 `json:"nearest_difference,omitempty"`
+}
+
+// AppendAudit appends a to the audit log at path as one JSON line, and
+// syncs it.
+func AppendAudit(path string, a Audit) error {
+	b, err := json.Marshal(a)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		f.Close()
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return f.Close()
+}
+
+// WriteReport writes r as indented JSON.
+func WriteReport(w io.Writer, r Report) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
