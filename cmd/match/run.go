@@ -382,7 +382,6 @@ func hashFormat(hashCol int, f normalize.Format) string {
 	return ""
 }
 
-
 // trimHash returns a hash field without surrounding blanks.
 func trimHash(b []byte) []byte {
 	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
