@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -105,7 +104,7 @@ func runHash(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		var buf []byte
 		for _, c := range chunks {
 			c.out, c.rejects, c.rows = c.out[:0], c.rejects[:0], 0
-			if need := (bytes.Count(c.Data, []byte{'\n'}) + 1) * (normalize.HexLen + 1); cap(c.out) < need {
+			if need := c.N * (normalize.HexLen + 1); cap(c.out) < need {
 				c.out = make([]byte, 0, need+need/4) // not grown row by row, nor for every chunk
 			}
 			sp.SplitLines(&c.Chunk, func(line int64, fields [][]byte, err error) bool {

@@ -17,6 +17,7 @@ const ChunkSize = MaxLineLen + 64<<10
 // Splitter splits the lines of the chunks it is given.
 type Chunk struct {
 	First   int64  // the number of the chunk's first line
+	N       int    // the number of lines in the chunk
 	Data    []byte // whole lines, each ending in "\n" but perhaps the input's last
 	TooLong bool   // the chunk is the single line First, refused as longer than MaxLineLen
 }
@@ -29,7 +30,7 @@ type Chunk struct {
 // ReadChunk and Next read the same lines: use one or the other after
 // Header, not both.
 func (r *Reader) ReadChunk(c *Chunk) error {
-	c.First, c.TooLong = r.line+1, false
+	c.First, c.N, c.TooLong = r.line+1, 0, false
 	if cap(c.Data) < ChunkSize {
 		c.Data = make([]byte, 0, ChunkSize)
 	}
@@ -74,16 +75,17 @@ func (r *Reader) ReadChunk(c *Chunk) error {
 				break
 			}
 			r.line++
-			c.Data, c.TooLong = c.Data[:0], true
+			c.Data, c.N, c.TooLong = c.Data[:0], 1, true
 			return nil
 		}
 	}
 	r.carry = append(r.carry, c.Data[end:]...)
 	c.Data = c.Data[:end]
-	r.line += int64(bytes.Count(c.Data, []byte{'\n'}))
+	c.N = bytes.Count(c.Data, []byte{'\n'})
 	if c.Data[end-1] != '\n' {
-		r.line++ // the input's last line, without a line end
+		c.N++ // the input's last line, without a line end
 	}
+	r.line += int64(c.N)
 	return nil
 }
 

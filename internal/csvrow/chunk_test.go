@@ -45,10 +45,15 @@ func viaChunks(t *testing.T, r io.Reader) []string {
 		if err != nil {
 			t.Fatalf("ReadChunk: %v", err)
 		}
+		n := 0
 		sp.SplitLines(&c, func(line int64, fields [][]byte, err error) bool {
 			out = append(out, fmt.Sprintf("%d %q %v", line, fields, err))
+			n++
 			return true
 		})
+		if n != c.N {
+			t.Fatalf("chunk at line %d: %d lines, N = %d", c.First, n, c.N)
+		}
 	}
 }
 
