@@ -1,0 +1,218 @@
+package pipeline
+
+// The outputs, byte for byte as match run writes them:
+//
+//	audience  CSV, header "user_id", one line per user of the audience,
+//	          in rank order (see rank); encoding/csv quoting, "\n" ends.
+//	report    JSON, two-space indent: list, list_kind ("phone" or "hash"),
+//	          hash_format (hashed lists only), then matcher.Stats: rows,
+//	          accepted, rejected, rejected_by (reason: count), matched,
+//	          unmatched, audience_size. Every figure is post-exclusion.
+//	rejects   CSV, header "line,reason", one line per refused list row in
+//	          line order.
+//
+// They are written by one DoFn call, once the whole audience is known:
+// the audience is sorted in that worker's memory (about 50 bytes a user),
+// since a single ordered file is what match run gives. Each output is
+// written to a temporary file beside it, and all are renamed into place
+// only when all are whole.
+
+import (
+	"bufio"
+	"cmp"
+	"context"
+	"crypto/rand"
+	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
+
+	"github.com/audiencematch/audiencematch/matcher"
+)
+
+// report is the JSON of the report, field for field match run's.
+type report struct {
+	List       string `json:"list"`
+	ListKind   string `json:"list_kind"` // "phone" or "hash"
+	HashFormat string `json:"hash_format,omitempty"`
+	matcher.Stats
+}
+
+// writeFn writes the outputs. Its main input is a single impulse; the
+// figures come as side inputs.
+type writeFn struct {
+	Out, Report, Rejects string // Rejects and Report may be ""
+	List                 string // the list's name, as given
+	Hashed               bool
+	Format               string // the hash format's name
+}
+
+func (fn *writeFn) ProcessElement(ctx context.Context, _ []byte,
+	audience func(*string, *rank) bool, refused func(*reject) bool,
+	accepted func(*int) bool, matched func(*int64) bool) error {
+	type member struct {
+		id string
+		r  rank
+	}
+	var ms []member
+	var m member
+	for audience(&m.id, &m.r) {
+		ms = append(ms, m)
+	}
+	slices.SortFunc(ms, func(a, b member) int { return a.r.compare(b.r) })
+
+	var rejects []reject
+	var rj reject
+	for refused(&rj) {
+		rejects = append(rejects, rj)
+	}
+	slices.SortFunc(rejects, func(a, b reject) int { return cmp.Compare(a.Line, b.Line) })
+
+	st := matcher.Stats{RejectedBy: map[string]int64{}}
+	var n int
+	for accepted(&n) {
+		st.Accepted += int64(n)
+	}
+	var k int64
+	for matched(&k) {
+		st.Matched += k
+	}
+	for _, r := range rejects {
+		st.Rejected++
+		st.RejectedBy[r.Reason]++
+	}
+	st.Rows = st.Accepted + st.Rejected
+	st.Unmatched = st.Accepted - st.Matched
+	st.Audience = int64(len(ms))
+
+	files := []file{{fn.Out, func(w io.Writer) error {
+		cw := csv.NewWriter(w)
+		cw.Write([]string{"user_id"})
+		rec := make([]string, 1)
+		for _, m := range ms {
+			rec[0] = m.id
+			cw.Write(rec)
+		}
+		cw.Flush()
+		return cw.Error()
+	}}}
+	if fn.Report != "" {
+		r := report{List: fn.List, ListKind: "phone", Stats: st}
+		if fn.Hashed {
+			r.ListKind, r.HashFormat = "hash", fn.Format
+		}
+		files = append(files, file{fn.Report, func(w io.Writer) error {
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			return enc.Encode(r)
+		}})
+	}
+	if fn.Rejects != "" {
+		files = append(files, file{fn.Rejects, func(w io.Writer) error {
+			bw := bufio.NewWriter(w)
+			bw.WriteString("line,reason\n")
+			for _, r := range rejects {
+				fmt.Fprintf(bw, "%d,%s\n", r.Line, csvQuote(r.Reason))
+			}
+			return bw.Flush()
+		}})
+	}
+	return writeAll(ctx, files)
+}
+
+// file is an output: its name and what writes it.
+type file struct {
+	name  string
+	write func(io.Writer) error
+}
+
+// writeAll writes each file to a temporary name beside it, then renames
+// them all into place: a failure before the renames leaves none of them.
+func writeAll(ctx context.Context, files []file) error {
+	tmps := make([]string, len(files))
+	defer func() {
+		for _, t := range tmps {
+			if t != "" {
+				remove(ctx, t)
+			}
+		}
+	}()
+	for i, f := range files {
+		tmps[i] = tempName(f.name)
+		if err := writeFile(ctx, tmps[i], f.write); err != nil {
+			return err
+		}
+	}
+	for i, f := range files {
+		fs, err := filesystem.New(ctx, f.name)
+		if err != nil {
+			return err
+		}
+		err = filesystem.Rename(ctx, fs, tmps[i], f.name)
+		fs.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", f.name, err)
+		}
+		tmps[i] = ""
+	}
+	return nil
+}
+
+func writeFile(ctx context.Context, name string, write func(io.Writer) error) error {
+	fs, err := filesystem.New(ctx, name)
+	if err != nil {
+		return err
+	}
+	defer fs.Close()
+	w, err := fs.OpenWrite(ctx, name)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(w, 1<<20)
+	err = write(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
+}
+
+func remove(ctx context.Context, name string) {
+	fs, err := filesystem.New(ctx, name)
+	if err != nil {
+		return
+	}
+	defer fs.Close()
+	if rm, ok := fs.(filesystem.Remover); ok {
+		rm.Remove(ctx, name)
+	}
+}
+
+// tempName returns a fresh name in the directory of name.
+func tempName(name string) string {
+	var b [6]byte
+	rand.Read(b[:])
+	dir, base := "", name
+	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+		dir, base = name[:i+1], name[i+1:]
+	}
+	return dir + "." + base + ".tmp" + hex.EncodeToString(b[:])
+}
+
+// csvQuote quotes a reason as match run's rejects file does.
+func csvQuote(s string) string {
+	if strings.ContainsAny(s, ",\"\r\n") || strings.TrimSpace(s) != s {
+		return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+	}
+	return s
+}
