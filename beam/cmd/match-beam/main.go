@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -93,10 +94,12 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "match-beam: %v\n", err)
 		return exitUsage
 	}
-	// Prism logs every step of a job at level info; a batch command keeps
-	// stderr for its own lines and for warnings.
-	beamlog.LogLevel = "warn"
-	beam.Init()
+	initOnce.Do(func() {
+		// Prism logs every step of a job at level info; a batch command
+		// keeps stderr for its own lines and for warnings.
+		beamlog.LogLevel = "warn"
+		beam.Init()
+	})
 
 	p, s := beam.NewPipelineWithRoot()
 	if err := pipeline.Build(ctx, s, cfg); err != nil {
@@ -113,6 +116,11 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	}
 	return exitOK
 }
+
+// initOnce initializes the Beam SDK once per process (run is called many
+// times by the tests, while the previous job's goroutines may still read
+// the log level).
+var initOnce sync.Once
 
 // workerMode reports whether a runner started the binary as a worker.
 func workerMode(args []string) bool {
