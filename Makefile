@@ -71,6 +71,7 @@ scale: build
 MATCH_RATE ?= 0.5
 beam-scale: USERS = 100000
 beam-scale: LIST = 100000
+beam-scale: SCALE_DIR = /tmp/audiencematch-beam-scale
 beam-scale: build
 	cd beam && $(GO) build -o ../bin/match-beam ./cmd/match-beam
 	$(GO) run ./bench/cmd/gen -users $(USERS) -list $(LIST) -match-rate $(MATCH_RATE) -out $(SCALE_DIR)
