@@ -200,7 +200,7 @@ func check(ctx context.Context, cfg Config) (*plan, error) {
 		}
 	}
 	if p.Consent != "" {
-		header, err := readHeader(ctx, p.Consent)
+		header, err := requireColumns(ctx, p.Consent)
 		if err != nil {
 			return nil, err
 		}
@@ -237,30 +237,12 @@ func equalHeader(a, b []string) bool {
 // requireColumns reads the header of the named file and checks it has the
 // named columns.
 func requireColumns(ctx context.Context, name string, cols ...string) ([]string, error) {
-	header, err := readHeader(ctx, name)
+	f, err := openCSV(ctx, name, cols...)
 	if err != nil {
 		return nil, err
 	}
-	for i, at := range csvrow.Index(header, cols...) {
-		if at < 0 {
-			return nil, &FileError{Name: name, Err: fmt.Errorf("missing column %q (header: %s)", cols[i], strings.Join(header, ","))}
-		}
-	}
-	return header, nil
-}
-
-// readHeader returns the header of the named CSV file, as csvrow reads it.
-func readHeader(ctx context.Context, name string) ([]string, error) {
-	r, err := openRead(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	header, err := csvrow.NewReader(r).Header()
-	if err != nil {
-		return nil, &FileError{Name: name, Err: err}
-	}
-	return header, nil
+	f.Close()
+	return f.header, nil
 }
 
 // openRead opens a file through the Beam filesystem of its scheme.

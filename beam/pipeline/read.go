@@ -25,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -66,30 +67,50 @@ const (
 	choiceOptIn  = "opt-in"
 )
 
-// lines calls fn for each data line of the named file, after checking that
-// its header has the named columns, whose positions are passed to fn's
-// caller through cols. I/O errors end the read and are returned.
-func lines(ctx context.Context, name string, want []string, cols []int, fn func(line int64, fields [][]byte, err error) error) error {
+// csvFile is an input file being read, its header read.
+type csvFile struct {
+	name   string
+	rc     io.ReadCloser
+	r      *csvrow.Reader
+	header []string
+}
+
+// openCSV opens the named file and reads its header, which must have the
+// required columns.
+func openCSV(ctx context.Context, name string, required ...string) (*csvFile, error) {
 	rc, err := openRead(ctx, name)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer rc.Close()
-	r := csvrow.NewReader(rc)
-	header, err := r.Header()
-	if err != nil {
-		return &FileError{Name: name, Err: err}
+	f := &csvFile{name: name, rc: rc, r: csvrow.NewReader(rc)}
+	if f.header, err = f.r.Header(); err != nil {
+		rc.Close()
+		return nil, &FileError{Name: name, Err: err}
 	}
-	copy(cols, csvrow.Index(header, want...))
+	for _, c := range required {
+		if f.col(c) < 0 {
+			rc.Close()
+			return nil, &FileError{Name: name, Err: fmt.Errorf("missing column %q (header: %s)", c, strings.Join(f.header, ","))}
+		}
+	}
+	return f, nil
+}
+
+// col returns the position of the named column, -1 if it is absent.
+func (f *csvFile) col(name string) int { return csvrow.Index(f.header, name)[0] }
+
+// rows calls fn for each data line: its number and fields, or the reason
+// it was refused. An I/O error, or fn's, ends the read and is returned.
+func (f *csvFile) rows(fn func(line int64, fields [][]byte, err error) error) error {
 	var le *csvrow.LineError
 	for {
-		line, fields, err := r.Next()
+		line, fields, err := f.r.Next()
 		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
 			if !errors.As(err, &le) {
-				return &FileError{Name: name, Err: err}
+				return &FileError{Name: f.name, Err: err}
 			}
 			err = le.Err
 		}
@@ -98,6 +119,8 @@ func lines(ctx context.Context, name string, want []string, cols []int, fn func(
 		}
 	}
 }
+
+func (f *csvFile) Close() { f.rc.Close() }
 
 // field returns fields[i] as a string, "" when the column is absent.
 func field(fields [][]byte, i int) string {
@@ -124,14 +147,16 @@ func trimHash(b []byte) []byte {
 type readUsersFn struct{}
 
 func (readUsersFn) ProcessElement(ctx context.Context, name string, emit func(userRow)) error {
-	cols := make([]int, 3)
-	return lines(ctx, name, []string{"user_id", "phone", "country"}, cols, func(line int64, fields [][]byte, err error) error {
-		if cols[0] < 0 || cols[1] < 0 {
-			return &FileError{Name: name, Err: errors.New("missing column user_id or phone")}
-		}
+	f, err := openCSV(ctx, name, "user_id", "phone")
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	id, phone, country := f.col("user_id"), f.col("phone"), f.col("country")
+	return f.rows(func(line int64, fields [][]byte, err error) error {
 		if err == nil {
-			if id := field(fields, cols[0]); id != "" {
-				emit(userRow{Line: line, ID: id, Phone: field(fields, cols[1]), Region: region(fields, cols[2])})
+			if id := field(fields, id); id != "" {
+				emit(userRow{Line: line, ID: id, Phone: field(fields, phone), Region: region(fields, country)})
 				return nil
 			}
 		}
@@ -145,12 +170,16 @@ func (readUsersFn) ProcessElement(ctx context.Context, name string, emit func(us
 type readListFn struct{}
 
 func (readListFn) ProcessElement(ctx context.Context, name string, emit func(listRow)) error {
-	cols := make([]int, 3)
-	return lines(ctx, name, []string{"phone", "hash", "country"}, cols, func(line int64, fields [][]byte, err error) error {
-		phone, hash, country := cols[0], cols[1], cols[2]
-		if (phone < 0) == (hash < 0) {
-			return &FileError{Name: name, Err: errors.New(`want one column "phone" or "hash"`)}
-		}
+	f, err := openCSV(ctx, name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	phone, hash, country := f.col("phone"), f.col("hash"), f.col("country")
+	if (phone < 0) == (hash < 0) {
+		return &FileError{Name: name, Err: errors.New(`want one column "phone" or "hash"`)}
+	}
+	return f.rows(func(line int64, fields [][]byte, err error) error {
 		r := listRow{Line: line}
 		switch {
 		case err != nil:
@@ -172,18 +201,20 @@ func (readListFn) ProcessElement(ctx context.Context, name string, emit func(lis
 type readOptoutsFn struct{}
 
 func (readOptoutsFn) ProcessElement(ctx context.Context, name string, emit func(string, event)) error {
-	cols := make([]int, 1)
-	return lines(ctx, name, []string{"user_id"}, cols, func(line int64, fields [][]byte, err error) error {
-		if cols[0] < 0 {
-			return &FileError{Name: name, Err: errors.New("missing column user_id")}
-		}
+	f, err := openCSV(ctx, name, "user_id")
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	id := f.col("user_id")
+	return f.rows(func(line int64, fields [][]byte, err error) error {
 		if errors.Is(err, csvrow.ErrBlank) {
 			return nil
 		}
 		if err != nil {
 			return &FileError{Name: name, Err: fmt.Errorf("line %d: %w; an opt-out file must be whole", line, err)}
 		}
-		if id := field(fields, cols[0]); id != "" {
+		if id := field(fields, id); id != "" {
 			emit(id, event{OptOut: true})
 		}
 		return nil
@@ -198,11 +229,13 @@ type readConsentFn struct {
 }
 
 func (fn *readConsentFn) ProcessElement(ctx context.Context, name string, emit func(string, event)) error {
-	cols := make([]int, 4)
-	return lines(ctx, name, []string{"user_id", "purpose", "choice", "time"}, cols, func(line int64, fields [][]byte, err error) error {
-		if cols[0] < 0 || cols[1] < 0 || cols[2] < 0 || cols[3] < 0 {
-			return &FileError{Name: name, Err: errors.New("not a consent export: missing column")}
-		}
+	f, err := openCSV(ctx, name, consentHeader...)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	id, purpose, choice, at := f.col("user_id"), f.col("purpose"), f.col("choice"), f.col("time")
+	return f.rows(func(line int64, fields [][]byte, err error) error {
 		if errors.Is(err, csvrow.ErrBlank) {
 			return nil
 		}
@@ -212,19 +245,19 @@ func (fn *readConsentFn) ProcessElement(ctx context.Context, name string, emit f
 		if err != nil {
 			return bad(err)
 		}
-		id, purpose, choice := field(fields, cols[0]), field(fields, cols[1]), field(fields, cols[2])
+		id, c := field(fields, id), field(fields, choice)
 		if id == "" {
 			return bad(errors.New("empty user_id"))
 		}
-		if choice != choiceOptOut && choice != choiceOptIn {
-			return bad(fmt.Errorf("choice %q: want opt-out or opt-in", choice))
+		if c != choiceOptOut && c != choiceOptIn {
+			return bad(fmt.Errorf("choice %q: want opt-out or opt-in", c))
 		}
-		t, terr := time.Parse(time.RFC3339Nano, field(fields, cols[3]))
+		t, terr := time.Parse(time.RFC3339Nano, field(fields, at))
 		if terr != nil {
-			return bad(fmt.Errorf("time %q: want RFC 3339", field(fields, cols[3])))
+			return bad(fmt.Errorf("time %q: want RFC 3339", field(fields, at)))
 		}
-		if purpose == fn.Purpose {
-			emit(id, event{Choice: choice, Sec: t.Unix(), Nsec: int64(t.Nanosecond())})
+		if field(fields, purpose) == fn.Purpose {
+			emit(id, event{Choice: c, Sec: t.Unix(), Nsec: int64(t.Nanosecond())})
 		}
 		return nil
 	})
