@@ -544,3 +544,35 @@ func TestExcluded(t *testing.T) {
 		})
 	}
 }
+
+// TestBuild_Edges compares the pipeline with match run on inputs with
+// nothing to match: empty sides, all rows refused, no digest in common,
+// and odd user ids.
+func TestBuild_Edges(t *testing.T) {
+	users := "user_id,phone,country\nu1,+16502530000,US\n\"u,2\",(212) 555-0143,US\nu3,+442071838750,GB\n,+16502530001,US\n"
+	cases := []struct {
+		name, users, list string
+		format            normalize.Format
+	}{
+		{"header-only list", users, "phone\n", normalize.E164Hex},
+		{"header-only users", "user_id,phone\n", "phone\n+1 650-253-0000\n", normalize.E164Hex},
+		{"all refused", users, "phone,country\n,US\nn/a,US\n\"x,US\n1,2,3\n", normalize.E164Hex},
+		{"no digest in common", users, "phone\n+1 650 253 0002\n+1 650 253 0003\n", normalize.E164Hex},
+		{"hashes, none valid", users, "hash\nabc\n\n" + strings.Repeat("z", 64) + "\n", normalize.Digits},
+		{"odd ids, repeated lines", users, "phone,country\n(212) 555-0143,US\n020 7183 8750,GB\n+1 212 555 0143,\n", normalize.E164Hex},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			cfg := Config{Users: filepath.Join(dir, "users.csv"), List: filepath.Join(dir, "list.csv"), Format: c.format}
+			write(t, cfg.Users, []byte(c.users))
+			write(t, cfg.List, []byte(c.list))
+			want := matchRun(t, cfg, "")
+			for _, side := range []Side{SideUsers, SideList} {
+				cfg.BuildSide = side
+				got, _ := runPipeline(t, cfg)
+				sameOutputs(t, got, want)
+			}
+		})
+	}
+}
