@@ -302,16 +302,16 @@ func write(t *testing.T, name string, b []byte) {
 }
 
 // excludedBy returns the ids of users that the consent export excludes
-// under policy for purpose "ads": a plain fold of the export, independent
-// of the pipeline's code, which match run is then given as opt-outs.
-func (sc *scenario) excludedBy(policy string) []string {
+// under policy for purpose: a plain fold of the export, independent of the
+// pipeline's code, which match run is then given as opt-outs.
+func (sc *scenario) excludedBy(policy, purpose string) []string {
 	type choice struct {
 		at     time.Time
 		optOut bool
 	}
 	latest := make(map[string]choice)
 	for _, r := range sc.rows {
-		if r.purpose != "ads" {
+		if r.purpose != purpose {
 			continue
 		}
 		c := choice{r.at, r.choice == "opt-out"}
@@ -364,7 +364,7 @@ func (sc *scenario) optoutsFile(t *testing.T, ids []string, also ...string) stri
 
 // genConfig is the generated scenario of the tests: small, as prism takes
 // about a second for a thousand rows.
-var genConfig = bench.Config{Seed: 7, Users: 2000, OptOutRate: 0.05, ListRows: 1500, MatchRate: 0.5, BadRate: 0.03}
+var genConfig = bench.Config{Seed: 7, Users: 4000, OptOutRate: 0.05, ListRows: 3000, MatchRate: 0.5, BadRate: 0.03}
 
 // TestBuild_Generated compares the pipeline with match run on a generated
 // scenario, under each consent input and policy. match run has no consent
@@ -372,7 +372,7 @@ var genConfig = bench.Config{Seed: 7, Users: 2000, OptOutRate: 0.05, ListRows: 1
 // found by the test's own fold of the export.
 func TestBuild_Generated(t *testing.T) {
 	sc := newScenario(t, genConfig)
-	optOut, optIn := sc.excludedBy("opt-out"), sc.excludedBy("opt-in")
+	optOut, optIn := sc.excludedBy("opt-out", "ads"), sc.excludedBy("opt-in", "ads")
 	if len(optOut) == 0 || len(optIn) <= len(optOut) || len(optIn) == len(sc.ids) {
 		t.Fatalf("scenario: %d users, %d excluded under opt-out, %d under opt-in", len(sc.ids), len(optOut), len(optIn))
 	}
@@ -388,6 +388,8 @@ func TestBuild_Generated(t *testing.T) {
 		{"optouts+consent/opt-in/side=list", Config{Optouts: sc.optouts, Consent: sc.consent, Policy: PolicyOptIn, BuildSide: SideList},
 			sc.optoutsFile(t, optIn, sc.optouts)},
 		{"consent/opt-in/no-bloom", Config{Consent: sc.consent, Policy: PolicyOptIn, Prefilter: matcher.PrefilterNone}, sc.optoutsFile(t, optIn)},
+		{"consent/opt-in/purpose=email", Config{Consent: sc.consent, Policy: PolicyOptIn, Purpose: "email"},
+			sc.optoutsFile(t, sc.excludedBy("opt-in", "email"))},
 		{"none", Config{}, ""},
 	}
 	audiences := make(map[string]string)
