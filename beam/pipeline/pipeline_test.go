@@ -362,8 +362,9 @@ func (sc *scenario) optoutsFile(t *testing.T, ids []string, also ...string) stri
 	return f.Name()
 }
 
-// genConfig is the generated scenario of the tests: small, as prism takes
-// about a second for a thousand rows.
+// genConfig is the generated scenario of the tests: small, since Prism,
+// the local runner, is slow and memory-hungry at scale (about 35 µs and
+// 4 KB a row, bench/RESULTS.md); this takes about a second a run.
 var genConfig = bench.Config{Seed: 7, Users: 4000, OptOutRate: 0.05, ListRows: 3000, MatchRate: 0.5, BadRate: 0.03}
 
 // TestBuild_Generated compares the pipeline with match run on a generated
