@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -108,5 +109,46 @@ func TestParseArgs_BeamFlags(t *testing.T) {
 	flag.Visit(func(f *flag.Flag) { set[f.Name] = f.Value.String() })
 	if set["region"] != "europe-west1" || set["job_name"] != "m1" || set["async"] != "false" {
 		t.Errorf("flags set on flag.CommandLine: %v", set)
+	}
+}
+
+// TestRun_Consent checks that --consent, --policy and --purpose reach the
+// pipeline: under opt-in only the users who opted in for the purpose are
+// left; under opt-out only those who opted out are gone.
+func TestRun_Consent(t *testing.T) {
+	demo := "../../../testdata/demo/"
+	dir := t.TempDir()
+	consent := filepath.Join(dir, "consent.csv")
+	os.WriteFile(consent, []byte("user_id,purpose,choice,time,source\n"+
+		"u002,ads,opt-in,2026-01-01T00:00:00Z,app\n"+
+		"u001,ads,opt-in,2026-01-01T00:00:00Z,app\n"+
+		"u001,ads,opt-out,2026-01-02T00:00:00+02:00,web\n"+ // earlier than the next line
+		"u001,ads,opt-in,2026-01-02T00:00:00Z,web\n"+
+		"u003,email,opt-in,2026-01-01T00:00:00Z,app\n"+
+		"u005,ads,opt-out,2026-01-01T00:00:00Z,app\n"), 0o644)
+	cases := []struct {
+		args []string
+		want func(ids []string) bool
+	}{
+		{[]string{"--policy", "opt-in"}, func(ids []string) bool { return strings.Join(ids, " ") == "user_id u001 u002" }},
+		{[]string{"--policy", "opt-in", "--purpose", "email"}, func(ids []string) bool { return strings.Join(ids, " ") == "user_id u003" }},
+		{[]string{"--policy", "opt-out"}, func(ids []string) bool {
+			return len(ids) == 22 && !slices.Contains(ids, "u005") && !slices.Contains(ids, "u004") && slices.Contains(ids, "u001")
+		}},
+	}
+	for _, c := range cases {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "audience.csv")
+			args := append([]string{"--users", demo + "users.csv", "--list", demo + "list.csv", "--optouts", demo + "optouts.csv",
+				"--consent", consent, "--out", out}, c.args...)
+			var stderr bytes.Buffer
+			if code := run(context.Background(), args, &stderr); code != exitOK {
+				t.Fatalf("exit %d: %s", code, stderr.Bytes())
+			}
+			b, _ := os.ReadFile(out)
+			if ids := strings.Fields(string(b)); !c.want(ids) {
+				t.Errorf("audience %q", ids)
+			}
+		})
 	}
 }
