@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
@@ -204,7 +205,7 @@ func check(ctx context.Context, cfg Config) (*plan, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !equalHeader(header, consentHeader) {
+		if !slices.Equal(header, consentHeader) {
 			return nil, &FileError{Name: p.Consent, Err: fmt.Errorf("header %q: want %q (a consent export)",
 				strings.Join(header, ","), strings.Join(consentHeader, ","))}
 		}
@@ -220,18 +221,6 @@ func check(ctx context.Context, cfg Config) (*plan, error) {
 		}
 	}
 	return p, nil
-}
-
-func equalHeader(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // requireColumns reads the header of the named file and checks it has the
