@@ -2,7 +2,7 @@
 GO ?= go
 DEMO = testdata/demo
 
-.PHONY: demo test bench fuzz lint scale scale-data scale-index scale-consent build
+.PHONY: demo test bench fuzz lint scale scale-data scale-index scale-consent build beam-scale
 
 build:
 	$(GO) build -o bin/match ./cmd/match
@@ -21,11 +21,15 @@ demo:
 
 ## test: vet, every test with the race detector, then the 1M-input
 ## differential test of the fast path against libphonenumber (too slow
-## under -race at that size)
+## under -race at that size), then the Beam module's tests on Prism
+## (beam/, its own module; without -race, which would compile Beam's whole
+## dependency tree a second time: about 5 more minutes on two cores; its
+## tests pass under -race, run them with `cd beam && go test -race ./...`)
 test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 	$(GO) test -count=1 -run='^TestFastPath_Differential$$' -v ./normalize
+	cd beam && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 
 ## bench: the Go benchmarks of every stage
@@ -42,10 +46,11 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzRun$$' -fuzztime=$(FUZZTIME) ./cmd/match
 	$(GO) test -run='^$$' -fuzz='^FuzzOpenIndex$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=0 ./matcher
 
-## lint: gofmt and vet
+## lint: gofmt and vet, of both modules (gofmt -l . covers beam/)
 lint:
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
 	$(GO) vet ./...
+	cd beam && $(GO) vet ./...
 
 ## scale: end-to-end figures on generated data (USERS, LIST rows): match hash
 ## and match run, with the fast path and without it (-tags nofastpath), in one
@@ -101,3 +106,26 @@ scale-consent: build
 	$(GO) test -c -o bin/match.test ./cmd/match
 	for i in 1 2 3; do MATCH_BENCH_DIR=$(SCALE_DIR) ./bin/match.test -test.run '^$$' \
 		-test.bench 'Run_Consent' -test.benchtime 2x -test.count 1; done | tee $(SCALE_DIR)/run-consent.txt
+
+## beam-scale: the Beam pipeline (beam/cmd/match-beam) on Prism over
+## generated data, USERS and LIST rows (100k each unless given) at
+## MATCH_RATE: with and without the bloom filter, each with its counters,
+## wall time and peak RSS, and both answers compared with match run's
+MATCH_RATE ?= 0.5
+beam-scale: USERS = 100000
+beam-scale: LIST = 100000
+beam-scale: SCALE_DIR = /tmp/audiencematch-beam-scale
+beam-scale: build
+	cd beam && $(GO) build -o ../bin/match-beam ./cmd/match-beam
+	$(GO) run ./bench/cmd/gen -users $(USERS) -list $(LIST) -match-rate $(MATCH_RATE) -out $(SCALE_DIR)
+	$(TIME) ./bin/match run --users $(SCALE_DIR)/users.csv --optouts $(SCALE_DIR)/optouts.csv \
+		--list $(SCALE_DIR)/list.csv --out $(SCALE_DIR)/audience.csv --report $(SCALE_DIR)/report.json
+	$(TIME) ./bin/match-beam --users $(SCALE_DIR)/users.csv --optouts $(SCALE_DIR)/optouts.csv \
+		--list $(SCALE_DIR)/list.csv --out $(SCALE_DIR)/audience-beam.csv --report $(SCALE_DIR)/report-beam.json
+	$(TIME) ./bin/match-beam --bloom=false --users $(SCALE_DIR)/users.csv --optouts $(SCALE_DIR)/optouts.csv \
+		--list $(SCALE_DIR)/list.csv --out $(SCALE_DIR)/audience-beam-nobloom.csv --report $(SCALE_DIR)/report-beam-nobloom.json
+	cmp $(SCALE_DIR)/audience.csv $(SCALE_DIR)/audience-beam.csv
+	cmp $(SCALE_DIR)/audience.csv $(SCALE_DIR)/audience-beam-nobloom.csv
+	cmp $(SCALE_DIR)/report.json $(SCALE_DIR)/report-beam.json
+	cmp $(SCALE_DIR)/report.json $(SCALE_DIR)/report-beam-nobloom.json
+	cat $(SCALE_DIR)/report.json

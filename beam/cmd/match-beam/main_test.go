@@ -1,0 +1,154 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestRun_Golden runs match run's golden cases of the root's testdata/cli
+// through match-beam, with the same flags (less the "run"), and compares
+// the files written with match run's golden ones.
+func TestRun_Golden(t *testing.T) {
+	for _, name := range []string{"run-demo", "run-demo-side-list", "run-hashed", "run-uid2"} {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join("../../../testdata/cli", name)
+			tmp := t.TempDir()
+			for _, in := range []string{"users.csv", "list.csv", "optouts.csv"} {
+				if b, err := os.ReadFile(filepath.Join(dir, in)); err == nil {
+					os.WriteFile(filepath.Join(tmp, in), b, 0o644)
+				}
+			}
+			raw, err := os.ReadFile(filepath.Join(dir, "args"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			args := strings.Fields(strings.ReplaceAll(string(raw), "$DIR", tmp))[1:] // no "run"
+			if !strings.Contains(string(raw), "--out") {
+				args = append(args, "--out", filepath.Join(tmp, "audience.csv"))
+			}
+			var stderr bytes.Buffer
+			if code := run(context.Background(), args, &stderr); code != exitOK {
+				t.Fatalf("exit %d: %s", code, stderr.Bytes())
+			}
+			wants, _ := filepath.Glob(filepath.Join(dir, "want", "file.*"))
+			if len(wants) == 0 {
+				t.Fatal("no golden files")
+			}
+			for _, w := range wants {
+				want, _ := os.ReadFile(w)
+				got, err := os.ReadFile(filepath.Join(tmp, strings.TrimPrefix(filepath.Base(w), "file.")))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := strings.ReplaceAll(string(got), tmp, "$DIR"); got != string(want) {
+					t.Errorf("%s:\ngot:\n%s\nwant:\n%s", filepath.Base(w), got, want)
+				}
+			}
+			if !strings.Contains(stderr.String(), "rows shuffled into the join") {
+				t.Errorf("stderr: %s", stderr.Bytes())
+			}
+		})
+	}
+}
+
+func TestRun_Usage(t *testing.T) {
+	demo := "../../../testdata/demo/"
+	out := filepath.Join(t.TempDir(), "out.csv")
+	files := []string{"--users", demo + "users.csv", "--list", demo + "list.csv", "--out", out}
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want string // in stderr
+	}{
+		{"help", []string{"-h"}, exitOK, "Beam runner flags"},
+		{"no args", nil, exitUsage, "missing --users"},
+		{"no out", []string{"--users", demo + "users.csv", "--list", demo + "list.csv"}, exitUsage, "must name files"},
+		{"report to stdout", append(files, "--report", "-"), exitUsage, "must name files"},
+		{"bad format", append(files, "--hash-format", "md5"), exitUsage, `--hash-format "md5"`},
+		{"bad region", append(files, "--region", "XX"), exitUsage, `--region "XX"`},
+		{"bad side", append(files, "--build-side", "left"), exitUsage, `--build-side "left"`},
+		{"bad policy", append(files, "--policy", "maybe"), exitUsage, `--policy "maybe"`},
+		{"policy without consent", append(files, "--policy", "opt-in"), exitUsage, "apply to a --consent export"},
+		{"unknown flag", append(files, "--colour"), exitUsage, "flag provided but not defined: -colour"},
+		{"missing file", []string{"--users", "nope.csv", "--list", demo + "list.csv", "--out", out}, exitUsage, "nope.csv"},
+		{"not a consent export", append(files, "--consent", demo+"optouts.csv"), exitUsage, "a consent export"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			code := run(context.Background(), c.args, &stderr)
+			if code != c.code || !strings.Contains(stderr.String(), c.want) {
+				t.Errorf("exit %d, want %d; stderr %q, want it to contain %q", code, c.code, stderr.String(), c.want)
+			}
+		})
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("a refused invocation wrote %s", out)
+	}
+}
+
+// TestParseArgs_BeamFlags checks that Beam's flags are set where the SDK
+// reads them, and that Dataflow's --region is --gcp_region.
+func TestParseArgs_BeamFlags(t *testing.T) {
+	cfg, err := parseArgs([]string{"--users", "u.csv", "--list", "l.csv", "--out", "o.csv",
+		"--region", "GB", "--gcp_region", "europe-west1", "--job_name", "m1", "--async=false"}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Region != "GB" {
+		t.Errorf("phone region %q, want GB", cfg.Region)
+	}
+	set := make(map[string]string)
+	flag.Visit(func(f *flag.Flag) { set[f.Name] = f.Value.String() })
+	if set["region"] != "europe-west1" || set["job_name"] != "m1" || set["async"] != "false" {
+		t.Errorf("flags set on flag.CommandLine: %v", set)
+	}
+}
+
+// TestRun_Consent checks that --consent, --policy and --purpose reach the
+// pipeline: under opt-in only the users who opted in for the purpose are
+// left; under opt-out only those who opted out are gone.
+func TestRun_Consent(t *testing.T) {
+	demo := "../../../testdata/demo/"
+	dir := t.TempDir()
+	consent := filepath.Join(dir, "consent.csv")
+	os.WriteFile(consent, []byte("user_id,purpose,choice,time,source\n"+
+		"u002,ads,opt-in,2026-01-01T00:00:00Z,app\n"+
+		"u001,ads,opt-in,2026-01-01T00:00:00Z,app\n"+
+		"u001,ads,opt-out,2026-01-02T00:00:00+02:00,web\n"+ // earlier than the next line
+		"u001,ads,opt-in,2026-01-02T00:00:00Z,web\n"+
+		"u003,email,opt-in,2026-01-01T00:00:00Z,app\n"+
+		"u005,ads,opt-out,2026-01-01T00:00:00Z,app\n"), 0o644)
+	cases := []struct {
+		args []string
+		want func(ids []string) bool
+	}{
+		{[]string{"--policy", "opt-in"}, func(ids []string) bool { return strings.Join(ids, " ") == "user_id u001 u002" }},
+		{[]string{"--policy", "opt-in", "--purpose", "email"}, func(ids []string) bool { return strings.Join(ids, " ") == "user_id u003" }},
+		{[]string{"--policy", "opt-out"}, func(ids []string) bool {
+			return len(ids) == 22 && !slices.Contains(ids, "u005") && !slices.Contains(ids, "u004") && slices.Contains(ids, "u001")
+		}},
+	}
+	for _, c := range cases {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "audience.csv")
+			args := append([]string{"--users", demo + "users.csv", "--list", demo + "list.csv", "--optouts", demo + "optouts.csv",
+				"--consent", consent, "--out", out, "--min-audience", "0"}, c.args...)
+			var stderr bytes.Buffer
+			if code := run(context.Background(), args, &stderr); code != exitOK {
+				t.Fatalf("exit %d: %s", code, stderr.Bytes())
+			}
+			b, _ := os.ReadFile(out)
+			if ids := strings.Fields(string(b)); !c.want(ids) {
+				t.Errorf("audience %q", ids)
+			}
+		})
+	}
+}

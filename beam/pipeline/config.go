@@ -1,0 +1,304 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
+
+	"github.com/audiencematch/audiencematch/csvrow"
+	"github.com/audiencematch/audiencematch/matcher"
+	"github.com/audiencematch/audiencematch/normalize"
+	"github.com/audiencematch/audiencematch/privacy"
+)
+
+// Config says what one match reads and writes, as the flags of match run
+// do. Paths are Beam filesystem paths: a local path, or a URL such as
+// gs://bucket/users.csv whose scheme's filesystem is linked in. On a
+// distributed runner every path must be one the workers can reach.
+type Config struct {
+	// Users is the user base CSV: user_id, phone and optionally country.
+	// Required.
+	Users string
+
+	// List is the contact list CSV: phone (and optionally country) of raw
+	// numbers, or hash, of values hashed in Format. Required.
+	List string
+
+	// Optouts is a CSV with a user_id column of opted-out users. "": none.
+	Optouts string
+
+	// Consent is a consent export (match consent export): header
+	// user_id,purpose,choice,time,source, choice opt-out or opt-in, time
+	// in RFC 3339. Only rows of Purpose count. "": none.
+	Consent string
+
+	// Policy says what Consent means for a user. The zero value is
+	// PolicyOptOut.
+	Policy Policy
+
+	// Purpose is the consent purpose the match is for. "": "ads".
+	Purpose string
+
+	// Region reads phones of rows without a country. "":
+	// normalize.DefaultRegion.
+	Region string
+
+	// Format is the format of a hashed list, and the digest family both
+	// sides are keyed by. The zero value is normalize.E164Hex.
+	Format normalize.Format
+
+	// Out is where the audience is written. Required.
+	Out string
+
+	// Report is where the JSON report is written. "": no report.
+	Report string
+
+	// Rejects is where refused list rows are written as line,reason. "":
+	// not written.
+	Rejects string
+
+	// BuildSide is the side whose digests make the bloom filter; the
+	// other side is filtered with it before the join. The zero value,
+	// SideAuto, picks the smaller file.
+	BuildSide Side
+
+	// Prefilter chooses whether the bloom filter runs. The zero value,
+	// matcher.PrefilterAuto, means matcher.PrefilterBloom here: in a
+	// pipeline the filter saves a shuffle, not a probe.
+	Prefilter matcher.Prefilter
+
+	// The privacy guards, as match run applies them (see package privacy
+	// of the root module). MinAudience is the least audience released:
+	// the zero value means privacy.DefaultMinAudience, a negative one no
+	// minimum (match run's --min-audience 0). Audit, if not "", is the
+	// audit log appended to. Advertiser and History, both or neither,
+	// are the differencing defence's advertiser id and history file;
+	// these three are files of the machine that runs the writing step.
+	MinAudience int64
+	Audit       string
+	Advertiser  string
+	History     string
+}
+
+// minAudience returns the minimum audience the guards apply.
+func (c *Config) minAudience() int64 {
+	switch {
+	case c.MinAudience == 0:
+		return privacy.DefaultMinAudience
+	case c.MinAudience < 0:
+		return 0
+	}
+	return c.MinAudience
+}
+
+// Policy is how a consent export excludes users.
+type Policy uint8
+
+const (
+	// PolicyOptOut excludes a user if and only if their latest choice for
+	// the purpose is opt-out.
+	PolicyOptOut Policy = iota
+	// PolicyOptIn excludes a user unless their latest choice for the
+	// purpose is opt-in: a user with no choice is excluded.
+	PolicyOptIn
+)
+
+var policyNames = [...]string{PolicyOptOut: "opt-out", PolicyOptIn: "opt-in"}
+
+// String returns "opt-out" or "opt-in".
+func (p Policy) String() string {
+	if int(p) < len(policyNames) {
+		return policyNames[p]
+	}
+	return fmt.Sprintf("Policy(%d)", int(p))
+}
+
+// ParsePolicy returns the Policy named s, "opt-out" or "opt-in".
+func ParsePolicy(s string) (Policy, error) {
+	for p, name := range policyNames {
+		if s == name {
+			return Policy(p), nil
+		}
+	}
+	return 0, fmt.Errorf("%w: policy %q: want opt-out or opt-in", ErrConfig, s)
+}
+
+// Side is a side of the join.
+type Side uint8
+
+const (
+	SideAuto  Side = iota // the smaller file, by size in bytes
+	SideUsers             // the user base
+	SideList              // the contact list
+)
+
+var sideNames = [...]string{SideAuto: "auto", SideUsers: "users", SideList: "list"}
+
+// String returns "auto", "users" or "list".
+func (s Side) String() string {
+	if int(s) < len(sideNames) {
+		return sideNames[s]
+	}
+	return fmt.Sprintf("Side(%d)", int(s))
+}
+
+// ParseSide returns the Side named s: "auto", "users" or "list".
+func ParseSide(s string) (Side, error) {
+	for i, name := range sideNames {
+		if s == name {
+			return Side(i), nil
+		}
+	}
+	return 0, fmt.Errorf("%w: build side %q: want users, list or auto", ErrConfig, s)
+}
+
+// DefaultPurpose is the consent purpose of a Config without one.
+const DefaultPurpose = "ads"
+
+// consentHeader is the header of a consent export, exactly.
+var consentHeader = []string{"user_id", "purpose", "choice", "time", "source"}
+
+// plan is a Config checked against its inputs' headers, with defaults
+// filled in: what the transforms are made from.
+type plan struct {
+	Config
+	hashList  bool // the list has a hash column, not a phone column
+	buildSide Side // SideUsers or SideList
+}
+
+// check fills in cfg's defaults and reads the header of every input, so
+// that a bad configuration or input file is reported before the pipeline
+// runs. The error is an ErrConfig or a *FileError.
+func check(ctx context.Context, cfg Config) (*plan, error) {
+	p := &plan{Config: cfg}
+	if p.Purpose == "" {
+		p.Purpose = DefaultPurpose
+	}
+	if p.Region == "" {
+		p.Region = normalize.DefaultRegion
+	}
+	switch {
+	case p.Users == "":
+		return nil, fmt.Errorf("%w: no user base", ErrConfig)
+	case p.List == "":
+		return nil, fmt.Errorf("%w: no list", ErrConfig)
+	case p.Out == "":
+		return nil, fmt.Errorf("%w: no output", ErrConfig)
+	case !normalize.ValidRegion(p.Region):
+		return nil, fmt.Errorf("%w: region %q: not a region code libphonenumber knows", ErrConfig, p.Region)
+	case p.Format > normalize.UID2:
+		return nil, fmt.Errorf("%w: %v", ErrConfig, normalize.ErrUnknownFormat)
+	case p.Policy > PolicyOptIn:
+		return nil, fmt.Errorf("%w: %v", ErrConfig, p.Policy)
+	case p.BuildSide > SideList:
+		return nil, fmt.Errorf("%w: %v", ErrConfig, p.BuildSide)
+	case p.Prefilter > matcher.PrefilterNone:
+		return nil, fmt.Errorf("%w: prefilter %d", ErrConfig, p.Prefilter)
+	case (p.Advertiser == "") != (p.History == ""):
+		return nil, fmt.Errorf("%w: an advertiser and a history go together", ErrConfig)
+	}
+	if p.Prefilter == matcher.PrefilterAuto {
+		p.Prefilter = matcher.PrefilterBloom
+	}
+
+	if _, err := requireColumns(ctx, p.Users, "user_id", "phone"); err != nil {
+		return nil, err
+	}
+	header, err := requireColumns(ctx, p.List)
+	if err != nil {
+		return nil, err
+	}
+	idx := csvrow.Index(header, "phone", "hash")
+	switch {
+	case idx[0] < 0 && idx[1] < 0:
+		return nil, &FileError{Name: p.List, Err: errors.New(`missing column "phone" or "hash"`)}
+	case idx[0] >= 0 && idx[1] >= 0:
+		return nil, &FileError{Name: p.List, Err: errors.New(`has both a "phone" and a "hash" column; keep one`)}
+	}
+	p.hashList = idx[1] >= 0
+	if p.Optouts != "" {
+		if _, err := requireColumns(ctx, p.Optouts, "user_id"); err != nil {
+			return nil, err
+		}
+	}
+	if p.Consent != "" {
+		header, err := requireColumns(ctx, p.Consent)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Equal(header, consentHeader) {
+			return nil, &FileError{Name: p.Consent, Err: fmt.Errorf("header %q: want %q (a consent export)",
+				strings.Join(header, ","), strings.Join(consentHeader, ","))}
+		}
+	}
+
+	p.buildSide = p.BuildSide
+	if p.buildSide == SideAuto {
+		p.buildSide = SideUsers
+		us, uerr := fileSize(ctx, p.Users)
+		ls, lerr := fileSize(ctx, p.List)
+		if uerr == nil && lerr == nil && ls < us {
+			p.buildSide = SideList
+		}
+	}
+	return p, nil
+}
+
+// requireColumns reads the header of the named file and checks it has the
+// named columns.
+func requireColumns(ctx context.Context, name string, cols ...string) ([]string, error) {
+	f, err := openCSV(ctx, name, cols...)
+	if err != nil {
+		return nil, err
+	}
+	f.Close()
+	return f.header, nil
+}
+
+// openRead opens a file through the Beam filesystem of its scheme.
+func openRead(ctx context.Context, name string) (io.ReadCloser, error) {
+	fs, err := filesystem.New(ctx, name)
+	if err != nil {
+		return nil, &FileError{Name: name, Err: err}
+	}
+	r, err := fs.OpenRead(ctx, name)
+	if err != nil {
+		fs.Close()
+		return nil, &FileError{Name: name, Err: unwrapPath(err)}
+	}
+	return closeBoth{r, fs}, nil
+}
+
+type closeBoth struct {
+	io.ReadCloser
+	fs filesystem.Interface
+}
+
+func (c closeBoth) Close() error {
+	err := c.ReadCloser.Close()
+	c.fs.Close()
+	return err
+}
+
+func fileSize(ctx context.Context, name string) (int64, error) {
+	fs, err := filesystem.New(ctx, name)
+	if err != nil {
+		return 0, err
+	}
+	defer fs.Close()
+	return fs.Size(ctx, name)
+}
+
+// unwrapPath drops the "open NAME:" of an *os.PathError, since a FileError
+// names the file already.
+func unwrapPath(err error) error {
+	if u := errors.Unwrap(err); u != nil && strings.HasPrefix(err.Error(), "open ") {
+		return u
+	}
+	return err
+}

@@ -1,0 +1,626 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/local"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
+
+	"github.com/audiencematch/audiencematch/bench"
+	"github.com/audiencematch/audiencematch/matcher"
+	"github.com/audiencematch/audiencematch/normalize"
+)
+
+// matchBin is the root module's match command, built once by TestMain:
+// the reference every pipeline run is compared with.
+var matchBin string
+
+func TestMain(m *testing.M) {
+	os.Exit(testMain(m))
+}
+
+func testMain(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "match-beam-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	matchBin = filepath.Join(dir, "match")
+	build := exec.Command("go", "build", "-C", "../..", "-o", matchBin, "./cmd/match")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building match:", err)
+		return 1
+	}
+	return ptest.MainRet(m) // the prism runner, in process
+}
+
+// outputs are the files of one match.
+type outputs struct {
+	audience, report, rejects []byte
+}
+
+// matchRun runs match run over cfg's inputs, as the reference. Its
+// opt-outs are optouts (a consent export means nothing to it).
+func matchRun(t *testing.T, cfg Config, optouts string) outputs {
+	t.Helper()
+	dir := t.TempDir()
+	args := []string{"run", "--users", cfg.Users, "--list", cfg.List,
+		"--out", filepath.Join(dir, "audience.csv"), "--report", filepath.Join(dir, "report.json"),
+		"--rejects", filepath.Join(dir, "rejects.csv"), "--hash-format", cfg.Format.String()}
+	if optouts != "" {
+		args = append(args, "--optouts", optouts)
+	}
+	if cfg.Region != "" {
+		args = append(args, "--region", cfg.Region)
+	}
+	args = append(args, "--min-audience", fmt.Sprint((&cfg).minAudience()))
+	cmd := exec.Command(matchBin, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	var exit *exec.ExitError
+	if err := cmd.Run(); err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 3) {
+		t.Fatalf("match %s: %v\n%s", strings.Join(args, " "), err, stderr.Bytes())
+	}
+	return readOutputs(t, dir)
+}
+
+func readOutputs(t *testing.T, dir string) outputs {
+	t.Helper()
+	var o outputs
+	for _, f := range []struct {
+		name string
+		b    *[]byte
+	}{{"audience.csv", &o.audience}, {"report.json", &o.report}, {"rejects.csv", &o.rejects}} {
+		b, err := os.ReadFile(filepath.Join(dir, f.name))
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.Fatal(err)
+		}
+		*f.b = b
+	}
+	return o
+}
+
+// runPipeline runs the pipeline on prism with cfg's outputs in a fresh
+// directory, and returns them with the counters.
+func runPipeline(t *testing.T, cfg Config) (outputs, map[string]int64) {
+	t.Helper()
+	dir := t.TempDir()
+	cfg.Out = filepath.Join(dir, "audience.csv")
+	cfg.Report = filepath.Join(dir, "report.json")
+	cfg.Rejects = filepath.Join(dir, "rejects.csv")
+	p, s := beam.NewPipelineWithRoot()
+	if err := Build(context.Background(), s, cfg); err != nil {
+		t.Fatal(err)
+	}
+	res, err := ptest.RunWithMetrics(p)
+	if err != nil {
+		t.Fatalf("pipeline: %v", err)
+	}
+	return readOutputs(t, dir), counters(res)
+}
+
+// counters sums each counter of the namespace over the steps it is in.
+func counters(res beam.PipelineResult) map[string]int64 {
+	c := make(map[string]int64)
+	for _, r := range res.Metrics().AllMetrics().Counters() {
+		if r.Key.Namespace == CounterNamespace {
+			c[r.Key.Name] += r.Result()
+		}
+	}
+	return c
+}
+
+// sameOutputs compares the pipeline's outputs with match run's. A
+// withheld audience is no file on both sides, and its report says so.
+func sameOutputs(t *testing.T, got, want outputs) {
+	t.Helper()
+	if len(want.audience) == 0 && !bytes.Contains(want.report, []byte(`"status": "below minimum audience"`)) {
+		t.Fatal("match run wrote no audience, and did not withhold it")
+	}
+	for _, f := range []struct {
+		name      string
+		got, want []byte
+	}{{"audience", got.audience, want.audience}, {"report", got.report, want.report}, {"rejects", got.rejects, want.rejects}} {
+		if !bytes.Equal(f.got, f.want) {
+			t.Errorf("%s differs from match run's\ngot:\n%s\nwant:\n%s", f.name, clip(f.got), clip(f.want))
+		}
+	}
+}
+
+func clip(b []byte) []byte {
+	if len(b) > 2000 {
+		return append(b[:2000:2000], "…"...)
+	}
+	return b
+}
+
+// TestBuild_Golden runs every match run case of the root's golden CLI
+// tests through the pipeline, with each build side and with the bloom
+// filter on and off, and compares the audience, report and rejects with
+// match run's, byte for byte.
+func TestBuild_Golden(t *testing.T) {
+	cases := []struct {
+		dir     string
+		format  normalize.Format
+		optouts bool
+	}{
+		{"run-demo", normalize.E164Hex, true},
+		{"run-hashed", normalize.E164Hex, true},
+		{"run-digits", normalize.Digits, false},
+		{"run-uid2", normalize.UID2, false},
+	}
+	for _, c := range cases {
+		dir, err := filepath.Abs(filepath.Join("../../testdata/cli", c.dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The golden cases are tiny: no minimum audience, as their args say.
+		cfg := Config{Users: filepath.Join(dir, "users.csv"), List: filepath.Join(dir, "list.csv"), Format: c.format, MinAudience: -1}
+		if c.optouts {
+			cfg.Optouts = filepath.Join(dir, "optouts.csv")
+		}
+		want := matchRun(t, cfg, cfg.Optouts)
+		for _, side := range []Side{SideUsers, SideList} {
+			for _, pre := range []matcher.Prefilter{matcher.PrefilterBloom, matcher.PrefilterNone} {
+				t.Run(fmt.Sprintf("%s/side=%v/bloom=%v", c.dir, side, pre == matcher.PrefilterBloom), func(t *testing.T) {
+					cfg := cfg
+					cfg.BuildSide, cfg.Prefilter = side, pre
+					got, _ := runPipeline(t, cfg)
+					sameOutputs(t, got, want)
+				})
+			}
+		}
+	}
+}
+
+// TestBuild_Demo checks the demo's figures outright, so that the
+// comparison with match run is not the only check.
+func TestBuild_Demo(t *testing.T) {
+	demo, _ := filepath.Abs("../../testdata/demo")
+	audit := filepath.Join(t.TempDir(), "audit.jsonl")
+	got, c := runPipeline(t, Config{Users: filepath.Join(demo, "users.csv"), List: filepath.Join(demo, "list.csv"),
+		Optouts: filepath.Join(demo, "optouts.csv"), MinAudience: 10, Audit: audit})
+	for _, want := range []string{`"rows": 32`, `"status": "released"`, `"audience_size": 22`, `"min_audience": 10`} {
+		if !bytes.Contains(got.report, []byte(want)) {
+			t.Errorf("report lacks %s:\n%s", want, got.report)
+		}
+	}
+	if b, _ := os.ReadFile(audit); !bytes.Contains(b, []byte(`"matched":24,"unmatched":3,"audience_size":22`)) {
+		t.Errorf("audit lacks the exact figures: %s", b)
+	}
+	ids := strings.Fields(string(got.audience))
+	if ids[0] != "user_id" || len(ids) != 23 || ids[1] != "u001" {
+		t.Errorf("audience: %q", ids)
+	}
+	for _, opted := range []string{"u004", "u019", "u025"} {
+		if slices.Contains(ids, opted) {
+			t.Errorf("opted-out user %s in the audience", opted)
+		}
+	}
+	if c[CounterListIn] != 27 || c[CounterProbePassed] > c[CounterProbeIn] || c[CounterShuffled] == 0 {
+		t.Errorf("counters: %v", c)
+	}
+}
+
+// scenario is a generated data set in a directory: bench's users, opt-outs
+// and list, with rows added so that some users have two phones and some
+// phones two users, and a consent export.
+type scenario struct {
+	dir                           string
+	users, list, optouts, consent string
+	ids                           []string     // every user id, in file order
+	rows                          []consentRow // the consent export's lines
+}
+
+// consentRow is a line of a consent export, as the test writes it.
+type consentRow struct {
+	id, purpose, choice string
+	at                  time.Time
+	zone                *time.Location
+}
+
+func newScenario(t *testing.T, cfg bench.Config) *scenario {
+	t.Helper()
+	dir := t.TempDir()
+	sc := &scenario{dir: dir,
+		users: filepath.Join(dir, "users.csv"), list: filepath.Join(dir, "list.csv"),
+		optouts: filepath.Join(dir, "optouts.csv"), consent: filepath.Join(dir, "consent.csv")}
+	rng := rand.New(rand.NewPCG(cfg.Seed, 99))
+
+	var users bytes.Buffer
+	if err := bench.WriteUsers(&users, cfg); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(users.String(), "\n")
+	lines = lines[1 : len(lines)-1] // no header, no empty tail
+	for _, l := range lines {
+		sc.ids = append(sc.ids, l[:strings.IndexByte(l, ',')])
+	}
+	// A user with a second phone: another user's, so that phone is shared.
+	extra := users.Bytes()
+	for range len(lines) / 20 {
+		a, b := lines[rng.IntN(len(lines))], lines[rng.IntN(len(lines))]
+		extra = fmt.Appendf(extra, "%s%s", a[:strings.IndexByte(a, ',')], b[strings.IndexByte(b, ','):])
+	}
+	write(t, sc.users, extra)
+
+	var list bytes.Buffer
+	if err := bench.WriteList(&list, cfg); err != nil {
+		t.Fatal(err)
+	}
+	// Some lines repeated further down, and a blank line.
+	ll := strings.SplitAfter(list.String(), "\n")
+	ll = ll[1 : len(ll)-1]
+	for range len(ll) / 20 {
+		list.WriteString(ll[rng.IntN(len(ll))])
+	}
+	list.WriteString("\n")
+	write(t, sc.list, list.Bytes())
+
+	var optouts bytes.Buffer
+	if err := bench.WriteOptOuts(&optouts, cfg); err != nil {
+		t.Fatal(err)
+	}
+	write(t, sc.optouts, optouts.Bytes())
+
+	// The consent export: most users have choices, for ads or email, at
+	// times that sometimes coincide (written in another zone), and ids
+	// that are not users have some too. Lines come in random order.
+	base := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	zones := []*time.Location{time.UTC, time.FixedZone("", 2*3600), time.FixedZone("", -5*3600)}
+	var rows []consentRow
+	ids := append(slices.Clone(sc.ids), "x1", "x2", "x3")
+	for _, id := range ids {
+		for range rng.IntN(4) {
+			r := consentRow{id: id, purpose: []string{"ads", "ads", "email"}[rng.IntN(3)],
+				choice: []string{choiceOptOut, choiceOptIn}[rng.IntN(2)],
+				at:     base.Add(time.Duration(rng.IntN(4)) * time.Hour), zone: zones[rng.IntN(len(zones))]}
+			rows = append(rows, r)
+		}
+	}
+	rng.Shuffle(len(rows), func(i, j int) { rows[i], rows[j] = rows[j], rows[i] })
+	var export bytes.Buffer
+	export.WriteString("user_id,purpose,choice,time,source\n")
+	for _, r := range rows {
+		fmt.Fprintf(&export, "%s,%s,%s,%s,app\n", r.id, r.purpose, r.choice, r.at.In(r.zone).Format(time.RFC3339))
+	}
+	write(t, sc.consent, export.Bytes())
+	sc.rows = rows
+	return sc
+}
+
+func write(t *testing.T, name string, b []byte) {
+	t.Helper()
+	if err := os.WriteFile(name, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// excludedBy returns the ids of users that the consent export excludes
+// under policy for purpose: a plain fold of the export, independent of the
+// pipeline's code, which match run is then given as opt-outs.
+func (sc *scenario) excludedBy(policy, purpose string) []string {
+	type choice struct {
+		at     time.Time
+		optOut bool
+	}
+	latest := make(map[string]choice)
+	for _, r := range sc.rows {
+		if r.purpose != purpose {
+			continue
+		}
+		c := choice{r.at, r.choice == "opt-out"}
+		old, seen := latest[r.id]
+		if !seen || c.at.After(old.at) || (c.at.Equal(old.at) && c.optOut) {
+			latest[r.id] = c
+		}
+	}
+	var out []string
+	for _, id := range sc.ids {
+		c, seen := latest[id]
+		switch policy {
+		case "opt-out":
+			if seen && c.optOut {
+				out = append(out, id)
+			}
+		case "opt-in":
+			if !seen || c.optOut {
+				out = append(out, id)
+			}
+		}
+	}
+	return out
+}
+
+// optoutsFile writes an opt-out file of the given ids and of the lines of
+// the files named.
+func (sc *scenario) optoutsFile(t *testing.T, ids []string, also ...string) string {
+	t.Helper()
+	var b bytes.Buffer
+	b.WriteString("user_id\n")
+	for _, id := range ids {
+		b.WriteString(id + "\n")
+	}
+	for _, f := range also {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Write(raw[len("user_id\n"):])
+	}
+	f, err := os.CreateTemp(sc.dir, "optouts-*.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write(b.Bytes())
+	f.Close()
+	return f.Name()
+}
+
+// genConfig is the generated scenario of the tests: small, since Prism,
+// the local runner, is slow and memory-hungry at scale (about 35 µs and
+// 4 KB a row, bench/RESULTS.md); this takes about a second a run.
+var genConfig = bench.Config{Seed: 7, Users: 4000, OptOutRate: 0.05, ListRows: 3000, MatchRate: 0.5, BadRate: 0.03}
+
+// TestBuild_Generated compares the pipeline with match run on a generated
+// scenario, under each consent input and policy. match run has no consent
+// export: it is given, as opt-outs, the users that the policy excludes,
+// found by the test's own fold of the export.
+func TestBuild_Generated(t *testing.T) {
+	sc := newScenario(t, genConfig)
+	optOut, optIn := sc.excludedBy("opt-out", "ads"), sc.excludedBy("opt-in", "ads")
+	if len(optOut) == 0 || len(optIn) <= len(optOut) || len(optIn) == len(sc.ids) {
+		t.Fatalf("scenario: %d users, %d excluded under opt-out, %d under opt-in", len(sc.ids), len(optOut), len(optIn))
+	}
+	cases := []struct {
+		name    string
+		cfg     Config
+		optouts string // match run's equivalent
+	}{
+		{"optouts", Config{Optouts: sc.optouts}, sc.optouts},
+		{"consent/opt-out", Config{Consent: sc.consent}, sc.optoutsFile(t, optOut)},
+		{"consent/opt-in", Config{Consent: sc.consent, Policy: PolicyOptIn}, sc.optoutsFile(t, optIn)},
+		{"optouts+consent/opt-out", Config{Optouts: sc.optouts, Consent: sc.consent}, sc.optoutsFile(t, optOut, sc.optouts)},
+		{"optouts+consent/opt-in/side=list", Config{Optouts: sc.optouts, Consent: sc.consent, Policy: PolicyOptIn, BuildSide: SideList},
+			sc.optoutsFile(t, optIn, sc.optouts)},
+		{"consent/opt-in/no-bloom", Config{Consent: sc.consent, Policy: PolicyOptIn, Prefilter: matcher.PrefilterNone}, sc.optoutsFile(t, optIn)},
+		{"consent/opt-in/purpose=email", Config{Consent: sc.consent, Policy: PolicyOptIn, Purpose: "email"},
+			sc.optoutsFile(t, sc.excludedBy("opt-in", "email"))},
+		{"none", Config{}, ""},
+	}
+	audiences := make(map[string]string)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := c.cfg
+			cfg.Users, cfg.List = sc.users, sc.list
+			want := matchRun(t, cfg, c.optouts)
+			got, _ := runPipeline(t, cfg)
+			sameOutputs(t, got, want)
+			audiences[c.name] = string(got.audience)
+		})
+	}
+	// Each consent input changed the answer: the test is not vacuous.
+	for _, name := range []string{"optouts", "consent/opt-out", "consent/opt-in"} {
+		if audiences[name] == audiences["none"] {
+			t.Errorf("%s: the same audience as with no exclusion", name)
+		}
+	}
+}
+
+// TestBuild_Bloom checks the semi-join reduction on a list where most rows
+// match no one: the filter drops most of them before the shuffle, and the
+// answer is the same without it.
+func TestBuild_Bloom(t *testing.T) {
+	cfg := genConfig
+	cfg.MatchRate = 0.1
+	sc := newScenario(t, cfg)
+	base := Config{Users: sc.users, List: sc.list, Optouts: sc.optouts, BuildSide: SideUsers}
+	with, cw := runPipeline(t, base)
+	base.Prefilter = matcher.PrefilterNone
+	without, cn := runPipeline(t, base)
+	sameOutputs(t, with, without)
+	t.Logf("with the filter: %v", cw)
+	t.Logf("without: %v", cn)
+	if cw[CounterProbeIn] != cw[CounterListIn] || cn[CounterProbeIn] != 0 {
+		t.Errorf("probe_in: %d with the filter (want list_in %d), %d without (want 0)",
+			cw[CounterProbeIn], cw[CounterListIn], cn[CounterProbeIn])
+	}
+	if want := cn[CounterUsersIn] + cn[CounterListIn]; cn[CounterShuffled] != want {
+		t.Errorf("shuffled without the filter: %d, want users_in + list_in = %d", cn[CounterShuffled], want)
+	}
+	if want := cw[CounterUsersIn] + cw[CounterProbePassed]; cw[CounterShuffled] != want {
+		t.Errorf("shuffled with the filter: %d, want users_in + probe_passed = %d", cw[CounterShuffled], want)
+	}
+	// About 10% of the list matches, and 1% of the rest passes falsely.
+	if passed, in := cw[CounterProbePassed], cw[CounterProbeIn]; passed*4 > in {
+		t.Errorf("the filter let %d of %d list rows through", passed, in)
+	}
+}
+
+// TestBuild_Errors checks that bad configurations and input files are
+// refused before anything runs.
+func TestBuild_Errors(t *testing.T) {
+	dir := t.TempDir()
+	demo, _ := filepath.Abs("../../testdata/demo")
+	users, list := filepath.Join(demo, "users.csv"), filepath.Join(demo, "list.csv")
+	file := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		write(t, p, []byte(content))
+		return p
+	}
+	out := filepath.Join(dir, "out.csv")
+	cases := []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"no users", Config{List: list, Out: out}, "no user base"},
+		{"no list", Config{Users: users, Out: out}, "no list"},
+		{"no out", Config{Users: users, List: list}, "no output"},
+		{"bad region", Config{Users: users, List: list, Out: out, Region: "XX"}, `region "XX"`},
+		{"missing users", Config{Users: filepath.Join(dir, "nope.csv"), List: list, Out: out}, "nope.csv"},
+		{"users without phone", Config{Users: file("u.csv", "user_id,tel\nu1,1\n"), List: list, Out: out}, `missing column "phone"`},
+		{"list without phone or hash", Config{Users: users, List: file("l.csv", "number\n1\n"), Out: out}, `missing column "phone" or "hash"`},
+		{"list with both", Config{Users: users, List: file("l2.csv", "phone,hash\n1,2\n"), Out: out}, "both"},
+		{"empty list", Config{Users: users, List: file("l3.csv", ""), Out: out}, "no header line"},
+		{"optouts without user_id", Config{Users: users, List: list, Out: out, Optouts: file("o.csv", "id\nu1\n")}, `missing column "user_id"`},
+		{"consent not an export", Config{Users: users, List: list, Out: out, Consent: file("c.csv", "user_id,choice\nu1,opt-out\n")}, "a consent export"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, s := beam.NewPipelineWithRoot()
+			err := Build(context.Background(), s, c.cfg)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("Build: %v, want an error with %q", err, c.want)
+			}
+			var fe *FileError
+			if !errors.Is(err, ErrConfig) && !errors.As(err, &fe) {
+				t.Errorf("Build: %v is neither ErrConfig nor a *FileError", err)
+			}
+		})
+	}
+}
+
+// TestBuild_BadConsentLine checks that a malformed line of a consent export
+// fails the run and leaves no output: it could be someone's opt-out.
+func TestBuild_BadConsentLine(t *testing.T) {
+	for _, line := range []string{
+		"u004,ads,opt-out,yesterday,app",          // bad time
+		"u004,ads,maybe,2026-01-01T00:00:00Z,app", // bad choice
+		"u004,ads,opt-out,2026-01-01T00:00:00Z",   // wrong number of fields
+	} {
+		t.Run(line, func(t *testing.T) {
+			dir := t.TempDir()
+			demo, _ := filepath.Abs("../../testdata/demo")
+			consent := filepath.Join(dir, "consent.csv")
+			write(t, consent, []byte("user_id,purpose,choice,time,source\nu001,ads,opt-in,2026-01-01T00:00:00Z,app\n"+line+"\n"))
+			cfg := Config{Users: filepath.Join(demo, "users.csv"), List: filepath.Join(demo, "list.csv"), Consent: consent,
+				Out: filepath.Join(dir, "audience.csv"), Report: filepath.Join(dir, "report.json")}
+			p, s := beam.NewPipelineWithRoot()
+			if err := Build(context.Background(), s, cfg); err != nil {
+				t.Fatal(err)
+			}
+			if err := ptest.Run(p); err == nil {
+				t.Fatal("the pipeline ran")
+			}
+			left, _ := os.ReadDir(dir)
+			if len(left) != 1 {
+				t.Errorf("files left: %v", left)
+			}
+		})
+	}
+}
+
+func TestExcluded(t *testing.T) {
+	at := func(sec int64, choice string) event { return event{Choice: choice, Sec: sec} }
+	optout := event{OptOut: true}
+	cases := []struct {
+		name          string
+		events        []event
+		consent       bool
+		optOut, optIn bool // want, under each policy
+	}{
+		{"nothing, no export", nil, false, false, false},
+		{"nothing", nil, true, false, true},
+		{"opt-out file", []event{optout}, false, true, true},
+		{"opt-out file beats opt-in", []event{at(5, choiceOptIn), optout}, true, true, true},
+		{"opted in", []event{at(1, choiceOptIn)}, true, false, false},
+		{"opted out", []event{at(1, choiceOptOut)}, true, true, true},
+		{"in, then out", []event{at(1, choiceOptIn), at(2, choiceOptOut)}, true, true, true},
+		{"out, then in", []event{at(2, choiceOptIn), at(1, choiceOptOut)}, true, false, false},
+		{"same time: out wins", []event{at(3, choiceOptIn), at(3, choiceOptOut), at(3, choiceOptIn)}, true, true, true},
+		{"nanoseconds count", []event{{Choice: choiceOptOut, Sec: 3}, {Choice: choiceOptIn, Sec: 3, Nsec: 1}}, true, false, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := excluded(PolicyOptOut, c.consent, c.events); got != c.optOut {
+				t.Errorf("opt-out policy: excluded = %v, want %v", got, c.optOut)
+			}
+			if got := excluded(PolicyOptIn, c.consent, c.events); got != c.optIn {
+				t.Errorf("opt-in policy: excluded = %v, want %v", got, c.optIn)
+			}
+		})
+	}
+}
+
+// TestBuild_Edges compares the pipeline with match run on inputs with
+// nothing to match: empty sides, all rows refused, no digest in common,
+// and odd user ids.
+func TestBuild_Edges(t *testing.T) {
+	users := "user_id,phone,country\nu1,+16502530000,US\n\"u,2\",(212) 555-0143,US\nu3,+442071838750,GB\n,+16502530001,US\n"
+	cases := []struct {
+		name, users, list string
+		format            normalize.Format
+	}{
+		{"header-only list", users, "phone\n", normalize.E164Hex},
+		{"header-only users", "user_id,phone\n", "phone\n+1 650-253-0000\n", normalize.E164Hex},
+		{"all refused", users, "phone,country\n,US\nn/a,US\n\"x,US\n1,2,3\n", normalize.E164Hex},
+		{"no digest in common", users, "phone\n+1 650 253 0002\n+1 650 253 0003\n", normalize.E164Hex},
+		{"hashes, none valid", users, "hash\nabc\n\n" + strings.Repeat("z", 64) + "\n", normalize.Digits},
+		{"odd ids, repeated lines", users, "phone,country\n(212) 555-0143,US\n020 7183 8750,GB\n+1 212 555 0143,\n", normalize.E164Hex},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			cfg := Config{Users: filepath.Join(dir, "users.csv"), List: filepath.Join(dir, "list.csv"), Format: c.format, MinAudience: -1}
+			write(t, cfg.Users, []byte(c.users))
+			write(t, cfg.List, []byte(c.list))
+			want := matchRun(t, cfg, "")
+			for _, side := range []Side{SideUsers, SideList} {
+				cfg.BuildSide = side
+				got, _ := runPipeline(t, cfg)
+				sameOutputs(t, got, want)
+			}
+		})
+	}
+}
+
+// TestBuild_Guards: the privacy guards decide as match run's do. The demo
+// under the default minimum is withheld by both, with the same report;
+// with a history, a list one user away from one released is refused.
+func TestBuild_Guards(t *testing.T) {
+	demo, _ := filepath.Abs("../../testdata/demo")
+	cfg := Config{Users: filepath.Join(demo, "users.csv"), List: filepath.Join(demo, "list.csv")}
+	want := matchRun(t, cfg, "")
+	got, c := runPipeline(t, cfg)
+	sameOutputs(t, got, want)
+	if got.audience != nil || c[CounterWithheld] != 1 || !bytes.Contains(got.report, []byte(`"status": "below minimum audience"`)) {
+		t.Errorf("default minimum: audience %q, counters %v, report %s", got.audience, c, got.report)
+	}
+
+	dir := t.TempDir()
+	var users, list strings.Builder
+	users.WriteString("user_id,phone\n")
+	for i := range 300 {
+		fmt.Fprintf(&users, "u%03d,+1650253%04d\n", i, i)
+	}
+	write(t, filepath.Join(dir, "users.csv"), []byte(users.String()))
+	history := filepath.Join(dir, "history.json")
+	for i, n := range []int{150, 151} {
+		list.Reset()
+		list.WriteString("phone\n")
+		for j := range n {
+			fmt.Fprintf(&list, "+1650253%04d\n", j)
+		}
+		write(t, filepath.Join(dir, "list.csv"), []byte(list.String()))
+		got, c := runPipeline(t, Config{Users: filepath.Join(dir, "users.csv"), List: filepath.Join(dir, "list.csv"),
+			Advertiser: "adv", History: history})
+		if released := c[CounterWithheld] == 0; released != (i == 0) {
+			t.Errorf("list of %d: released %v, report %s", n, released, got.report)
+		}
+	}
+}

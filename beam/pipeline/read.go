@@ -1,0 +1,269 @@
+package pipeline
+
+// The inputs, read with package csvrow as match run reads them, so that
+// line numbers and reject reasons are the same:
+//
+//	users     user_id,phone[,country]       u001,+16502530000,US
+//	list      phone[,country]  or  hash     (212) 555-0143,US
+//	optouts   user_id                       u004
+//	consent   user_id,purpose,choice,time,source
+//	          u004,ads,opt-out,2026-03-01T10:00:00Z,app
+//
+// Each file is read whole by one DoFn call, in line order: a line number
+// is a position in the file, which a split read would have to count
+// first. The rows are then redistributed (Reshuffle, or the consent join)
+// so that normalizing and hashing run on every worker.
+//
+// A refused user row is skipped and counted, as match run does. A refused
+// list row goes on with its reason, to be counted in the report. A refused
+// line in the opt-out or consent file fails the pipeline: it may be
+// someone's opt-out, and skipping it could put that user in an audience.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+
+	"github.com/audiencematch/audiencematch/csvrow"
+	"github.com/audiencematch/audiencematch/matcher"
+	"github.com/audiencematch/audiencematch/normalize"
+)
+
+// userRow is a well-formed line of the user base.
+type userRow struct {
+	Line   int64
+	ID     string
+	Phone  string
+	Region string // the trimmed country field; "" means the Config's region
+}
+
+// listRow is a line of the list: a phone and its region, or a hash, or the
+// reason the reader refused the line.
+type listRow struct {
+	Line   int64
+	Phone  string
+	Region string
+	Hash   string // the trimmed hash field, for a hashed list
+	Reason string // non-empty: the line was refused with this reason
+}
+
+// event is what the consent inputs say about one user: an opt-out line, or
+// a choice from a consent export.
+type event struct {
+	OptOut bool   // a line of the opt-out file
+	Choice string // from a consent export: choiceOptOut or choiceOptIn
+	Sec    int64  // the choice's time, seconds since the Unix epoch
+	Nsec   int64  // and nanoseconds within the second
+}
+
+const (
+	choiceOptOut = "opt-out"
+	choiceOptIn  = "opt-in"
+)
+
+// csvFile is an input file being read, its header read.
+type csvFile struct {
+	name   string
+	rc     io.ReadCloser
+	r      *csvrow.Reader
+	header []string
+}
+
+// openCSV opens the named file and reads its header, which must have the
+// required columns.
+func openCSV(ctx context.Context, name string, required ...string) (*csvFile, error) {
+	rc, err := openRead(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	f := &csvFile{name: name, rc: rc, r: csvrow.NewReader(rc)}
+	if f.header, err = f.r.Header(); err != nil {
+		rc.Close()
+		return nil, &FileError{Name: name, Err: err}
+	}
+	for _, c := range required {
+		if f.col(c) < 0 {
+			rc.Close()
+			return nil, &FileError{Name: name, Err: fmt.Errorf("missing column %q (header: %s)", c, strings.Join(f.header, ","))}
+		}
+	}
+	return f, nil
+}
+
+// col returns the position of the named column, -1 if it is absent.
+func (f *csvFile) col(name string) int { return csvrow.Index(f.header, name)[0] }
+
+// rows calls fn for each data line: its number and fields, or the reason
+// it was refused. An I/O error, or fn's, ends the read and is returned.
+func (f *csvFile) rows(fn func(line int64, fields [][]byte, err error) error) error {
+	var le *csvrow.LineError
+	for {
+		line, fields, err := f.r.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			if !errors.As(err, &le) {
+				return &FileError{Name: f.name, Err: err}
+			}
+			err = le.Err
+		}
+		if err := fn(line, fields, err); err != nil {
+			return err
+		}
+	}
+}
+
+func (f *csvFile) Close() { f.rc.Close() }
+
+// field returns fields[i] as a string, "" when the column is absent.
+func field(fields [][]byte, i int) string {
+	if i < 0 {
+		return ""
+	}
+	return string(fields[i])
+}
+
+// region returns a row's country field trimmed, "" if empty or absent.
+func region(fields [][]byte, i int) string {
+	if i < 0 {
+		return ""
+	}
+	return string(bytes.TrimSpace(fields[i]))
+}
+
+// trimHash returns a hash field without surrounding blanks (spaces, tabs).
+func trimHash(b []byte) []byte {
+	return bytes.Trim(b, " \t")
+}
+
+// readUsersFn reads the user base named by its input element.
+type readUsersFn struct{}
+
+func (readUsersFn) ProcessElement(ctx context.Context, name string, emit func(userRow)) error {
+	f, err := openCSV(ctx, name, "user_id", "phone")
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	id, phone, country := f.col("user_id"), f.col("phone"), f.col("country")
+	return f.rows(func(line int64, fields [][]byte, err error) error {
+		if err == nil {
+			if id := field(fields, id); id != "" {
+				emit(userRow{Line: line, ID: id, Phone: field(fields, phone), Region: region(fields, country)})
+				return nil
+			}
+		}
+		usersRejected.Inc(ctx, 1)
+		return nil
+	})
+}
+
+// readListFn reads the list named by its input element; every line comes
+// out, a refused one with its reason.
+type readListFn struct{}
+
+func (readListFn) ProcessElement(ctx context.Context, name string, emit func(listRow)) error {
+	f, err := openCSV(ctx, name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	phone, hash, country := f.col("phone"), f.col("hash"), f.col("country")
+	if (phone < 0) == (hash < 0) {
+		return &FileError{Name: name, Err: errors.New(`want one column "phone" or "hash"`)}
+	}
+	return f.rows(func(line int64, fields [][]byte, err error) error {
+		r := listRow{Line: line}
+		switch {
+		case err != nil:
+			r.Reason = matcher.Reason(err)
+		case hash >= 0:
+			r.Hash = string(trimHash(fields[hash]))
+			if r.Hash == "" {
+				r.Reason = matcher.Reason(normalize.ErrEmpty)
+			}
+		default:
+			r.Phone, r.Region = field(fields, phone), region(fields, country)
+		}
+		emit(r)
+		return nil
+	})
+}
+
+// readOptoutsFn reads an opt-out file: one event per non-empty user id.
+type readOptoutsFn struct{}
+
+func (readOptoutsFn) ProcessElement(ctx context.Context, name string, emit func(string, event)) error {
+	f, err := openCSV(ctx, name, "user_id")
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	id := f.col("user_id")
+	return f.rows(func(line int64, fields [][]byte, err error) error {
+		if errors.Is(err, csvrow.ErrBlank) {
+			return nil
+		}
+		if err != nil {
+			return &FileError{Name: name, Err: fmt.Errorf("line %d: %w; an opt-out file must be whole", line, err)}
+		}
+		if id := field(fields, id); id != "" {
+			emit(id, event{OptOut: true})
+		}
+		return nil
+	})
+}
+
+// readConsentFn reads a consent export: one event per line of Purpose.
+// Every line is checked, of any purpose: a malformed export fails the
+// pipeline.
+type readConsentFn struct {
+	Purpose string
+}
+
+func (fn *readConsentFn) ProcessElement(ctx context.Context, name string, emit func(string, event)) error {
+	f, err := openCSV(ctx, name, consentHeader...)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	id, purpose, choice, at := f.col("user_id"), f.col("purpose"), f.col("choice"), f.col("time")
+	return f.rows(func(line int64, fields [][]byte, err error) error {
+		if errors.Is(err, csvrow.ErrBlank) {
+			return nil
+		}
+		bad := func(err error) error {
+			return &FileError{Name: name, Err: fmt.Errorf("line %d: %w; a consent export must be whole", line, err)}
+		}
+		if err != nil {
+			return bad(err)
+		}
+		id, c := field(fields, id), field(fields, choice)
+		if id == "" {
+			return bad(errors.New("empty user_id"))
+		}
+		if c != choiceOptOut && c != choiceOptIn {
+			return bad(fmt.Errorf("choice %q: want opt-out or opt-in", c))
+		}
+		t, terr := time.Parse(time.RFC3339Nano, field(fields, at))
+		if terr != nil {
+			return bad(fmt.Errorf("time %q: want RFC 3339", field(fields, at)))
+		}
+		if field(fields, purpose) == fn.Purpose {
+			emit(id, event{Choice: c, Sec: t.Unix(), Nsec: int64(t.Nanosecond())})
+		}
+		return nil
+	})
+}
+
+// Counters, in namespace CounterNamespace. None counts an excluded user.
+var (
+	usersRejected = beam.NewCounter(CounterNamespace, CounterUsersRejected)
+)

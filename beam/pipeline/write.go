@@ -1,0 +1,259 @@
+package pipeline
+
+// The outputs, byte for byte as match run writes them:
+//
+//	audience  CSV, header "user_id", one line per user of the audience,
+//	          in rank order (see rank); encoding/csv quoting, "\n" ends.
+//	report    privacy.Report, the advertiser's view, as privacy.WriteReport
+//	          writes it: the list's row counts, the status, and the
+//	          audience size rounded down to two significant digits only if
+//	          released. The privacy guards decide as in match run: the
+//	          minimum audience, then the advertiser's history; a withheld
+//	          audience is not written, and the withheld counter is 1.
+//	audit     privacy.Audit, the exact figures, appended if asked for.
+//	rejects   CSV, header "line,reason", one line per refused list row in
+//	          line order.
+//
+// They are written by one DoFn call, once the whole audience is known:
+// the audience is sorted in that worker's memory (about 50 bytes a user),
+// since a single ordered file is what match run gives. Each output is
+// written to a temporary file beside it, and all are renamed into place
+// only when all are whole.
+
+import (
+	"bufio"
+	"cmp"
+	"context"
+	"crypto/rand"
+	"encoding/csv"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
+
+	"github.com/audiencematch/audiencematch/matcher"
+	"github.com/audiencematch/audiencematch/privacy"
+)
+
+// writeFn writes the outputs. Its main input is a single impulse; the
+// figures come as side inputs.
+type writeFn struct {
+	Out, Report, Rejects string // Rejects and Report may be ""
+	List                 string // the list's name, as given
+	Hashed               bool
+	Format               string // the hash format's name
+
+	MinAudience                int64  // 0: no minimum
+	Audit, Advertiser, History string // as in Config
+}
+
+func (fn *writeFn) ProcessElement(ctx context.Context, _ []byte,
+	audience func(*string, *rank) bool, refused func(*reject) bool,
+	accepted func(*int) bool, matched func(*int64) bool) error {
+	type member struct {
+		id string
+		r  rank
+	}
+	var ms []member
+	var m member
+	for audience(&m.id, &m.r) {
+		ms = append(ms, m)
+	}
+	slices.SortFunc(ms, func(a, b member) int { return a.r.compare(b.r) })
+
+	var rejects []reject
+	var rj reject
+	for refused(&rj) {
+		rejects = append(rejects, rj)
+	}
+	slices.SortFunc(rejects, func(a, b reject) int { return cmp.Compare(a.Line, b.Line) })
+
+	st := matcher.Stats{RejectedBy: map[string]int64{}}
+	var n int
+	for accepted(&n) {
+		st.Accepted += int64(n)
+	}
+	var k int64
+	for matched(&k) {
+		st.Matched += k
+	}
+	for _, r := range rejects {
+		st.Rejected++
+		st.RejectedBy[r.Reason]++
+	}
+	st.Rows = st.Accepted + st.Rejected
+	st.Unmatched = st.Accepted - st.Matched
+	st.Audience = int64(len(ms))
+
+	// The guards, as match run applies them.
+	now := time.Now()
+	decision, nearest := privacy.Released, (*int64)(nil)
+	var hist *privacy.History
+	var sketch *privacy.Sketch
+	if fn.History != "" {
+		var err error
+		if hist, err = privacy.OpenHistory(fn.History); err != nil {
+			return err
+		}
+		defer hist.Close()
+		sketch = hist.NewSketch()
+		for _, m := range ms {
+			sketch.Add(m.id)
+		}
+	}
+	if st.Audience < fn.MinAudience {
+		decision = privacy.BelowMinimum
+	} else if hist != nil {
+		var err error
+		if decision, nearest, err = hist.Check(fn.Advertiser, sketch, fn.MinAudience, now); err != nil {
+			return err
+		}
+	}
+
+	var files []file
+	if decision == privacy.Released {
+		files = append(files, file{fn.Out, func(w io.Writer) error {
+			cw := csv.NewWriter(w)
+			cw.Write([]string{"user_id"})
+			rec := make([]string, 1)
+			for _, m := range ms {
+				rec[0] = m.id
+				cw.Write(rec)
+			}
+			cw.Flush()
+			return cw.Error()
+		}})
+	} else {
+		withheld.Inc(ctx, 1)
+	}
+	rp := privacy.NewReport(st, decision, fn.MinAudience)
+	rp.List, rp.ListKind = fn.List, "phone"
+	if fn.Hashed {
+		rp.ListKind, rp.HashFormat = "hash", fn.Format
+	}
+	if fn.Report != "" {
+		files = append(files, file{fn.Report, func(w io.Writer) error { return privacy.WriteReport(w, rp) }})
+	}
+	if fn.Rejects != "" {
+		files = append(files, file{fn.Rejects, func(w io.Writer) error {
+			bw := bufio.NewWriter(w)
+			bw.WriteString("line,reason\n")
+			for _, r := range rejects {
+				fmt.Fprintf(bw, "%d,%s\n", r.Line, csvQuote(r.Reason))
+			}
+			return bw.Flush()
+		}})
+	}
+	if fn.Audit != "" {
+		a := privacy.Audit{Time: now.UTC(), Advertiser: fn.Advertiser, List: fn.List, Decision: decision,
+			MinAudience: fn.MinAudience, Exact: st, Nearest: nearest}
+		if rp.AudienceSize != nil {
+			a.Reported = *rp.AudienceSize
+		}
+		if err := privacy.AppendAudit(fn.Audit, a); err != nil {
+			return err
+		}
+	}
+	if decision == privacy.Released && hist != nil {
+		if err := hist.Record(fn.Advertiser, sketch, now); err != nil {
+			return err
+		}
+	}
+	return writeAll(ctx, files)
+}
+
+// file is an output: its name and what writes it.
+type file struct {
+	name  string
+	write func(io.Writer) error
+}
+
+// writeAll writes each file to a temporary name beside it, then renames
+// them all into place: a failure before the renames leaves none of them.
+func writeAll(ctx context.Context, files []file) error {
+	tmps := make([]string, len(files))
+	defer func() {
+		for _, t := range tmps {
+			if t != "" {
+				remove(ctx, t)
+			}
+		}
+	}()
+	for i, f := range files {
+		tmps[i] = tempName(f.name)
+		if err := writeFile(ctx, tmps[i], f.write); err != nil {
+			return err
+		}
+	}
+	for i, f := range files {
+		fs, err := filesystem.New(ctx, f.name)
+		if err != nil {
+			return err
+		}
+		err = filesystem.Rename(ctx, fs, tmps[i], f.name)
+		fs.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", f.name, err)
+		}
+		tmps[i] = ""
+	}
+	return nil
+}
+
+func writeFile(ctx context.Context, name string, write func(io.Writer) error) error {
+	fs, err := filesystem.New(ctx, name)
+	if err != nil {
+		return err
+	}
+	defer fs.Close()
+	w, err := fs.OpenWrite(ctx, name)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(w, 1<<20)
+	err = write(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
+}
+
+func remove(ctx context.Context, name string) {
+	fs, err := filesystem.New(ctx, name)
+	if err != nil {
+		return
+	}
+	defer fs.Close()
+	if rm, ok := fs.(filesystem.Remover); ok {
+		rm.Remove(ctx, name)
+	}
+}
+
+// tempName returns a fresh name in the directory of name.
+func tempName(name string) string {
+	var b [6]byte
+	rand.Read(b[:])
+	dir, base := "", name
+	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+		dir, base = name[:i+1], name[i+1:]
+	}
+	return dir + "." + base + ".tmp" + hex.EncodeToString(b[:])
+}
+
+// csvQuote quotes a reason as match run's rejects file does.
+func csvQuote(s string) string {
+	if strings.ContainsAny(s, ",\"\r\n") || strings.TrimSpace(s) != s {
+		return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+	}
+	return s
+}
