@@ -486,7 +486,7 @@ func (t *fastTables) appendE164(dst []byte, raw, region string) (_ []byte, handl
 		}
 	}
 	dst = append(dst, '+')
-	dst = strconv.AppendInt(dst, int64(cc), 10)
+	dst = append(dst, pm.ccStr...) // pm.cc == cc: byCC is keyed by it
 	return append(dst, nsn...), true, nil
 }
 

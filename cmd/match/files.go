@@ -138,7 +138,10 @@ func regionOf(fields [][]byte, i int, str func([]byte) string) string {
 	if i < 0 {
 		return ""
 	}
-	f := bytes.TrimSpace(fields[i])
+	f := fields[i]
+	if len(f) != 2 {
+		f = bytes.TrimSpace(f)
+	}
 	if len(f) == 2 && 'A' <= f[0] && f[0] <= 'Z' && 'A' <= f[1] && f[1] <= 'Z' {
 		return regionCodes[int(f[0]-'A')*26+int(f[1]-'A')]
 	}
