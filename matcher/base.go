@@ -243,24 +243,40 @@ func (b *Base) holders(k int, _ *[32]byte, dst []holder) ([]holder, error) {
 // userDigest returns the digest of a user's phone in o.Format's family. buf
 // is scratch space, returned for reuse.
 func (o *Options) userDigest(u *User, buf []byte) (d [32]byte, _ []byte, err error) {
+	buf, err = o.userE164(u, buf)
+	if err == nil {
+		d = normalize.Sum(buf, o.Format.Family())
+	}
+	return d, buf, err
+}
+
+// userE164 returns a user row's phone in E.164, in buf's storage, or why
+// the row is refused.
+func (o *Options) userE164(u *User, buf []byte) ([]byte, error) {
 	if u.Err != nil {
-		return d, buf, u.Err
+		return buf, u.Err
 	}
 	if u.ID == "" {
-		return d, buf, ErrEmptyUserID
+		return buf, ErrEmptyUserID
 	}
-	return o.phoneDigest(u.Phone, u.Region, buf)
+	return o.e164(u.Phone, u.Region, buf)
 }
 
 // phoneDigest normalizes a raw phone (region "" means o.Region) and hashes
 // it in o.Format's family. buf is scratch space, returned for reuse.
 func (o *Options) phoneDigest(phone, region string, buf []byte) (d [32]byte, _ []byte, err error) {
-	if region == "" {
-		region = o.Region
-	}
-	buf, err = normalize.AppendE164(buf[:0], phone, region)
+	buf, err = o.e164(phone, region, buf)
 	if err == nil {
 		d = normalize.Sum(buf, o.Format.Family())
 	}
 	return d, buf, err
+}
+
+// e164 normalizes a raw phone, region "" meaning o.Region, into buf's
+// storage.
+func (o *Options) e164(phone, region string, buf []byte) ([]byte, error) {
+	if region == "" {
+		region = o.Region
+	}
+	return normalize.AppendE164(buf[:0], phone, region)
 }

@@ -267,18 +267,7 @@ func collect(ctx context.Context, users iter.Seq[User], o *Options, keys *indexK
 		var buf []byte
 		for i := range rows {
 			r := &rows[i]
-			if r.err = r.u.Err; r.err == nil && r.u.ID == "" {
-				r.err = ErrEmptyUserID
-			}
-			if r.err != nil {
-				continue
-			}
-			reg := r.u.Region
-			if reg == "" {
-				reg = o.Region
-			}
-			buf, r.err = normalize.AppendE164(buf[:0], r.u.Phone, reg)
-			if r.err == nil {
+			if buf, r.err = o.userE164(&r.u, buf); r.err == nil {
 				r.e = normalize.Sum(buf, normalize.E164Hex)
 				r.d = normalize.Sum(buf, normalize.Digits)
 				if keys != nil {
