@@ -113,7 +113,7 @@ func parseFlagsAndArgs(fs *flag.FlagSet, args []string, n int, what string) ([]s
 				usage()
 				return nil, errHelp
 			}
-			return nil, usageErrorf("%s: %v\nTry: match consent %s -h", fs.Name(), err, fs.Name())
+			return nil, usageErrorf("%s: %v\nTry: match %s -h", fs.Name(), err, fs.Name())
 		}
 		if fs.NArg() == 0 {
 			break
@@ -123,9 +123,9 @@ func parseFlagsAndArgs(fs *flag.FlagSet, args []string, n int, what string) ([]s
 	}
 	switch {
 	case len(pos) < n:
-		return nil, usageErrorf("%s: missing %s\nTry: match consent %s -h", fs.Name(), what, fs.Name())
+		return nil, usageErrorf("%s: missing %s\nTry: match %s -h", fs.Name(), what, fs.Name())
 	case len(pos) > n:
-		return nil, usageErrorf("%s: unexpected argument %q\nTry: match consent %s -h", fs.Name(), pos[n], fs.Name())
+		return nil, usageErrorf("%s: unexpected argument %q\nTry: match %s -h", fs.Name(), pos[n], fs.Name())
 	}
 	return pos, nil
 }
@@ -151,7 +151,7 @@ Flags:
 `
 
 func runConsentImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("import", consentImportUsage, stderr)
+	fs := newFlagSet("consent import", consentImportUsage, stderr)
 	var (
 		db      = fs.String("db", "", "the consent ledger `FILE` (required; created if missing)")
 		rejects = fs.String("rejects", "", "write refused lines as line,reason to `FILE`")
@@ -290,7 +290,7 @@ Flags:
 `
 
 func runConsentSet(ctx context.Context, args []string, stderr io.Writer) error {
-	fs := newFlagSet("set", consentSetUsage, stderr)
+	fs := newFlagSet("consent set", consentSetUsage, stderr)
 	var (
 		db      = fs.String("db", "", "the consent ledger `FILE` (required; created if missing)")
 		user    = fs.String("user", "", "the user `id` (required)")
@@ -347,7 +347,7 @@ Flags:
 `
 
 func runConsentGet(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("get", consentGetUsage, stderr)
+	fs := newFlagSet("consent get", consentGetUsage, stderr)
 	var (
 		db      = fs.String("db", "", "the consent ledger `FILE` (required)")
 		user    = fs.String("user", "", "the user `id` (required)")
@@ -390,7 +390,7 @@ Flags:
 `
 
 func runConsentExport(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("export", consentExportUsage, stderr)
+	fs := newFlagSet("consent export", consentExportUsage, stderr)
 	var (
 		db      = fs.String("db", "", "the consent ledger `FILE` (required)")
 		out     = fs.String("out", "", "write to `FILE` (default stdout)")

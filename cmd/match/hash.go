@@ -175,12 +175,6 @@ func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
 
 // parseFlags parses args and refuses positional arguments.
 func parseFlags(fs *flag.FlagSet, args []string) error {
-	return parseFlagsArgs(fs, args, false)
-}
-
-// parseFlagsArgs parses args, leaving positional arguments in fs.Args if
-// positional, refusing them otherwise.
-func parseFlagsArgs(fs *flag.FlagSet, args []string, positional bool) error {
 	usage := fs.Usage
 	fs.Usage = func() {} // on an error, print one line, not the whole usage
 	err := fs.Parse(args)
@@ -192,7 +186,7 @@ func parseFlagsArgs(fs *flag.FlagSet, args []string, positional bool) error {
 		}
 		return usageErrorf("%s: %v\nTry: match %s -h", fs.Name(), err, fs.Name())
 	}
-	if fs.NArg() > 0 && !positional {
+	if fs.NArg() > 0 {
 		return usageErrorf("%s: unexpected argument %q\nTry: match %s -h", fs.Name(), fs.Arg(0), fs.Name())
 	}
 	return nil

@@ -161,20 +161,11 @@ func runIndexInfo(args []string, stdout, stderr io.Writer) error {
 		verify = fs.Bool("verify", false, "check every page against its checksum")
 		asJSON = fs.Bool("json", false, "print JSON")
 	)
-	// The path may come before or after the flags.
-	var path string
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
-		path, args = args[0], args[1:]
-	}
-	if err := parseFlagsArgs(fs, args, path == ""); err != nil {
+	pos, err := parseFlagsAndArgs(fs, args, 1, "the index file")
+	if err != nil {
 		return err
 	}
-	if path == "" {
-		if fs.NArg() != 1 {
-			return usageErrorf("index info: want one index file\nTry: match index -h")
-		}
-		path = fs.Arg(0)
-	}
+	path := pos[0]
 	info, err := matcher.InspectIndex(path, *verify)
 	if err != nil {
 		return indexError(path, err)

@@ -146,7 +146,7 @@ func TestIndexCommands(t *testing.T) {
 		{[]string{"index", "build", "--users", "../../testdata/demo/users.csv"}, "missing --out"},
 		{[]string{"index", "build", "--out", idx}, "missing --users"},
 		{[]string{"index", "frob"}, `unknown command "frob"`},
-		{[]string{"index", "info"}, "want one index file"},
+		{[]string{"index", "info"}, "index info: missing the index file"},
 	} {
 		os.WriteFile(filepath.Join(dir, "truncated.idx"), data[:len(data)-10], 0o644)
 		code, _, stderr := runArgs(tc.args...)
