@@ -2,6 +2,8 @@ package normalize
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"strings"
 	"testing"
@@ -148,6 +150,9 @@ func FuzzHashRoundtrip(f *testing.F) {
 		copy(d[:], data)
 		for _, fm := range []Format{E164Hex, Digits, UID2} {
 			enc := Encode(d, fm)
+			if fm != UID2 && enc != hex.EncodeToString(d[:]) {
+				t.Fatalf("Encode(%x, %v) = %q; want encoding/hex's %q", d, fm, enc, hex.EncodeToString(d[:]))
+			}
 			got, err := Decode(enc, fm)
 			if err != nil || got != d {
 				t.Fatalf("Decode(Encode(%x, %v) = %q) = %x, %v", d, fm, enc, got, err)
@@ -165,6 +170,15 @@ func FuzzHashRoundtrip(f *testing.F) {
 			if det, ok := Detect(enc); !ok || det != wantDet {
 				t.Fatalf("Detect(%q) = %v, %v; want %v, true", enc, det, ok, wantDet)
 			}
+		}
+
+		// data as a message: the Hasher gives SHA-256's digest.
+		h := NewHasher()
+		if got, want := h.Sum(data, E164Hex), sha256.Sum256(data); got != want {
+			t.Fatalf("Hasher.Sum(%q) = %x; want %x", data, got, want)
+		}
+		if got, want := h.Sum(data, Digits), Sum(data, Digits); got != want {
+			t.Fatalf("Hasher.Sum(%q, Digits) = %x; want %x", data, got, want)
 		}
 
 		// Arbitrary strings.

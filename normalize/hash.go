@@ -2,8 +2,10 @@ package normalize
 
 import (
 	"crypto/sha256"
+	"encoding"
 	"encoding/base64"
 	"encoding/binary"
+	"hash"
 	"slices"
 	"strconv"
 )
@@ -75,31 +77,106 @@ func Sum(e164 []byte, f Format) [32]byte {
 	return sha256.Sum256(e164)
 }
 
+// A Hasher computes Sum with less work on each call; the digests are
+// Sum's. It serves loops that hash row after row: make one per goroutine
+// with NewHasher, as it is not safe for concurrent use.
+//
+// Every E.164 string fits in one SHA-256 block. The Hasher pads that block
+// itself and has crypto/sha256 compress it; the digest is then the state
+// the hash exports through encoding.BinaryAppender. This skips the copies
+// of the message, of the padding and of the digest state that
+// sha256.Sum256 makes around the same compression. Longer input, and any
+// crypto/sha256 whose exported state does not hold the digest where
+// NewHasher checks it is, get sha256.Sum256.
+type Hasher struct {
+	h     hash.Hash
+	state encoding.BinaryAppender // nil: use sha256.Sum256
+	block [sha256.BlockSize]byte
+	buf   [128]byte // the exported state
+}
+
+// oneBlock is the longest message one SHA-256 block holds: the message,
+// the 0x80 byte and the 8-byte bit length.
+const oneBlock = sha256.BlockSize - 1 - 8
+
+// stateMagic prefixes crypto/sha256's exported SHA-256 state, which then
+// holds the eight chaining words, big-endian: after one whole padded
+// block, the digest.
+const stateMagic = "sha\x03"
+
+// NewHasher returns a Hasher, having checked it against sha256.Sum256.
+func NewHasher() *Hasher {
+	h := &Hasher{h: sha256.New()}
+	state, ok := h.h.(encoding.BinaryAppender)
+	if !ok {
+		return h
+	}
+	h.state = state
+	for _, s := range []string{"", "+16505551234", "+390645491234", "0123456789012345678901234567890123456789012345678901234"} {
+		if d, ok := h.sum([]byte(s)); !ok || d != sha256.Sum256([]byte(s)) {
+			h.state = nil
+			break
+		}
+	}
+	return h
+}
+
+// Sum returns Sum(e164, f).
+func (h *Hasher) Sum(e164 []byte, f Format) [32]byte {
+	if f == Digits && len(e164) > 0 && e164[0] == '+' {
+		e164 = e164[1:]
+	}
+	if h.state != nil && len(e164) <= oneBlock {
+		if d, ok := h.sum(e164); ok {
+			return d
+		}
+	}
+	return sha256.Sum256(e164)
+}
+
+// sum hashes msg, at most oneBlock bytes long, as one padded block; ok is
+// false if the exported state is not of the expected shape.
+func (h *Hasher) sum(msg []byte) (d [32]byte, ok bool) {
+	n := copy(h.block[:], msg)
+	h.block[n] = 0x80
+	clear(h.block[n+1 : oneBlock+1])
+	binary.BigEndian.PutUint64(h.block[oneBlock+1:], uint64(n)<<3)
+	h.h.Reset()
+	h.h.Write(h.block[:])
+	st, err := h.state.AppendBinary(h.buf[:0])
+	if err != nil || len(st) < len(stateMagic)+len(d) || string(st[:len(stateMagic)]) != stateMagic {
+		return d, false
+	}
+	copy(d[:], st[len(stateMagic):])
+	return d, true
+}
+
 // AppendEncode appends the encoding of digest in format f to dst.
 func AppendEncode(dst []byte, digest [32]byte, f Format) []byte {
 	if f == UID2 {
 		return base64.StdEncoding.AppendEncode(dst, digest[:])
 	}
-	// A pair of hex digits a byte, from a table: half the work of
-	// encoding/hex's two lookups a byte, on every output row.
 	n := len(dst)
 	dst = slices.Grow(dst, HexLen)[:n+HexLen]
 	out := dst[n : n+HexLen]
-	for i, b := range digest {
-		binary.LittleEndian.PutUint16(out[2*i:], hexPairs[b])
+	for i := 0; i < len(digest); i += 4 {
+		binary.BigEndian.PutUint64(out[2*i:], hex8(binary.BigEndian.Uint32(digest[i:])))
 	}
 	return dst
 }
 
-// hexPairs holds the two lowercase hex digits of each byte, first digit in
-// the low byte.
-var hexPairs = func() (t [256]uint16) {
-	const digits = "0123456789abcdef"
-	for i := range t {
-		t[i] = uint16(digits[i>>4]) | uint16(digits[i&15])<<8
-	}
-	return t
-}()
+// hex8 returns the eight lowercase hex digits of u, first digit in the
+// high byte, computed in one word: each nibble is spread to a byte of its
+// own, and then '0' is added to each byte, and 'a'-'0'-10 more to those
+// that are 10 or more (the ones that adding 6 carries into bit 4).
+func hex8(u uint32) uint64 {
+	x := uint64(u)
+	x = (x | x<<16) & 0x0000ffff0000ffff
+	x = (x | x<<8) & 0x00ff00ff00ff00ff
+	x = (x | x<<4) & 0x0f0f0f0f0f0f0f0f
+	letters := (x + 0x0606060606060606) >> 4 & 0x0101010101010101
+	return x + 0x3030303030303030 + letters*('a'-'0'-10)
+}
 
 // Encode returns the encoding of digest in format f.
 func Encode(digest [32]byte, f Format) string {

@@ -1,6 +1,7 @@
 package normalize
 
 import (
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"strings"
@@ -55,6 +56,38 @@ func TestSum(t *testing.T) {
 				t.Errorf("Sum(%q, %v) = %s; want %s", tc.e164, tc.f, got, tc.want)
 			}
 		})
+	}
+}
+
+func TestHasher(t *testing.T) {
+	h := NewHasher()
+	if h.state == nil {
+		t.Fatal("NewHasher fell back to sha256.Sum256: crypto/sha256's exported state is not as expected")
+	}
+	// Every length around one block's limit, in every format, with varied
+	// bytes; each call reuses the block that the one before it filled.
+	for n := 0; n <= 2*sha256.BlockSize; n++ {
+		msg := make([]byte, n)
+		for i := range msg {
+			msg[i] = byte(n*31 + i*7)
+		}
+		if n > 0 {
+			msg[0] = '+'
+		}
+		for _, f := range []Format{E164Hex, Digits, UID2} {
+			if got, want := h.Sum(msg, f), Sum(msg, f); got != want {
+				t.Fatalf("len %d, %v: Hasher.Sum = %x; Sum = %x", n, f, got, want)
+			}
+		}
+	}
+	for _, v := range []struct {
+		e164 string
+		f    Format
+		want string
+	}{{"+16505551234", E164Hex, usE164Hex}, {"+16505551234", Digits, usDigitsHex}, {"16505551234", Digits, usDigitsHex}} {
+		if d := h.Sum([]byte(v.e164), v.f); hex.EncodeToString(d[:]) != v.want {
+			t.Errorf("Hasher.Sum(%q, %v) = %x; want %s", v.e164, v.f, d, v.want)
+		}
 	}
 }
 

@@ -101,6 +101,7 @@ func runHash(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	work := func(chunks []*chunk) {
 		sp := list.r.Splitter()
+		h := normalize.NewHasher()
 		var buf []byte
 		for _, c := range chunks {
 			c.out, c.rejects, c.rows = c.out[:0], c.rejects[:0], 0
@@ -122,7 +123,7 @@ func runHash(ctx context.Context, args []string, stdout, stderr io.Writer) error
 					c.rejects = append(c.rejects, refused{line, err})
 					return true
 				}
-				c.out = append(normalize.AppendEncode(c.out, normalize.Sum(buf, f), f), '\n')
+				c.out = append(normalize.AppendEncode(c.out, h.Sum(buf, f), f), '\n')
 				return true
 			})
 		}
