@@ -107,10 +107,10 @@ func BuildBase(ctx context.Context, users iter.Seq[User], opts *Options, onRejec
 	)
 	src := rowsOf(users, func(u User) row { return row{u: u} })
 	work := func(rows []row) {
-		var buf []byte
+		g := o.digester()
 		for i := range rows {
 			r := &rows[i]
-			r.d, buf, r.err = o.userDigest(&r.u, buf)
+			r.d, r.err = g.user(&r.u)
 		}
 	}
 	sink := func(rows []row) error {
@@ -240,43 +240,54 @@ func (b *Base) holders(k int, _ *[32]byte, dst []holder) ([]holder, error) {
 	return dst, nil
 }
 
-// userDigest returns the digest of a user's phone in o.Format's family. buf
-// is scratch space, returned for reuse.
-func (o *Options) userDigest(u *User, buf []byte) (d [32]byte, _ []byte, err error) {
-	buf, err = o.userE164(u, buf)
-	if err == nil {
-		d = normalize.Sum(buf, o.Format.Family())
-	}
-	return d, buf, err
+// A digester normalizes and hashes phones in o.Format's family for one
+// goroutine, reusing its buffer and Hasher from row to row.
+type digester struct {
+	o   *Options
+	buf []byte // the last E.164 string
+	h   *normalize.Hasher
 }
 
-// userE164 returns a user row's phone in E.164, in buf's storage, or why
-// the row is refused.
-func (o *Options) userE164(u *User, buf []byte) ([]byte, error) {
+func (o *Options) digester() *digester {
+	return &digester{o: o, h: normalize.NewHasher()}
+}
+
+// user returns the digest of a user's phone, or why the row is refused.
+func (g *digester) user(u *User) (d [32]byte, err error) {
+	e164, err := g.userE164(u)
+	if err == nil {
+		d = g.h.Sum(e164, g.o.Format.Family())
+	}
+	return d, err
+}
+
+// userE164 returns a user row's phone in E.164, valid until the next call,
+// or why the row is refused.
+func (g *digester) userE164(u *User) ([]byte, error) {
 	if u.Err != nil {
-		return buf, u.Err
+		return nil, u.Err
 	}
 	if u.ID == "" {
-		return buf, ErrEmptyUserID
+		return nil, ErrEmptyUserID
 	}
-	return o.e164(u.Phone, u.Region, buf)
+	return g.e164(u.Phone, u.Region)
 }
 
-// phoneDigest normalizes a raw phone (region "" means o.Region) and hashes
-// it in o.Format's family. buf is scratch space, returned for reuse.
-func (o *Options) phoneDigest(phone, region string, buf []byte) (d [32]byte, _ []byte, err error) {
-	buf, err = o.e164(phone, region, buf)
+// phone normalizes a raw phone (region "" means o.Region) and hashes it.
+func (g *digester) phone(phone, region string) (d [32]byte, err error) {
+	e164, err := g.e164(phone, region)
 	if err == nil {
-		d = normalize.Sum(buf, o.Format.Family())
+		d = g.h.Sum(e164, g.o.Format.Family())
 	}
-	return d, buf, err
+	return d, err
 }
 
-// e164 normalizes a raw phone, region "" meaning o.Region, into buf's
-// storage.
-func (o *Options) e164(phone, region string, buf []byte) ([]byte, error) {
+// e164 normalizes a raw phone, region "" meaning o.Region; the result is
+// valid until the next call.
+func (g *digester) e164(phone, region string) (_ []byte, err error) {
 	if region == "" {
-		region = o.Region
+		region = g.o.Region
 	}
-	return normalize.AppendE164(buf[:0], phone, region)
+	g.buf, err = normalize.AppendE164(g.buf[:0], phone, region)
+	return g.buf, err
 }

@@ -264,12 +264,13 @@ func collect(ctx context.Context, users iter.Seq[User], o *Options, keys *indexK
 	seen := newIDSet()
 	src := rowsOf(users, func(u User) row { return row{u: u} })
 	work := func(rows []row) {
-		var buf []byte
+		g := o.digester()
 		for i := range rows {
 			r := &rows[i]
-			if buf, r.err = o.userE164(&r.u, buf); r.err == nil {
-				r.e = normalize.Sum(buf, normalize.E164Hex)
-				r.d = normalize.Sum(buf, normalize.Digits)
+			var e164 []byte
+			if e164, r.err = g.userE164(&r.u); r.err == nil {
+				r.e = g.h.Sum(e164, normalize.E164Hex)
+				r.d = g.h.Sum(e164, normalize.Digits)
 				if keys != nil {
 					r.e, r.d = keyedDigest(&keys.e164, &r.e), keyedDigest(&keys.digits, &r.d)
 				}

@@ -46,10 +46,10 @@ func BuildList(ctx context.Context, list iter.Seq[Entry], opts *Options, onRejec
 	}
 	src := rowsOf(list, func(e Entry) row { return row{e: e} })
 	work := func(rows []row) {
-		var buf []byte
+		g := o.digester()
 		for i := range rows {
 			r := &rows[i]
-			r.d, buf, r.err = o.entryDigest(&r.e, buf)
+			r.d, r.err = g.entry(&r.e)
 		}
 	}
 	sink := func(rows []row) error {
@@ -108,7 +108,7 @@ func (l *List) Match(ctx context.Context, users iter.Seq[User], consent Consent,
 	)
 	src := rowsOf(users, func(u User) row { return row{u: u} })
 	work := func(rows []row) {
-		var buf []byte
+		g := l.opts.digester()
 		for i := range rows {
 			r := &rows[i]
 			if r.u.Err == nil && consent.Excludes(r.u.ID) {
@@ -116,7 +116,7 @@ func (l *List) Match(ctx context.Context, users iter.Seq[User], consent Consent,
 				continue
 			}
 			var d [32]byte
-			if d, buf, r.err = l.opts.userDigest(&r.u, buf); r.err == nil {
+			if d, r.err = g.user(&r.u); r.err == nil {
 				r.key = l.tab.find(&d, l.keys)
 			}
 		}

@@ -114,10 +114,10 @@ func match(ctx context.Context, ks keyset, o *Options, list iter.Seq[Entry], con
 	)
 	src := rowsOf(list, func(e Entry) row { return row{e: e} })
 	work := func(rows []row) {
-		var buf []byte
+		g := o.digester()
 		for i := range rows {
 			r := &rows[i]
-			r.d, buf, r.err = o.entryDigest(&r.e, buf)
+			r.d, r.err = g.entry(&r.e)
 			if r.err == nil {
 				r.key, r.fail = ks.lookup(&r.d, family, prefilter)
 			}
@@ -172,18 +172,16 @@ func match(ctx context.Context, ks keyset, o *Options, list iter.Seq[Entry], con
 	return st, err
 }
 
-// entryDigest returns the digest of a list entry: its hash decoded in
-// o.Format, or its phone normalized and hashed in o.Format's family. buf is
-// scratch space, returned for reuse.
-func (o *Options) entryDigest(e *Entry, buf []byte) (d [32]byte, _ []byte, err error) {
+// entry returns the digest of a list entry: its hash decoded in o.Format,
+// or its phone normalized and hashed in o.Format's family.
+func (g *digester) entry(e *Entry) (d [32]byte, err error) {
 	if e.Err != nil {
-		return d, buf, e.Err
+		return d, e.Err
 	}
 	if e.Hash != "" {
-		d, err = normalize.Decode(e.Hash, o.Format)
-		return d, buf, err
+		return normalize.Decode(e.Hash, g.o.Format)
 	}
-	return o.phoneDigest(e.Phone, e.Region, buf)
+	return g.phone(e.Phone, e.Region)
 }
 
 // rowsOf turns the caller's sequence into the rows of a pipeline.

@@ -8,6 +8,7 @@ import (
 	"hash"
 	"slices"
 	"strconv"
+	"sync"
 )
 
 // Format is one of the three wire formats of a hashed phone number.
@@ -104,22 +105,32 @@ const oneBlock = sha256.BlockSize - 1 - 8
 // block, the digest.
 const stateMagic = "sha\x03"
 
-// NewHasher returns a Hasher, having checked it against sha256.Sum256.
+// NewHasher returns a Hasher.
 func NewHasher() *Hasher {
+	h := &Hasher{h: sha256.New()}
+	if exportsDigest() {
+		h.state = h.h.(encoding.BinaryAppender)
+	}
+	return h
+}
+
+// exportsDigest reports whether crypto/sha256's exported state holds the
+// digest where Hasher reads it: checked once, on a few messages, against
+// sha256.Sum256.
+var exportsDigest = sync.OnceValue(func() bool {
 	h := &Hasher{h: sha256.New()}
 	state, ok := h.h.(encoding.BinaryAppender)
 	if !ok {
-		return h
+		return false
 	}
 	h.state = state
 	for _, s := range []string{"", "+16505551234", "+390645491234", "0123456789012345678901234567890123456789012345678901234"} {
 		if d, ok := h.sum([]byte(s)); !ok || d != sha256.Sum256([]byte(s)) {
-			h.state = nil
-			break
+			return false
 		}
 	}
-	return h
-}
+	return true
+})
 
 // Sum returns Sum(e164, f).
 func (h *Hasher) Sum(e164 []byte, f Format) [32]byte {

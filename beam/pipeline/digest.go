@@ -10,7 +10,7 @@ import (
 // The join key of both sides is the 32-byte SHA-256 digest of a phone's
 // E.164 form in the Config's format family (normalize.Format.Family), as
 // the matcher keys its tables: a raw phone is normalized with
-// normalize.AppendE164 and hashed with normalize.Sum, a hash is decoded
+// normalize.AppendE164 and hashed with normalize.Sum (a normalize.Hasher), a hash is decoded
 // with normalize.Decode.
 
 // hit is a user row on the users side of the join.
@@ -31,6 +31,7 @@ type hasher struct {
 	Region string // of phones without a region
 	Format normalize.Format
 	buf    []byte
+	sum    *normalize.Hasher // made on first use
 }
 
 func (h *hasher) digest(phone, region string) ([32]byte, error) {
@@ -42,7 +43,10 @@ func (h *hasher) digest(phone, region string) ([32]byte, error) {
 	if err != nil {
 		return [32]byte{}, err
 	}
-	return normalize.Sum(h.buf, h.Format.Family()), nil
+	if h.sum == nil {
+		h.sum = normalize.NewHasher()
+	}
+	return h.sum.Sum(h.buf, h.Format.Family()), nil
 }
 
 // digestUsersFn keys each user row by its phone's digest. A row whose
