@@ -2,7 +2,7 @@
 GO ?= go
 DEMO = testdata/demo
 
-.PHONY: demo test bench fuzz lint scale scale-data scale-index scale-consent build beam-scale
+.PHONY: demo test bench fuzz lint scale scale-data scale-hash scale-index scale-consent build beam-scale
 
 build:
 	$(GO) build -o bin/match ./cmd/match
@@ -73,6 +73,13 @@ scale: build scale-data
 	cmp $(SCALE_DIR)/audience.csv $(SCALE_DIR)/audience-nofastpath.csv
 	cat $(SCALE_DIR)/report.json
 	$(MAKE) --no-print-directory scale-index USERS=$(USERS) LIST=$(LIST) SCALE_DIR=$(SCALE_DIR)
+
+## scale-hash: issue 3's end-to-end ratio, match hash with and without the
+## fast path in PAIRS interleaved pairs, into new and overwritten outputs
+PAIRS ?= 8
+scale-hash: build scale-data
+	$(GO) build -tags nofastpath -o bin/match-nofastpath ./cmd/match
+	sh bench/hashratio.sh $(SCALE_DIR) $(PAIRS)
 
 scale-data:
 	@test -s $(SCALE_DIR)/users.csv && test "$$(cat $(SCALE_DIR)/size 2>/dev/null)" = "$(USERS) $(LIST)" || { \

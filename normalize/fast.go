@@ -420,9 +420,11 @@ func (t *fastTables) appendE164(dst []byte, raw, region string) (_ []byte, handl
 	}
 
 	// Steps 1-3: the characters, the digits, the plus sign.
-	var buf [maxFastDigits]byte
-	sc, ok := scan(raw, &buf)
-	if !ok {
+	var (
+		buf [maxFastDigits]byte
+		sc  scanned // filled in place: a returned struct is copied
+	)
+	if !scan(raw, &buf, &sc) {
 		return dst, false, nil
 	}
 	switch {
@@ -503,9 +505,10 @@ type scanned struct {
 	notViable bool // a letter came before the third digit
 }
 
-// scan reads the digits of raw into buf as steps 1-3 of Parse leave them;
-// of a long number it keeps the first len(buf) and counts the rest. ok is
-// false for input outside the shapes the fast path retraces:
+// scan reads the digits of raw into buf, and what it finds into sc, as
+// steps 1-3 of Parse leave them; of a long number it keeps the first
+// len(buf) and counts the rest. ok is false for input outside the shapes
+// the fast path retraces:
 //
 //	[prefix] ["+"] number [extension]
 //
@@ -518,7 +521,7 @@ type scanned struct {
 // every letter becomes its keypad digit (E.161) where it stands, as the
 // library's normalize does; fewer are dropped. A ";" anywhere (RFC 3966
 // parameters), a byte outside ASCII or a tab go to the library.
-func scan(raw string, buf *[maxFastDigits]byte) (sc scanned, ok bool) {
+func scan(raw string, buf *[maxFastDigits]byte, sc *scanned) (ok bool) {
 	i := 0
 	for ; i < len(raw); i++ {
 		c := raw[i]
@@ -526,7 +529,7 @@ func scan(raw string, buf *[maxFastDigits]byte) (sc scanned, ok bool) {
 			break
 		}
 		if c >= 0x80 || c == ';' {
-			return sc, false
+			return false
 		}
 	}
 	start := i
@@ -550,26 +553,26 @@ func scan(raw string, buf *[maxFastDigits]byte) (sc scanned, ok bool) {
 		case classPunct:
 		case classPlus:
 			if i != start {
-				return sc, false
+				return false
 			}
 			sc.plus = true
 		case classLetter:
 			if letters == 0 && (c|0x20 == 'e' || c|0x20 == 'x') && extension(raw[i:]) {
 				if c|0x20 == 'x' && strings.IndexByte(raw[start:i], '/') >= 0 {
-					return sc, false // "/ x" starts a second number to the library
+					return false // "/ x" starts a second number to the library
 				}
 				sc.before, sc.ext = sc.total, true
 				sc.n = min(sc.total, len(buf))
-				return sc, true
+				return true
 			}
 			if letters == 0 && c|0x20 != 'x' && sc.total < 3 {
 				// Fewer than three digits before a letter: the library's
 				// viability pattern cannot match, whatever follows.
 				sc.notViable = true
-				return sc, true
+				return true
 			}
 			if c|0x20 == 'x' || c|0x20 == 'i' && len(raw)-i >= 3 && raw[i+1]|0x20 == 'n' && raw[i+2]|0x20 == 't' {
-				return sc, false // could be part of an extension label
+				return false // could be part of an extension label
 			}
 			if letters == 0 {
 				sc.before = sc.total
@@ -580,7 +583,7 @@ func scan(raw string, buf *[maxFastDigits]byte) (sc scanned, ok bool) {
 			}
 			nall++
 		default:
-			return sc, false
+			return false
 		}
 	}
 	if letters == 0 {
@@ -593,7 +596,7 @@ func scan(raw string, buf *[maxFastDigits]byte) (sc scanned, ok bool) {
 		sc.total = nall
 	}
 	sc.n = min(sc.total, len(buf))
-	return sc, true
+	return true
 }
 
 // The classes of bytes scan tells apart, by table.
