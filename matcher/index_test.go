@@ -563,3 +563,39 @@ func TestIndex_Keyed(t *testing.T) {
 		t.Fatalf("only %d digests checked", checked)
 	}
 }
+
+// TestCollect_RepeatedIDs: the id set finds every repeated user id, and its
+// first row, through the table's growth (200k rows, from 64k slots).
+func TestCollect_RepeatedIDs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	var users []User
+	first := map[string]uint32{}
+	var want [][2]uint32
+	for i := range 200_000 {
+		id := fmt.Sprintf("user-%d", rng.IntN(120_000))
+		users = append(users, User{Line: int64(i + 2), ID: id, Phone: fmt.Sprintf("+1650%07d", rng.IntN(1e7))})
+		if f, ok := first[id]; ok {
+			want = append(want, [2]uint32{uint32(i), f})
+		} else {
+			first[id] = uint32(i)
+		}
+	}
+	c, err := collect(context.Background(), slices.Values(users), &Options{Region: "US"}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.n != len(users) || c.users != len(first) {
+		t.Errorf("rows %d, users %d; want %d, %d", c.n, c.users, len(users), len(first))
+	}
+	if !slices.Equal(c.dups, want) {
+		t.Errorf("%d repeated rows found, want %d; first difference at %d", len(c.dups), len(want),
+			func() int {
+				for i := range min(len(c.dups), len(want)) {
+					if c.dups[i] != want[i] {
+						return i
+					}
+				}
+				return min(len(c.dups), len(want))
+			}())
+	}
+}

@@ -92,6 +92,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/audiencematch/audiencematch/internal/parallel"
@@ -256,9 +257,10 @@ func (c *collection) id(r uint32) []byte {
 // finds the rows of users that have several.
 func collect(ctx context.Context, users iter.Seq[User], o *Options, keys *indexKeys, onReject func(Reject)) (*collection, error) {
 	type row struct {
-		u    User
-		e, d [32]byte
-		err  error
+		u      User
+		e, d   [32]byte
+		idHash uint64
+		err    error
 	}
 	c := &collection{keys: keys}
 	seen := newIDSet()
@@ -271,6 +273,7 @@ func collect(ctx context.Context, users iter.Seq[User], o *Options, keys *indexK
 			if e164, r.err = g.userE164(&r.u); r.err == nil {
 				r.e = g.h.Sum(e164, normalize.E164Hex)
 				r.d = g.h.Sum(e164, normalize.Digits)
+				r.idHash = seen.hash(r.u.ID)
 				if keys != nil {
 					r.e, r.d = keyedDigest(&keys.e164, &r.e), keyedDigest(&keys.digits, &r.d)
 				}
@@ -305,7 +308,7 @@ func collect(ctx context.Context, users iter.Seq[User], o *Options, keys *indexK
 			c.idData[b] = append(c.idData[b], r.u.ID...)
 			row := uint32(c.n)
 			c.n++
-			if first, dup := seen.add(c, row); dup {
+			if first, dup := seen.add(c, row, r.idHash); dup {
 				c.dups = append(c.dups, [2]uint32{row, first})
 			}
 		}
@@ -324,55 +327,63 @@ func collect(ctx context.Context, users iter.Seq[User], o *Options, keys *indexK
 var errTooManyRows = errors.New("too many rows for one index")
 
 // idSet finds repeated user ids: an open-addressing table of rows, keyed
-// by the hash of their ids, which stay in the collection. A byte of each
-// slot's hash is kept beside it, so that a probe reads an id only when
-// that byte agrees.
+// by the hash of their ids, which stay in the collection. A slot holds the
+// row and the high half of its id's hash, which places it: growing reads
+// no id, and a probe reads one only when the hashes agree.
 type idSet struct {
 	seed  maphash.Seed
-	slots []uint32 // row+1, or 0
-	tags  []uint8
+	slots []uint64 // hash>>32<<32 | row+1, or 0
+	shift uint     // 64 - log2(len(slots)): a hash's top bits are its slot
 	n     int
 }
 
 func newIDSet() *idSet {
-	return &idSet{seed: maphash.MakeSeed(), slots: make([]uint32, 1<<16), tags: make([]uint8, 1<<16)}
+	const bits = 16
+	return &idSet{seed: maphash.MakeSeed(), slots: make([]uint64, 1<<bits), shift: 64 - bits}
 }
 
-// add records row's id, or returns the first row with the same id.
-func (s *idSet) add(c *collection, row uint32) (first uint32, dup bool) {
-	id := c.id(row)
-	h := maphash.Bytes(s.seed, id)
-	mask, tag := uint64(len(s.slots)-1), uint8(h>>56)
-	for i := h & mask; ; i = (i + 1) & mask {
+// hash returns the hash of an id, as add takes it.
+func (s *idSet) hash(id string) uint64 { return maphash.String(s.seed, id) }
+
+// add records row, whose id hashes to h, or returns the first row with the
+// same id.
+func (s *idSet) add(c *collection, row uint32, h uint64) (first uint32, dup bool) {
+	high := h &^ (1<<32 - 1)
+	mask := uint64(len(s.slots) - 1)
+	for i := h >> s.shift; ; i = (i + 1) & mask {
 		v := s.slots[i]
 		if v == 0 {
-			s.slots[i], s.tags[i] = row+1, tag
+			s.slots[i] = high | uint64(row+1)
 			s.n++
-			if s.n*5 > len(s.slots)*4 {
-				s.grow(c)
+			// At most 80% full, but never more than 2^32 slots: the
+			// high half of a hash places a slot. Rows number at most
+			// 2^32-2, so a slot is always left empty.
+			if s.n*5 > len(s.slots)*4 && s.shift > 32 {
+				s.grow()
 			}
 			return 0, false
 		}
-		if s.tags[i] == tag && bytes.Equal(c.id(v-1), id) {
-			return v - 1, true
+		if v&^(1<<32-1) == high {
+			if r := uint32(v) - 1; bytes.Equal(c.id(r), c.id(row)) {
+				return r, true
+			}
 		}
 	}
 }
 
-func (s *idSet) grow(c *collection) {
+func (s *idSet) grow() {
 	old := s.slots
-	s.slots, s.tags = make([]uint32, 2*len(old)), make([]uint8, 2*len(old))
+	s.slots, s.shift = make([]uint64, 2*len(old)), s.shift-1
 	mask := uint64(len(s.slots) - 1)
 	for _, v := range old {
 		if v == 0 {
 			continue
 		}
-		h := maphash.Bytes(s.seed, c.id(v-1))
-		i := h & mask
+		i := v >> s.shift
 		for s.slots[i] != 0 {
 			i = (i + 1) & mask
 		}
-		s.slots[i], s.tags[i] = v, uint8(h>>56)
+		s.slots[i] = v
 	}
 }
 
@@ -456,9 +467,31 @@ func (c *collection) write(f *os.File, region string) (*IndexInfo, error) {
 		return &sectionWriter{w: bufio.NewWriterSize(io.NewOffsetWriter(f, l.sec[s].Offset), 1<<20)}
 	}
 
+	// The orders of both families and the bloom filter depend on nothing
+	// but the collection: they are made side by side.
+	var (
+		perm, permD  = make([]uint32, c.n), make([]uint32, c.n)
+		eDir, dDir   []uint32
+		keysE, keysD int64
+		bf           = bloom.New(uint(l.bloomM), l.bloomK)
+		wg           sync.WaitGroup
+	)
+	wg.Go(func() { eDir, keysE = c.sortFamily(perm, c.eDigest, l.bucketBits) })
+	wg.Go(func() { dDir, keysD = c.sortFamily(permD, c.dDigest, l.bucketBits) })
+	wg.Go(func() {
+		set := bf.BitSet()
+		var locs [16]uint64
+		for r := range uint32(c.n) {
+			for _, d := range [2][]byte{c.eDigest(r), c.dDigest(r)} {
+				for _, loc := range bloomLocations(d, l.bloomK, &locs) {
+					set.Set(uint(loc % l.bloomM))
+				}
+			}
+		}
+	})
+	wg.Wait()
+
 	// The E164Hex family: its order numbers the rows.
-	perm := make([]uint32, c.n)
-	eDir, keysE := c.sortFamily(perm, c.eDigest, l.bucketBits)
 	w := sw(secEDir)
 	w.uint32s(eDir)
 	w = sw(secEKeys).also(w)
@@ -498,32 +531,22 @@ func (c *collection) write(f *os.File, region string) (*IndexInfo, error) {
 	}
 
 	// The Digits family, pointing at rows.
-	dDir, keysD := c.sortFamily(perm, c.dDigest, l.bucketBits)
+	perm = nil
 	w = sw(secDDir).also(w)
 	w.uint32s(dDir)
 	w = sw(secDKeys).also(w)
-	for _, r := range perm {
+	for _, r := range permD {
 		w.bytes(c.dDigest(r)[4:digestPrefix])
 	}
 	w = sw(secDRows).also(w)
-	for _, r := range perm {
+	for _, r := range permD {
 		w.uint32(pos[r])
 	}
-	perm, pos = nil, nil
+	permD, pos = nil, nil
 
 	// The bloom filter of both families.
-	bf := bloom.New(uint(l.bloomM), l.bloomK)
-	set := bf.BitSet()
-	var locs [16]uint64
-	for r := range uint32(c.n) {
-		for _, d := range [2][]byte{c.eDigest(r), c.dDigest(r)} {
-			for _, loc := range bloomLocations(d, l.bloomK, &locs) {
-				set.Set(uint(loc % l.bloomM))
-			}
-		}
-	}
 	w = sw(secBloom).also(w)
-	w.uint64s(set.Words()[:l.bloomM/64])
+	w.uint64s(bf.BitSet().Words()[:l.bloomM/64])
 	if err := w.flush(); err != nil {
 		return nil, err
 	}
