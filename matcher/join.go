@@ -34,11 +34,7 @@ func BuildList(ctx context.Context, list iter.Seq[Entry], opts *Options, onRejec
 	if err != nil {
 		return nil, err
 	}
-	l := &List{opts: o}
-	var (
-		digests [][32]byte // per accepted row
-		lines   []int64
-	)
+	l := &List{opts: o, tab: newTable(0)}
 	type row struct {
 		e   Entry
 		d   [32]byte
@@ -61,24 +57,18 @@ func BuildList(ctx context.Context, list iter.Seq[Entry], opts *Options, onRejec
 				continue
 			}
 			l.st.Accepted++
-			digests = append(digests, r.d)
-			lines = append(lines, r.e.Line)
+			// The table grows here, while the workers go on.
+			k, added := l.tab.add(&r.d, &l.keys)
+			if added {
+				l.first = append(l.first, r.e.Line)
+				l.count = append(l.count, 0)
+			}
+			l.count[k]++
 		}
 		return nil
 	}
 	if err := parallel.Ordered(ctx, o.Workers, src, work, sink); err != nil {
 		return nil, err
-	}
-	// The table is built at its final size once the list is read.
-	l.tab = newTable(len(digests))
-	l.keys = make([][32]byte, 0, len(digests))
-	for i := range digests {
-		k, added := l.tab.add(&digests[i], &l.keys)
-		if added {
-			l.first = append(l.first, lines[i])
-			l.count = append(l.count, 0)
-		}
-		l.count[k]++
 	}
 	l.keys = slices.Clip(l.keys)
 	return l, nil
