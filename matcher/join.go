@@ -1,7 +1,6 @@
 package matcher
 
 import (
-	"cmp"
 	"context"
 	"iter"
 	"slices"
@@ -87,14 +86,17 @@ func (l *List) Match(ctx context.Context, users iter.Seq[User], consent Consent,
 		err      error
 		optedOut bool
 	}
+	// A user's hit is its earliest match: the key whose first list line
+	// comes first, which is the least key, as keys are numbered in list
+	// order. Hits are kept in the order of the user rows that made them.
 	type hit struct {
-		id       string
-		listLine int64 // the first list line of the matched key
-		userLine int64 // the user row holding the phone
+		id  string
+		key int32 // -1: superseded by a later row's earlier match
 	}
 	var (
-		hits = make(map[string]hit) // by user id, the earliest match
-		live = make([]bool, len(l.keys))
+		hits  []hit
+		index = make(map[string]int) // by user id, its hit in hits
+		live  = make([]bool, len(l.keys))
 	)
 	src := rowsOf(users, func(u User) row { return row{u: u} })
 	work := func(rows []row) {
@@ -127,10 +129,14 @@ func (l *List) Match(ctx context.Context, users iter.Seq[User], consent Consent,
 				continue
 			}
 			live[r.key] = true
-			h := hit{id: r.u.ID, listLine: l.first[r.key], userLine: r.u.Line}
-			if old, ok := hits[h.id]; !ok || h.listLine < old.listLine {
-				hits[h.id] = h
+			if i, ok := index[r.u.ID]; ok {
+				if r.key >= hits[i].key {
+					continue
+				}
+				hits[i].key = -1
 			}
+			index[r.u.ID] = len(hits)
+			hits = append(hits, hit{id: r.u.ID, key: r.key})
 		}
 		return nil
 	}
@@ -145,19 +151,32 @@ func (l *List) Match(ctx context.Context, users iter.Seq[User], consent Consent,
 		}
 	}
 	st.Unmatched = st.Accepted - st.Matched
-	order := make([]hit, 0, len(hits))
+	index = nil
+	// By key, and within a key in user row order: a counting sort, which
+	// keeps the rows' order.
+	start := make([]int, len(l.keys)+1)
 	for _, h := range hits {
-		order = append(order, h)
+		if h.key >= 0 {
+			start[h.key+1]++
+		}
 	}
-	slices.SortFunc(order, func(a, b hit) int {
-		return cmp.Or(cmp.Compare(a.listLine, b.listLine), cmp.Compare(a.userLine, b.userLine))
-	})
+	for k := range l.keys {
+		start[k+1] += start[k]
+	}
+	order := make([]hit, start[len(l.keys)])
+	for _, h := range hits {
+		if h.key >= 0 {
+			order[start[h.key]] = h
+			start[h.key]++
+		}
+	}
+	hits = nil
 	for _, h := range order {
 		if err := ctx.Err(); err != nil {
 			return st, err
 		}
 		st.Audience++
-		if err := yield(Match{UserID: h.id, Line: h.listLine}); err != nil {
+		if err := yield(Match{UserID: h.id, Line: l.first[h.key]}); err != nil {
 			return st, err
 		}
 	}
