@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"time"
 
 	"github.com/audiencematch/audiencematch/internal/csvrow"
@@ -429,26 +428,28 @@ func readOptouts(name string, stderr io.Writer) (*matcher.Exclusions, error) {
 	if err != nil {
 		return nil, err
 	}
-	var ids []string
 	var bad error
-	in.rows(func(line int64, fields [][]byte, err error) bool {
-		if errors.Is(err, csvrow.ErrBlank) {
+	ids := func(yield func(string) bool) {
+		in.rows(func(line int64, fields [][]byte, err error) bool {
+			if errors.Is(err, csvrow.ErrBlank) {
+				return true
+			}
+			if err != nil {
+				bad = usageErrorf("%s: line %d: %v; an opt-out file must be whole", name, line, err)
+				return false
+			}
+			if id := in.field(fields, col); id != "" {
+				return yield(id)
+			}
 			return true
-		}
-		if err != nil {
-			bad = usageErrorf("%s: line %d: %v; an opt-out file must be whole", name, line, err)
-			return false
-		}
-		if id := in.field(fields, col); id != "" {
-			ids = append(ids, id)
-		}
-		return true
-	})
+		})
+	}
+	excl := matcher.NewExclusions(ids)
 	if bad != nil {
 		return nil, bad
 	}
 	if in.err != nil {
 		return nil, in.err
 	}
-	return matcher.NewExclusions(slices.Values(ids)), nil
+	return excl, nil
 }
