@@ -77,7 +77,8 @@ type keyset interface {
 	// replaces *d by its own form, which holders then receives.
 	lookup(d *[32]byte, f normalize.Format, prefilter bool) (int, error)
 	// holders appends to dst the users holding key k, the key of digest
-	// d, in the order of their rows, each once.
+	// d, in the order of their rows, each once. It is called from several
+	// goroutines at once, as lookup is.
 	holders(k int, d *[32]byte, dst []holder) ([]holder, error)
 }
 
@@ -97,6 +98,11 @@ func match(ctx context.Context, ks keyset, o *Options, list iter.Seq[Entry], con
 		key  int
 		err  error // the row is refused
 		fail error // the keyset failed: the match stops
+		// The key's holders whom consent does not exclude, in the order of
+		// their rows. They are found by the workers, side by side, as
+		// reading them from an index is most of a match's time; the sink
+		// takes them for the first row of each key.
+		hs []holder
 	}
 	const (
 		unseen = iota
@@ -108,19 +114,33 @@ func match(ctx context.Context, ks keyset, o *Options, list iter.Seq[Entry], con
 		st        Stats
 		keyState  = make([]uint8, nkeys)
 		yielded   = make([]uint64, (nusers+63)/64) // users already yielded, by number
-		hs        []holder
 		family    = o.Format.Family()
 		prefilter = o.Prefilter == PrefilterBloom
 	)
 	src := rowsOf(list, func(e Entry) row { return row{e: e} })
 	work := func(rows []row) {
 		g := o.digester()
+		free := make([]holder, 0, 256) // room for the batch's holders
 		for i := range rows {
 			r := &rows[i]
-			r.d, r.err = g.entry(&r.e)
-			if r.err == nil {
-				r.key, r.fail = ks.lookup(&r.d, family, prefilter)
+			r.hs = nil
+			if r.d, r.err = g.entry(&r.e); r.err != nil {
+				continue
 			}
+			if r.key, r.fail = ks.lookup(&r.d, family, prefilter); r.fail != nil || r.key < 0 {
+				continue
+			}
+			var hs []holder
+			if hs, r.fail = ks.holders(r.key, &r.d, free); r.fail != nil {
+				continue
+			}
+			kept := hs[:0]
+			for _, h := range hs {
+				if !consent.Excludes(h.id) {
+					kept = append(kept, h)
+				}
+			}
+			r.hs, free = kept[:len(kept):len(kept)], kept[len(kept):]
 		}
 	}
 	sink := func(rows []row) error {
@@ -141,14 +161,7 @@ func match(ctx context.Context, ks keyset, o *Options, list iter.Seq[Entry], con
 			}
 			if keyState[r.key] == unseen {
 				keyState[r.key] = dead
-				var err error
-				if hs, err = ks.holders(r.key, &r.d, hs[:0]); err != nil {
-					return err
-				}
-				for _, h := range hs {
-					if consent.Excludes(h.id) {
-						continue
-					}
+				for _, h := range r.hs {
 					keyState[r.key] = live
 					if yielded[h.user/64]&(1<<(h.user%64)) != 0 {
 						continue // the user's other phone matched first
