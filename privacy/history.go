@@ -43,7 +43,8 @@ type historyFile struct {
 type release struct {
 	Time   time.Time `json:"time"`
 	Size   int64     `json:"size"`
-	Sketch string    `json:"sketch"` // base64 of little-endian uint64s, sorted
+	Sketch string    `json:"sketch"`        // base64 of little-endian uint64s, sorted
+	Run    string    `json:"run,omitempty"` // the run that released it, if named
 }
 
 // OpenHistory opens the history at path, creating it if it does not
@@ -138,15 +139,20 @@ func (h *History) Check(advertiser string, s *Sketch, minAudience int64, now tim
 }
 
 // Record adds the released audience s of advertiser and writes the history
-// whole: to a temporary file, synced, renamed into place.
-func (h *History) Record(advertiser string, s *Sketch, now time.Time) error {
+// whole: to a temporary file, synced, renamed into place. run, if not
+// empty, names the run that released it: a run already recorded is not
+// recorded again, so that a step a distributed runner retries counts once.
+func (h *History) Record(advertiser string, s *Sketch, now time.Time, run string) error {
 	var kept []release
 	for _, r := range h.file.Advertisers[advertiser] {
+		if run != "" && r.Run == run {
+			return nil
+		}
 		if now.Sub(r.Time) <= Window {
 			kept = append(kept, r)
 		}
 	}
-	kept = append(kept, release{Time: now.UTC(), Size: s.n, Sketch: encodeSketch(s.values())})
+	kept = append(kept, release{Time: now.UTC(), Size: s.n, Sketch: encodeSketch(s.values()), Run: run})
 	if len(kept) > MaxPerAdvertiser {
 		kept = kept[len(kept)-MaxPerAdvertiser:]
 	}

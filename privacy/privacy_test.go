@@ -1,8 +1,10 @@
 package privacy
 
 import (
+	"bytes"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -85,7 +87,7 @@ func TestHistory(t *testing.T) {
 	if d, _, _ := h.Check("adv", a, 100, now); d != Released {
 		t.Errorf("first: %s", d)
 	}
-	if err := h.Record("adv", a, now); err != nil {
+	if err := h.Record("adv", a, now, ""); err != nil {
 		t.Fatal(err)
 	}
 	h.Close()
@@ -108,5 +110,41 @@ func TestHistory(t *testing.T) {
 	}
 	if d, _, _ := h.Check("adv", sketchOf(h, 0, 200), 100, now.Add(time.Hour)); d != Released {
 		t.Errorf("the same audience: %s", d)
+	}
+}
+
+// TestRun: a named run logs its decision and records its release once,
+// however often a runner retries the step; unnamed runs always add.
+func TestRun(t *testing.T) {
+	dir := t.TempDir()
+	audit := filepath.Join(dir, "audit.jsonl")
+	a := Audit{List: "list.csv", Decision: Released, Run: "0123abcd"}
+	for _, r := range []Audit{a, a, {List: `"run":"0123abcd"`, Decision: Released}, {List: "x"}, {List: "x"}, {List: "y", Run: "ffff"}, a} {
+		if err := AppendAudit(audit, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := os.ReadFile(audit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := bytes.Count(b, []byte("\n")); n != 5 {
+		t.Errorf("audit log has %d lines; want 5 (run 0123abcd once, a list named like it, two unnamed, run ffff):\n%s", n, b)
+	}
+
+	h, err := OpenHistory(filepath.Join(dir, "h.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	s := sketchOf(h, 0, 200)
+	for _, run := range []string{"r1", "r1", "", "", "r2", "r1"} {
+		if err := h.Record("adv", s, now, run); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(h.file.Advertisers["adv"]); n != 4 {
+		t.Errorf("%d releases recorded; want 4 (r1 once, two unnamed, r2)", n)
 	}
 }

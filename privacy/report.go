@@ -1,6 +1,7 @@
 package privacy
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -91,18 +92,35 @@ type Audit struct {
 	// Nearest is the estimated difference, in users, from the closest
 	// recent audience of the advertiser, when a History was asked.
 	Nearest *int64 `json:"nearest_difference,omitempty"`
+	// Run, if not empty, names the run that decided: a step that a
+	// distributed runner retries logs its decision once (see AppendAudit).
+	Run string `json:"run,omitempty"`
 }
 
 // AppendAudit appends a to the audit log at path as one JSON line, and
-// syncs it.
+// syncs it. A record whose Run is already in the log is not appended
+// again.
 func AppendAudit(path string, a Audit) error {
 	b, err := json.Marshal(a)
 	if err != nil {
 		return err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return err
+	}
+	if a.Run != "" {
+		// The run's key and value as they are marshalled: a quote inside a
+		// string is escaped, so they can match nowhere else.
+		key, _ := json.Marshal(a.Run)
+		log, err := io.ReadAll(f)
+		if err != nil {
+			f.Close()
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		if bytes.Contains(log, append([]byte(`"run":`), key...)) {
+			return f.Close()
+		}
 	}
 	if _, err := f.Write(append(b, '\n')); err != nil {
 		f.Close()

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"crypto/rand"
 	"reflect"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -71,6 +72,7 @@ func Build(ctx context.Context, s beam.Scope, cfg Config) error {
 		Out: p.Out, Report: p.Report, Rejects: p.Rejects,
 		List: p.List, Hashed: p.hashList, Format: p.Format.String(),
 		MinAudience: p.minAudience(), Audit: p.Audit, Advertiser: p.Advertiser, History: p.History,
+		Run: rand.Text(),
 	}, beam.Impulse(s),
 		beam.SideInput{Input: audience}, beam.SideInput{Input: refused},
 		beam.SideInput{Input: accepted}, beam.SideInput{Input: matched})

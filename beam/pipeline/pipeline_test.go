@@ -624,3 +624,68 @@ func TestBuild_Guards(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteFn_Retried: a runner that retries the write step (after its
+// outputs failed, say) gets one audit line and one history release for
+// the run, and the same outputs.
+func TestWriteFn_Retried(t *testing.T) {
+	dir := t.TempDir()
+	fn := &writeFn{
+		Out: filepath.Join(dir, "audience.csv"), Report: filepath.Join(dir, "report.json"), List: "list.csv",
+		MinAudience: 2, Audit: filepath.Join(dir, "audit.jsonl"), Advertiser: "adv", History: filepath.Join(dir, "history.json"),
+		Run: "run-1",
+	}
+	ids := []string{"u1", "u2", "u3"}
+	attempt := func() {
+		t.Helper()
+		i := 0
+		audience := func(id *string, r *rank) bool {
+			if i == len(ids) {
+				return false
+			}
+			*id, *r = ids[i], rank{ListLine: int64(i + 2), UserLine: int64(i + 2)}
+			i++
+			return true
+		}
+		refused := func(*reject) bool { return false }
+		if err := fn.ProcessElement(context.Background(), nil, audience, refused, once(3), once(int64(3))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	attempt()
+	first, err := os.ReadFile(fn.Out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	attempt()
+	again, err := os.ReadFile(fn.Out)
+	if err != nil || !bytes.Equal(first, again) {
+		t.Errorf("audience after a retry: %q, %v; want %q", again, err, first)
+	}
+	audit, err := os.ReadFile(fn.Audit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := bytes.Count(audit, []byte("\n")); n != 1 || !bytes.Contains(audit, []byte(`"run":"run-1"`)) {
+		t.Errorf("audit log after a retry, %d lines:\n%s", n, audit)
+	}
+	history, err := os.ReadFile(fn.History)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := bytes.Count(history, []byte(`"run":"run-1"`)); n != 1 {
+		t.Errorf("history after a retry holds the run %d times:\n%s", n, history)
+	}
+}
+
+// once returns a side input's iterator over the single value v.
+func once[T any](v T) func(*T) bool {
+	done := false
+	return func(p *T) bool {
+		if done {
+			return false
+		}
+		*p, done = v, true
+		return true
+	}
+}

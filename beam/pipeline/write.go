@@ -10,7 +10,8 @@ package pipeline
 //	          released. The privacy guards decide as in match run: the
 //	          minimum audience, then the advertiser's history; a withheld
 //	          audience is not written, and the withheld counter is 1.
-//	audit     privacy.Audit, the exact figures, appended if asked for.
+//	audit     privacy.Audit, the exact figures, appended if asked for,
+//	          once per run however often the step is retried (writeFn.Run).
 //	rejects   CSV, header "line,reason", one line per refused list row in
 //	          line order.
 //
@@ -49,6 +50,11 @@ type writeFn struct {
 
 	MinAudience                int64  // 0: no minimum
 	Audit, Advertiser, History string // as in Config
+
+	// Run names the pipeline run, made when the pipeline is built and so
+	// the same in every attempt of this step: a retried step logs its
+	// decision and records its release once.
+	Run string
 }
 
 func (fn *writeFn) ProcessElement(ctx context.Context, _ []byte,
@@ -150,7 +156,7 @@ func (fn *writeFn) ProcessElement(ctx context.Context, _ []byte,
 	}
 	if fn.Audit != "" {
 		a := privacy.Audit{Time: now.UTC(), Advertiser: fn.Advertiser, List: fn.List, Decision: decision,
-			MinAudience: fn.MinAudience, Exact: st, Nearest: nearest}
+			MinAudience: fn.MinAudience, Exact: st, Nearest: nearest, Run: fn.Run}
 		if rp.AudienceSize != nil {
 			a.Reported = *rp.AudienceSize
 		}
@@ -159,7 +165,7 @@ func (fn *writeFn) ProcessElement(ctx context.Context, _ []byte,
 		}
 	}
 	if decision == privacy.Released && hist != nil {
-		if err := hist.Record(fn.Advertiser, sketch, now); err != nil {
+		if err := hist.Record(fn.Advertiser, sketch, now, fn.Run); err != nil {
 			return err
 		}
 	}

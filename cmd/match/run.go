@@ -329,7 +329,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		o.Abort() // the audience does not leave; the report and rejects do
 		outs = outs[1:]
 	} else if hist != nil {
-		if err := hist.Record(*advertiser, sketch, now); err != nil {
+		if err := hist.Record(*advertiser, sketch, now, ""); err != nil {
 			outs.abort()
 			return err
 		}
