@@ -129,11 +129,11 @@ func (l *List) Match(ctx context.Context, users iter.Seq[User], consent Consent,
 				continue
 			}
 			live[r.key] = true
-			if i, ok := index[r.u.ID]; ok {
-				if r.key >= hits[i].key {
+			if j, ok := index[r.u.ID]; ok {
+				if r.key >= hits[j].key {
 					continue
 				}
-				hits[i].key = -1
+				hits[j].key = -1
 			}
 			index[r.u.ID] = len(hits)
 			hits = append(hits, hit{id: r.u.ID, key: r.key})
