@@ -86,11 +86,11 @@ func Sum(e164 []byte, f Format) [32]byte {
 // itself and has crypto/sha256 compress it; the digest is then the state
 // the hash exports through encoding.BinaryAppender. This skips the copies
 // of the message, of the padding and of the digest state that
-// sha256.Sum256 makes around the same compression. Longer input, and any
-// crypto/sha256 whose exported state does not hold the digest where
-// NewHasher checks it is, get sha256.Sum256.
+// sha256.Sum256 makes around the same compression. Longer input gets
+// sha256.Sum256, and so does all input should crypto/sha256 ever export its
+// state differently (checked once a process, against sha256.Sum256).
 type Hasher struct {
-	h     hash.Hash
+	sha   hash.Hash
 	state encoding.BinaryAppender // nil: use sha256.Sum256
 	block [sha256.BlockSize]byte
 	buf   [128]byte // the exported state
@@ -107,9 +107,9 @@ const stateMagic = "sha\x03"
 
 // NewHasher returns a Hasher.
 func NewHasher() *Hasher {
-	h := &Hasher{h: sha256.New()}
+	h := &Hasher{sha: sha256.New()}
 	if exportsDigest() {
-		h.state = h.h.(encoding.BinaryAppender)
+		h.state = h.sha.(encoding.BinaryAppender)
 	}
 	return h
 }
@@ -118,8 +118,8 @@ func NewHasher() *Hasher {
 // digest where Hasher reads it: checked once, on a few messages, against
 // sha256.Sum256.
 var exportsDigest = sync.OnceValue(func() bool {
-	h := &Hasher{h: sha256.New()}
-	state, ok := h.h.(encoding.BinaryAppender)
+	h := &Hasher{sha: sha256.New()}
+	state, ok := h.sha.(encoding.BinaryAppender)
 	if !ok {
 		return false
 	}
@@ -152,8 +152,8 @@ func (h *Hasher) sum(msg []byte) (d [32]byte, ok bool) {
 	h.block[n] = 0x80
 	clear(h.block[n+1 : oneBlock+1])
 	binary.BigEndian.PutUint64(h.block[oneBlock+1:], uint64(n)<<3)
-	h.h.Reset()
-	h.h.Write(h.block[:])
+	h.sha.Reset()
+	h.sha.Write(h.block[:])
 	st, err := h.state.AppendBinary(h.buf[:0])
 	if err != nil || len(st) < len(stateMagic)+len(d) || string(st[:len(stateMagic)]) != stateMagic {
 		return d, false
