@@ -1,9 +1,6 @@
 package consent
 
-import (
-	"errors"
-	"fmt"
-)
+import "errors"
 
 // Reasons an event is refused. Import counts and reports refused rows by
 // these; the text of each is the reason a rejects file gives.
@@ -28,32 +25,7 @@ var (
 	// ErrTooLong is returned when a user id, purpose or source is longer
 	// than MaxFieldLen bytes.
 	ErrTooLong = errors.New("field too long")
-)
 
-// Errors of the store.
-var (
 	// ErrPolicy is returned by ParsePolicy for a name that is no policy.
 	ErrPolicy = errors.New("unknown policy (want opt-out or opt-in)")
-
-	// ErrNotLedger is returned by Open when the file is a bbolt database
-	// but not a consent ledger, or a ledger of a format version this
-	// package does not read.
-	ErrNotLedger = errors.New("not a consent ledger")
-
-	// ErrReadOnly is returned when a Store opened with Options.ReadOnly is
-	// asked to record events.
-	ErrReadOnly = errors.New("consent ledger opened read-only")
-
-	// ErrClosed is returned when a closed Store is used.
-	ErrClosed = errors.New("consent ledger closed")
 )
-
-// RowError is a refused row of an import: its line and the reason, one of
-// the sentinels above or a CSV reason of the caller's.
-type RowError struct {
-	Line int64
-	Err  error
-}
-
-func (e *RowError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
-func (e *RowError) Unwrap() error { return e.Err }

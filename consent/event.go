@@ -91,6 +91,45 @@ type Event struct {
 	Source  string
 }
 
+// CanonicalUserID returns a user id as the model compares it: without
+// surrounding blanks, so " u1 " and "u1" are one user. Every reader of user
+// ids that consent applies to (the ledger, opt-out files, a consent export,
+// the user base at the moment it is checked) compares them through it.
+func CanonicalUserID(id string) string { return strings.TrimSpace(id) }
+
+// CanonicalPurpose returns a purpose as the model compares it: without
+// surrounding blanks and lower-cased, so " Ads " and "ads" are one purpose.
+func CanonicalPurpose(p string) string { return strings.ToLower(strings.TrimSpace(p)) }
+
+// MatchPurpose returns the purpose a match asked for purpose p is gated
+// by: CanonicalPurpose(p), or DefaultPurpose if p is blank.
+func MatchPurpose(p string) string {
+	if p = CanonicalPurpose(p); p == "" {
+		return DefaultPurpose
+	}
+	return p
+}
+
+// Columns are the columns of a file of events, as match consent import
+// reads it and match consent export writes it (in this order): source is
+// optional on input. Header names are compared case-insensitively.
+var Columns = []string{"user_id", "purpose", "choice", "time", "source"}
+
+// ParseEvent makes an Event of the fields of one line of an events file
+// (see Columns) and normalizes it. The errors are those of ParseChoice,
+// ParseTime and Event.Normalize.
+func ParseEvent(userID, purpose, choice, at, source string) (Event, error) {
+	e := Event{UserID: userID, Purpose: purpose, Source: source}
+	var err error
+	if e.Choice, err = ParseChoice(choice); err != nil {
+		return Event{}, err
+	}
+	if e.Time, err = ParseTime(at); err != nil {
+		return Event{}, err
+	}
+	return e.Normalize()
+}
+
 // Time bounds: the ledger stores an event's time as nanoseconds since 1970
 // in an int64, which reaches from 1677 to 2262.
 var (
@@ -109,8 +148,8 @@ const MaxFieldLen = 1024
 // The errors are ErrEmptyUser, ErrEmptyPurpose, ErrChoice, ErrTimeRange and
 // ErrTooLong.
 func (e Event) Normalize() (Event, error) {
-	e.UserID = strings.TrimSpace(e.UserID)
-	e.Purpose = strings.ToLower(strings.TrimSpace(e.Purpose))
+	e.UserID = CanonicalUserID(e.UserID)
+	e.Purpose = CanonicalPurpose(e.Purpose)
 	e.Source = strings.TrimSpace(e.Source)
 	switch {
 	case e.UserID == "":
@@ -156,6 +195,33 @@ func (e Event) Supersedes(old Event) bool {
 		return e.Choice == OptOut
 	}
 	return e.Source > old.Source
+}
+
+// Latest returns the event of events that wins (the one that Supersedes
+// every other), and false if there is none. The events are those of one
+// user and one purpose, normalized; their order does not matter.
+func Latest(events []Event) (Event, bool) {
+	if len(events) == 0 {
+		return Event{}, false
+	}
+	win := events[0]
+	for _, e := range events[1:] {
+		if e.Supersedes(win) {
+			win = e
+		}
+	}
+	return win, true
+}
+
+// Deciding returns the choice whose holders p singles out: OptOut for
+// PolicyOptOut (they are excluded), OptIn for PolicyOptIn (only they are
+// not). Whether a user without it chose the other way or never chose does
+// not change what p decides for them.
+func (p Policy) Deciding() Choice {
+	if p == PolicyOptIn {
+		return OptIn
+	}
+	return OptOut
 }
 
 // Excludes reports whether a user whose latest event for the purpose is e

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/audiencematch/audiencematch/consent"
+	"github.com/audiencematch/audiencematch/consent/ledger"
 )
 
 const consentUsage = `Usage: match consent COMMAND [flags]
@@ -77,19 +78,19 @@ func lockTimeoutFlag(fs *flag.FlagSet) *time.Duration {
 // file that is no ledger or cannot be opened is a usage error (exit 2); a
 // ledger another process keeps locked past the timeout is a failure (exit
 // 1): it may well work later.
-func openLedger(path, flagName string, readOnly bool, timeout time.Duration) (*consent.Store, error) {
+func openLedger(path, flagName string, readOnly bool, timeout time.Duration) (*ledger.Store, error) {
 	if path == "" {
 		return nil, usageErrorf("missing --%s", flagName)
 	}
-	s, err := consent.Open(path, &consent.Options{ReadOnly: readOnly, Timeout: timeout})
+	s, err := ledger.Open(path, &ledger.Options{ReadOnly: readOnly, Timeout: timeout})
 	switch {
 	case err == nil:
 		return s, nil
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, usageErrorf("%s: no such consent ledger (create one with match consent import or set)", path)
-	case errors.Is(err, consent.ErrNotLedger):
+	case errors.Is(err, ledger.ErrNotLedger):
 		return nil, usageErrorf("%s: not a consent ledger", path)
-	case errors.Is(err, consent.ErrLocked):
+	case errors.Is(err, ledger.ErrLocked):
 		return nil, fmt.Errorf("%s: locked by another process that has it open for writing (waited %v)\nTry: again when it is done, or a longer --lock-timeout", path, timeout)
 	}
 	var pe *fs.PathError
@@ -155,7 +156,7 @@ func runConsentImport(ctx context.Context, args []string, stdout, stderr io.Writ
 	var (
 		db      = fs.String("db", "", "the consent ledger `FILE` (required; created if missing)")
 		rejects = fs.String("rejects", "", "write refused lines as line,reason to `FILE`")
-		batch   = fs.Int("batch", consent.DefaultBatchSize, "events per transaction")
+		batch   = fs.Int("batch", ledger.DefaultBatchSize, "events per transaction")
 		timeout = lockTimeoutFlag(fs)
 	)
 	pos, err := parseFlagsAndArgs(fs, args, 1, "EVENTS.csv")
@@ -196,7 +197,7 @@ func runConsentImport(ctx context.Context, args []string, stdout, stderr io.Writ
 	}
 
 	var readErr error
-	rows := func(yield func(consent.Row) bool) {
+	rows := func(yield func(ledger.Row) bool) {
 		in, err := openEvents(path, stderr)
 		if err != nil {
 			readErr = err
@@ -208,10 +209,10 @@ func runConsentImport(ctx context.Context, args []string, stdout, stderr io.Writ
 			readErr = in.err
 		}
 	}
-	st, err := s.Import(ctx, rows, &consent.ImportOptions{
+	st, err := s.Import(ctx, rows, &ledger.ImportOptions{
 		Name:      name,
 		BatchSize: *batch,
-		OnReject:  func(r consent.Row) { rj.add(r.Line, r.Err) },
+		OnReject:  func(r ledger.Row) { rj.add(r.Line, r.Err) },
 	})
 	if cerr := s.Close(); err == nil {
 		err = cerr
@@ -260,17 +261,13 @@ func openEvents(path string, stderr io.Writer) (*events, error) {
 	return ev, nil
 }
 
-// eventRows yields each line as a consent.Row.
-func (ev *events) eventRows(yield func(consent.Row) bool) {
+// eventRows yields each line as a ledger.Row.
+func (ev *events) eventRows(yield func(ledger.Row) bool) {
 	ev.rows(func(line int64, fields [][]byte, err error) bool {
-		r := consent.Row{Line: line, Err: err}
+		r := ledger.Row{Line: line, Err: err}
 		if err == nil {
-			r.Event.UserID = ev.field(fields, ev.user)
-			r.Event.Purpose = ev.field(fields, ev.purpose)
-			r.Event.Source = ev.field(fields, ev.source)
-			if r.Event.Choice, r.Err = consent.ParseChoice(string(fields[ev.choice])); r.Err == nil {
-				r.Event.Time, r.Err = consent.ParseTime(string(fields[ev.time]))
-			}
+			r.Event, r.Err = consent.ParseEvent(ev.field(fields, ev.user), ev.field(fields, ev.purpose),
+				string(fields[ev.choice]), string(fields[ev.time]), ev.field(fields, ev.source))
 		}
 		return yield(r)
 	})
@@ -438,7 +435,7 @@ type eventWriter struct {
 
 func newEventWriter(w io.Writer) *eventWriter {
 	ew := &eventWriter{Writer: csv.NewWriter(w), rec: make([]string, 5)}
-	ew.Write([]string{"user_id", "purpose", "choice", "time", "source"})
+	ew.Write(consent.Columns)
 	return ew
 }
 
@@ -469,7 +466,7 @@ func addConsentFlags(fs *flag.FlagSet) *consentFlags {
 // snapshot checks the flags, then opens the ledger read-only, takes the
 // snapshot and closes it, so the ledger is locked no longer than that.
 // Without --consent it returns nil.
-func (cf *consentFlags) snapshot() (*consent.Snapshot, error) {
+func (cf *consentFlags) snapshot() (*ledger.Snapshot, error) {
 	var set []string
 	cf.fs.Visit(func(f *flag.Flag) {
 		if f.Name == "policy" || f.Name == "purpose" {

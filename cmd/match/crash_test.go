@@ -17,6 +17,7 @@ import (
 
 	"github.com/audiencematch/audiencematch/bench"
 	"github.com/audiencematch/audiencematch/consent"
+	"github.com/audiencematch/audiencematch/consent/ledger"
 )
 
 // crashArgsEnv carries the command line of the subprocess that
@@ -132,7 +133,7 @@ func TestConsentImport_Crash(t *testing.T) {
 // returns (1 if nothing was committed).
 func checkCommitted(t *testing.T, db, events string, all []consent.Event, batch int) int64 {
 	t.Helper()
-	s, err := consent.Open(db, &consent.Options{ReadOnly: true, Timeout: time.Second})
+	s, err := ledger.Open(db, &ledger.Options{ReadOnly: true, Timeout: time.Second})
 	if err != nil {
 		if os.IsNotExist(err) {
 			return 1

@@ -295,44 +295,26 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 
-	// The guards: the minimum audience, then the differencing history.
-	now := time.Now()
-	decision, nearest := privacy.Released, (*int64)(nil)
-	if st.Audience < *minAudience {
-		decision = privacy.BelowMinimum
-	} else if hist != nil {
-		if decision, nearest, err = hist.Check(*advertiser, sketch, *minAudience, now); err != nil {
-			outs.abort()
-			return err
-		}
+	// The guards decide; the audience leaves only if released.
+	rel, err := privacy.Decide(privacy.Outcome{Stats: st, Sketch: sketch, List: list.name, HashFormat: hashFormat(lhash, f)},
+		privacy.Guards{MinAudience: *minAudience, Advertiser: *advertiser, History: hist}, time.Now())
+	if err != nil {
+		outs.abort()
+		return err
 	}
-	rp := privacy.NewReport(st, decision, *minAudience)
-	rp.List, rp.ListKind, rp.HashFormat = list.name, kind(lhash), hashFormat(lhash, f)
 	if rep != nil {
-		if err := privacy.WriteReport(rep, rp); err != nil {
+		if err := privacy.WriteReport(rep, rel.Report); err != nil {
 			outs.abort()
 			return err
 		}
 	}
-	if *auditPath != "" {
-		a := privacy.Audit{Time: now.UTC(), Advertiser: *advertiser, List: list.name, Decision: decision,
-			MinAudience: *minAudience, Exact: st, Nearest: nearest}
-		if rp.AudienceSize != nil {
-			a.Reported = *rp.AudienceSize
-		}
-		if err := privacy.AppendAudit(*auditPath, a); err != nil {
-			outs.abort()
-			return err
-		}
-	}
-	if decision != privacy.Released {
+	if !rel.Released() {
 		o.Abort() // the audience does not leave; the report and rejects do
 		outs = outs[1:]
-	} else if hist != nil {
-		if err := hist.Record(*advertiser, sketch, now, ""); err != nil {
-			outs.abort()
-			return err
-		}
+	}
+	if err := rel.Log(*auditPath); err != nil {
+		outs.abort()
+		return err
 	}
 	if err := outs.commit(); err != nil {
 		return err
@@ -343,11 +325,11 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fmt.Fprintf(stderr, "match: %s: %d rows skipped (bad phone or row)\n", users.name, userRejects)
 	}
 	fmt.Fprintf(stderr, "match: %s: %d rows, %d accepted, %d rejected; ", list.name, st.Rows, st.Accepted, st.Rejected)
-	if decision != privacy.Released {
-		fmt.Fprintf(stderr, "audience not released: %s (%d)\n", decision, *minAudience)
+	if !rel.Released() {
+		fmt.Fprintf(stderr, "audience not released: %s (%d)\n", rel.Decision, *minAudience)
 		return errNotReleased
 	}
-	fmt.Fprintf(stderr, "audience %d (rounded down to two digits)\n", *rp.AudienceSize)
+	fmt.Fprintf(stderr, "audience %d (rounded down to two digits)\n", *rel.Report.AudienceSize)
 	return nil
 }
 
@@ -365,13 +347,6 @@ func buildSide(side string, users, list *input) (string, error) {
 		return "users", nil
 	}
 	return "", usageErrorf("--build-side %q: want users, list or auto", side)
-}
-
-func kind(hashCol int) string {
-	if hashCol >= 0 {
-		return "hash"
-	}
-	return "phone"
 }
 
 func hashFormat(hashCol int, f normalize.Format) string {

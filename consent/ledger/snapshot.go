@@ -1,8 +1,8 @@
-package consent
+package ledger
 
 import (
 	"errors"
-	"strings"
+	"github.com/audiencematch/audiencematch/consent"
 	"unsafe"
 
 	bolt "go.etcd.io/bbolt"
@@ -19,14 +19,14 @@ import (
 // List.Match. It is immutable and safe for concurrent use. The nil
 // *Snapshot excludes no one.
 type Snapshot struct {
-	policy  Policy
+	policy  consent.Policy
 	purpose string
 	ids     map[string]struct{} // users whose latest choice is the policy's deciding choice
 }
 
 type snapKey struct {
 	purpose string
-	policy  Policy
+	policy  consent.Policy
 }
 
 // cached is a snapshot and the transaction it was read at.
@@ -44,18 +44,12 @@ type cached struct {
 //
 // A match that takes its Snapshot when it starts sees every write committed
 // before, and none committed after, whatever runs meanwhile.
-func (s *Store) Snapshot(purpose string, p Policy) (*Snapshot, error) {
-	purpose = strings.ToLower(strings.TrimSpace(purpose))
-	if purpose == "" {
-		purpose = DefaultPurpose
+func (s *Store) Snapshot(purpose string, p consent.Policy) (*Snapshot, error) {
+	purpose = consent.MatchPurpose(purpose)
+	if p != consent.PolicyOptOut && p != consent.PolicyOptIn {
+		return nil, consent.ErrPolicy
 	}
-	if p != PolicyOptOut && p != PolicyOptIn {
-		return nil, ErrPolicy
-	}
-	want := OptOut
-	if p == PolicyOptIn {
-		want = OptIn
-	}
+	want := p.Deciding()
 	key := snapKey{purpose, p}
 	var snap *Snapshot
 	err := s.db.View(func(tx *bolt.Tx) error {
@@ -73,7 +67,7 @@ func (s *Store) Snapshot(purpose string, p Policy) (*Snapshot, error) {
 		if b := tx.Bucket(bucketLedger).Bucket([]byte(purpose)); b != nil {
 			cur := b.Cursor()
 			for k, v := cur.First(); k != nil; k, v = cur.Next() {
-				if len(v) == 0 || Choice(v[0]) != want {
+				if len(v) == 0 || consent.Choice(v[0]) != want {
 					continue
 				}
 				blob = append(blob, k...)
@@ -108,15 +102,15 @@ func (s *Snapshot) Excludes(userID string) bool {
 	if s == nil {
 		return false
 	}
-	_, ok := s.ids[strings.TrimSpace(userID)]
-	if s.policy == PolicyOptIn {
-		return !ok
-	}
-	return ok
+	// The snapshot holds the users whose latest choice is the policy's
+	// deciding one; of the others, it does not matter to the policy
+	// whether they chose the other way or not at all.
+	_, ok := s.ids[consent.CanonicalUserID(userID)]
+	return s.policy.Excludes(consent.Event{Choice: s.policy.Deciding()}, ok)
 }
 
 // Policy returns the snapshot's policy.
-func (s *Snapshot) Policy() Policy { return s.policy }
+func (s *Snapshot) Policy() consent.Policy { return s.policy }
 
 // Purpose returns the purpose the snapshot answers for.
 func (s *Snapshot) Purpose() string { return s.purpose }

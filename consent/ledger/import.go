@@ -1,4 +1,4 @@
-package consent
+package ledger
 
 // Import and crash safety.
 //
@@ -31,6 +31,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"github.com/audiencematch/audiencematch/consent"
 	"hash"
 	"iter"
 
@@ -50,7 +51,7 @@ const DefaultBatchSize = 100_000
 // Line numbers must increase from row to row.
 type Row struct {
 	Line  int64
-	Event Event
+	Event consent.Event
 	Err   error
 }
 
@@ -126,7 +127,7 @@ func (s *Store) Import(ctx context.Context, rows iter.Seq[Row], opts *ImportOpti
 	for r := range rows {
 		if r.Err == nil {
 			if r.Event, r.Err = r.Event.Normalize(); r.Err != nil {
-				r.Event = Event{}
+				r.Event = consent.Event{}
 			}
 		}
 		d.add(r)
@@ -226,7 +227,7 @@ func prefixDigest(rows iter.Seq[Row], line int64) [sha256.Size]byte {
 		}
 		if r.Err == nil {
 			if r.Event, r.Err = r.Event.Normalize(); r.Err != nil {
-				r.Event = Event{}
+				r.Event = consent.Event{}
 			}
 		}
 		d.add(r)

@@ -1,8 +1,9 @@
-package consent
+package ledger
 
 import (
 	"context"
 	"fmt"
+	"github.com/audiencematch/audiencematch/consent"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -51,7 +52,7 @@ func TestStore_ConcurrentMatches(t *testing.T) {
 	// state under it, a matcher snapshots under it, so state is the
 	// ledger as of the snapshot.
 	var mu sync.Mutex
-	state := map[string]Choice{} // latest "ads" choice per user
+	state := map[string]consent.Choice{} // latest "ads" choice per user
 
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -65,18 +66,18 @@ func TestStore_ConcurrentMatches(t *testing.T) {
 			}
 			// A few users change their mind, at ever later times; now and
 			// then an old event arrives that must change nothing.
-			var evs []Event
+			var evs []consent.Event
 			for range 1 + r.IntN(5) {
-				c := OptOut
+				c := consent.OptOut
 				if r.IntN(3) == 0 {
-					c = OptIn
+					c = consent.OptIn
 				}
-				evs = append(evs, Event{UserID: users[r.IntN(n)].ID, Purpose: "ads", Choice: c, Time: t0.Add(time.Duration(i) * time.Second)})
+				evs = append(evs, consent.Event{UserID: users[r.IntN(n)].ID, Purpose: "ads", Choice: c, Time: t0.Add(time.Duration(i) * time.Second)})
 			}
 			// (Only the writer writes state, so it may read it unlocked.)
-			var stale []Event
+			var stale []consent.Event
 			if u := users[r.IntN(n)].ID; state[u] != 0 {
-				stale = append(stale, Event{UserID: u, Purpose: "ads", Choice: OptIn, Time: t0.Add(-time.Hour)})
+				stale = append(stale, consent.Event{UserID: u, Purpose: "ads", Choice: consent.OptIn, Time: t0.Add(-time.Hour)})
 			}
 			mu.Lock()
 			if err := s.Record(ctx, append(stale, evs...)...); err != nil {
@@ -95,13 +96,13 @@ func TestStore_ConcurrentMatches(t *testing.T) {
 	for g := range 4 {
 		matchers.Go(func() {
 			for k := range 15 {
-				policy := Policy(k % 2)
+				policy := consent.Policy(k % 2)
 				mu.Lock()
 				snap, err := s.Snapshot("ads", policy)
 				allowed := map[string]bool{}
 				for _, u := range users {
 					c, ok := state[u.ID]
-					if policy == PolicyOptOut && !(ok && c == OptOut) || policy == PolicyOptIn && ok && c == OptIn {
+					if policy == consent.PolicyOptOut && !(ok && c == consent.OptOut) || policy == consent.PolicyOptIn && ok && c == consent.OptIn {
 						allowed[u.ID] = true
 					}
 				}

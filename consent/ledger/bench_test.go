@@ -1,7 +1,8 @@
-package consent
+package ledger
 
 import (
 	"context"
+	"github.com/audiencematch/audiencematch/consent"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -16,8 +17,8 @@ func BenchmarkImport(b *testing.B) {
 	cfg := bench.Config{Seed: 1, Users: 200_000, OptOutRate: 0.05, Events: 1_000_000}
 	var rows []Row
 	for e := range bench.Events(cfg) {
-		c, _ := ParseChoice(e.Choice)
-		rows = append(rows, Row{Line: int64(len(rows) + 2), Event: Event{UserID: e.UserID, Purpose: e.Purpose, Choice: c, Time: e.Time, Source: e.Source}})
+		c, _ := consent.ParseChoice(e.Choice)
+		rows = append(rows, Row{Line: int64(len(rows) + 2), Event: consent.Event{UserID: e.UserID, Purpose: e.Purpose, Choice: c, Time: e.Time, Source: e.Source}})
 	}
 	seq := func(yield func(Row) bool) {
 		for _, r := range rows {
@@ -56,12 +57,12 @@ func BenchmarkSnapshot(b *testing.B) {
 	defer s.Close()
 	seq := func(yield func(Row) bool) {
 		for i := range n {
-			c := OptIn
+			c := consent.OptIn
 			if i%20 == 0 {
-				c = OptOut
+				c = consent.OptOut
 			}
 			id := "u" + strconv.Itoa(1_000_000_000 + i*7919%n)[1:]
-			if !yield(Row{Line: int64(i + 2), Event: Event{UserID: id, Purpose: "ads", Choice: c, Time: t0, Source: "web"}}) {
+			if !yield(Row{Line: int64(i + 2), Event: consent.Event{UserID: id, Purpose: "ads", Choice: c, Time: t0, Source: "web"}}) {
 				return
 			}
 		}
@@ -69,22 +70,22 @@ func BenchmarkSnapshot(b *testing.B) {
 	if _, err := s.Import(context.Background(), seq, &ImportOptions{BatchSize: n}); err != nil {
 		b.Fatal(err)
 	}
-	for _, p := range []Policy{PolicyOptOut, PolicyOptIn} {
+	for _, p := range []consent.Policy{consent.PolicyOptOut, consent.PolicyOptIn} {
 		b.Run("policy="+p.String(), func(b *testing.B) {
 			b.ReportAllocs()
 			for i := 0; b.Loop(); i++ {
 				b.StopTimer()
-				s.Record(context.Background(), ev("x"+strconv.Itoa(i), "other", OptIn, 0, ""))
+				s.Record(context.Background(), ev("x"+strconv.Itoa(i), "other", consent.OptIn, 0, ""))
 				b.StartTimer()
 				snap, err := s.Snapshot("ads", p)
-				if err != nil || !snap.Excludes("nobody") == (p == PolicyOptIn) {
+				if err != nil || !snap.Excludes("nobody") == (p == consent.PolicyOptIn) {
 					b.Fatal(err)
 				}
 			}
 		})
 	}
 	b.Run("excludes", func(b *testing.B) {
-		snap, _ := s.Snapshot("ads", PolicyOptOut)
+		snap, _ := s.Snapshot("ads", consent.PolicyOptOut)
 		ids := make([]string, 1024)
 		for i := range ids {
 			ids[i] = "u" + strconv.Itoa(1_000_000_000 + i*104729%n)[1:]

@@ -1,10 +1,11 @@
-package consent
+package ledger
 
 import (
 	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"github.com/audiencematch/audiencematch/consent"
 	"iter"
 	"math/rand/v2"
 	"slices"
@@ -14,7 +15,7 @@ import (
 
 // rowsOf returns events as rows numbered from line 2 (after a header), as
 // a sequence that can be ranged over more than once.
-func rowsOf(events []Event) iter.Seq[Row] {
+func rowsOf(events []consent.Event) iter.Seq[Row] {
 	return func(yield func(Row) bool) {
 		for i, e := range events {
 			if !yield(Row{Line: int64(i + 2), Event: e}) {
@@ -27,18 +28,18 @@ func rowsOf(events []Event) iter.Seq[Row] {
 // reference is the ledger as a plain fold: for each (user, purpose), the
 // event greatest by (time, opt-out over opt-in, source), written without
 // Supersedes.
-func reference(events []Event) map[batchKey]Event {
-	valid := []Event{}
+func reference(events []consent.Event) map[batchKey]consent.Event {
+	valid := []consent.Event{}
 	for _, e := range events {
 		if n, err := e.Normalize(); err == nil {
 			valid = append(valid, n)
 		}
 	}
-	rank := map[Choice]int{OptIn: 0, OptOut: 1}
-	slices.SortStableFunc(valid, func(a, b Event) int {
+	rank := map[consent.Choice]int{consent.OptIn: 0, consent.OptOut: 1}
+	slices.SortStableFunc(valid, func(a, b consent.Event) int {
 		return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(rank[a.Choice], rank[b.Choice]), cmp.Compare(a.Source, b.Source))
 	})
-	m := map[batchKey]Event{}
+	m := map[batchKey]consent.Event{}
 	for _, e := range valid {
 		m[batchKey{e.Purpose, e.UserID}] = e // the last is the greatest
 	}
@@ -47,17 +48,17 @@ func reference(events []Event) map[batchKey]Event {
 
 // randomEvents draws n events over few users, purposes, times and sources,
 // so that ties and out-of-order arrivals are common.
-func randomEvents(r *rand.Rand, n int) []Event {
+func randomEvents(r *rand.Rand, n int) []consent.Event {
 	users := []string{"u1", "u2", "u3", " u1", "u4"}
 	purposes := []string{"ads", "Ads", "email", "analytics"}
 	sources := []string{"", "web", "app"}
-	out := make([]Event, n)
+	out := make([]consent.Event, n)
 	for i := range out {
-		c := OptIn
+		c := consent.OptIn
 		if r.IntN(2) == 0 {
-			c = OptOut
+			c = consent.OptOut
 		}
-		out[i] = Event{
+		out[i] = consent.Event{
 			UserID:  users[r.IntN(len(users))],
 			Purpose: purposes[r.IntN(len(purposes))],
 			Choice:  c,
@@ -84,7 +85,7 @@ func TestLedger_Property(t *testing.T) {
 		mode := r.IntN(4)
 		switch mode {
 		case 0: // Record in chunks of valid events
-			var valid []Event
+			var valid []consent.Event
 			for _, e := range events {
 				if _, err := e.Normalize(); err == nil {
 					valid = append(valid, e)
@@ -119,9 +120,9 @@ func TestLedger_Property(t *testing.T) {
 
 // checkLedger compares the ledger with want, event by event and through
 // snapshots of every purpose under both policies.
-func checkLedger(t *testing.T, name string, s *Store, want map[batchKey]Event) {
+func checkLedger(t *testing.T, name string, s *Store, want map[batchKey]consent.Event) {
 	t.Helper()
-	got := map[batchKey]Event{}
+	got := map[batchKey]consent.Event{}
 	var prev batchKey
 	for e, err := range s.Events() {
 		if err != nil {
@@ -145,7 +146,7 @@ func checkLedger(t *testing.T, name string, s *Store, want map[batchKey]Event) {
 		}
 	}
 	for _, purpose := range []string{"ads", "email", "analytics", "none"} {
-		for _, p := range []Policy{PolicyOptOut, PolicyOptIn} {
+		for _, p := range []consent.Policy{consent.PolicyOptOut, consent.PolicyOptIn} {
 			snap, err := s.Snapshot(purpose, p)
 			if err != nil {
 				t.Fatal(err)
@@ -153,10 +154,10 @@ func checkLedger(t *testing.T, name string, s *Store, want map[batchKey]Event) {
 			for _, u := range []string{"u1", "u2", "u3", "u4", "u5"} {
 				e, ok := want[batchKey{purpose, u}]
 				var excluded bool
-				if p == PolicyOptOut {
-					excluded = ok && e.Choice == OptOut
+				if p == consent.PolicyOptOut {
+					excluded = ok && e.Choice == consent.OptOut
 				} else {
-					excluded = !(ok && e.Choice == OptIn)
+					excluded = !(ok && e.Choice == consent.OptIn)
 				}
 				if got := snap.Excludes(u); got != excluded {
 					t.Errorf("%s: %v/%s: Excludes(%s) = %v, want %v", name, p, purpose, u, got, excluded)
@@ -171,10 +172,10 @@ func TestImport_Stats(t *testing.T) {
 	s := openTemp(t)
 	bad := errors.New("bad quoting")
 	rows := []Row{
-		{Line: 2, Event: ev("u1", "ads", OptOut, 0, "")},
+		{Line: 2, Event: ev("u1", "ads", consent.OptOut, 0, "")},
 		{Line: 3, Err: bad},
-		{Line: 4, Event: Event{UserID: "u2", Purpose: "", Choice: OptIn, Time: t0}},
-		{Line: 6, Event: ev("u2", "ads", OptIn, 0, "")},
+		{Line: 4, Event: consent.Event{UserID: "u2", Purpose: "", Choice: consent.OptIn, Time: t0}},
+		{Line: 6, Event: ev("u2", "ads", consent.OptIn, 0, "")},
 	}
 	var rejected []Row
 	st, err := s.Import(ctx, slices.Values(rows), &ImportOptions{OnReject: func(r Row) { rejected = append(rejected, r) }})
@@ -185,7 +186,7 @@ func TestImport_Stats(t *testing.T) {
 	if st != want {
 		t.Errorf("stats = %+v, want %+v", st, want)
 	}
-	if len(rejected) != 2 || rejected[0].Line != 3 || rejected[0].Err != bad || rejected[1].Line != 4 || !errors.Is(rejected[1].Err, ErrEmptyPurpose) {
+	if len(rejected) != 2 || rejected[0].Line != 3 || rejected[0].Err != bad || rejected[1].Line != 4 || !errors.Is(rejected[1].Err, consent.ErrEmptyPurpose) {
 		t.Errorf("rejected = %+v", rejected)
 	}
 }
@@ -194,7 +195,7 @@ func TestImport_Resume(t *testing.T) {
 	ctx := context.Background()
 	r := rand.New(rand.NewPCG(1, 2))
 	events := randomEvents(r, 100)
-	accepted := func(evs []Event) (n int64) {
+	accepted := func(evs []consent.Event) (n int64) {
 		for _, e := range evs {
 			if _, err := e.Normalize(); err == nil {
 				n++
@@ -264,7 +265,7 @@ func TestImport_Resume(t *testing.T) {
 		s := openTemp(t)
 		s.Import(ctx, rowsOf(events[:50]), &ImportOptions{Name: "f", BatchSize: 10})
 		changed := slices.Clone(events)
-		i := slices.IndexFunc(changed, func(e Event) bool { return e.UserID != "" })
+		i := slices.IndexFunc(changed, func(e consent.Event) bool { return e.UserID != "" })
 		changed[i].Source = "edited"
 		st, err := s.Import(ctx, rowsOf(changed), &ImportOptions{Name: "f", BatchSize: 10})
 		if err != nil || st.Resumed != 0 || st.Recorded != accepted(changed) {

@@ -1,4 +1,4 @@
-package consent
+package ledger
 
 // The ledger file is a bbolt database (go.etcd.io/bbolt: one file, B+trees
 // of copy-on-write pages, ACID transactions, fsync at every commit). bbolt
@@ -33,6 +33,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/audiencematch/audiencematch/consent"
 	"iter"
 	"os"
 	"slices"
@@ -198,7 +199,7 @@ func (s *Store) Path() string { return s.db.Path() }
 // does not Supersede the one recorded for its user and purpose changes
 // nothing, so recording an event twice, or an older event after a newer
 // one, is harmless.
-func (s *Store) Record(ctx context.Context, events ...Event) error {
+func (s *Store) Record(ctx context.Context, events ...consent.Event) error {
 	if s.readOnly {
 		return ErrReadOnly
 	}
@@ -255,9 +256,9 @@ func (s *Store) commit(b *batch, name string, prog *progress) error {
 // Get returns the winning event of each purpose the user has chosen for,
 // in purpose order; none if the ledger knows nothing of the user. The id
 // is compared without surrounding blanks.
-func (s *Store) Get(userID string) ([]Event, error) {
+func (s *Store) Get(userID string) ([]consent.Event, error) {
 	userID = strings.TrimSpace(userID)
-	var out []Event
+	var out []consent.Event
 	err := s.db.View(func(tx *bolt.Tx) error {
 		if userID == "" {
 			return nil
@@ -285,8 +286,8 @@ func (s *Store) Get(userID string) ([]Event, error) {
 // holds, ordered by user id and then purpose, bytewise, as of one moment:
 // the sequence reads one read transaction, which it holds while it runs.
 // An error ends the sequence.
-func (s *Store) Events() iter.Seq2[Event, error] {
-	return func(yield func(Event, error) bool) {
+func (s *Store) Events() iter.Seq2[consent.Event, error] {
+	return func(yield func(consent.Event, error) bool) {
 		stopped := false
 		err := s.db.View(func(tx *bolt.Tx) error {
 			led := tx.Bucket(bucketLedger)
@@ -332,7 +333,7 @@ func (s *Store) Events() iter.Seq2[Event, error] {
 			if errors.Is(err, berrors.ErrDatabaseNotOpen) {
 				err = ErrClosed
 			}
-			yield(Event{}, err)
+			yield(consent.Event{}, err)
 		}
 	}
 }
@@ -350,7 +351,7 @@ func (s *Store) Purposes() ([]string, error) {
 }
 
 // encodeValue returns the stored form of e's choice, time and source.
-func encodeValue(e Event) []byte {
+func encodeValue(e consent.Event) []byte {
 	v := make([]byte, 9+len(e.Source))
 	v[0] = byte(e.Choice)
 	binary.BigEndian.PutUint64(v[1:9], uint64(e.Time.UnixNano()))
@@ -362,12 +363,12 @@ func encodeValue(e Event) []byte {
 // writes.
 var errCorrupt = errors.New("consent ledger: corrupt event value")
 
-func decodeValue(v []byte) (Event, error) {
-	if len(v) < 9 || (v[0] != byte(OptIn) && v[0] != byte(OptOut)) {
-		return Event{}, errCorrupt
+func decodeValue(v []byte) (consent.Event, error) {
+	if len(v) < 9 || (v[0] != byte(consent.OptIn) && v[0] != byte(consent.OptOut)) {
+		return consent.Event{}, errCorrupt
 	}
-	return Event{
-		Choice: Choice(v[0]),
+	return consent.Event{
+		Choice: consent.Choice(v[0]),
 		Time:   time.Unix(0, int64(binary.BigEndian.Uint64(v[1:9]))).UTC(),
 		Source: string(v[9:]),
 	}, nil
@@ -375,27 +376,27 @@ func decodeValue(v []byte) (Event, error) {
 
 // batch holds the normalized events of one commit.
 type batch struct {
-	events []Event
+	events []consent.Event
 }
 
 func newBatch(n int) *batch {
-	return &batch{events: make([]Event, 0, n)}
+	return &batch{events: make([]consent.Event, 0, n)}
 }
 
-func (b *batch) add(e Event) { b.events = append(b.events, e) }
+func (b *batch) add(e consent.Event) { b.events = append(b.events, e) }
 
 // winners sorts the batch by (purpose, user), so that a commit walks each
 // B+tree once from left to right, and yields the winning event of each
 // (purpose, user) in that order. (A sort and a walk cost less than a map of
 // the batch: a million-event batch fits no cache either way.)
-func (b *batch) winners() iter.Seq[Event] {
-	slices.SortFunc(b.events, func(x, y Event) int {
+func (b *batch) winners() iter.Seq[consent.Event] {
+	slices.SortFunc(b.events, func(x, y consent.Event) int {
 		if c := strings.Compare(x.Purpose, y.Purpose); c != 0 {
 			return c
 		}
 		return strings.Compare(x.UserID, y.UserID)
 	})
-	return func(yield func(Event) bool) {
+	return func(yield func(consent.Event) bool) {
 		evs := b.events
 		for i := 0; i < len(evs); {
 			w := evs[i]

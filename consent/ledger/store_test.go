@@ -1,0 +1,217 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"github.com/audiencematch/audiencematch/consent"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/audiencematch/audiencematch/matcher"
+)
+
+// Snapshot is what a match takes.
+var _ matcher.Consent = (*Snapshot)(nil)
+
+var t0 = time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+
+// openTemp opens a new ledger in a temporary directory, without fsync.
+func openTemp(t testing.TB) *Store {
+	t.Helper()
+	s, err := Open(filepath.Join(t.TempDir(), "consent.db"), &Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func ev(user, purpose string, c consent.Choice, sec int, source string) consent.Event {
+	return consent.Event{UserID: user, Purpose: purpose, Choice: c, Time: t0.Add(time.Duration(sec) * time.Second), Source: source}
+}
+
+func TestStore_Record_Get(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	if err := s.Record(ctx,
+		ev("u1", "ads", consent.OptOut, 10, "app"),
+		ev("u1", "ads", consent.OptIn, 5, "web"), // older: loses
+		ev("u1", "email", consent.OptIn, 1, ""),
+		ev("u2", "Ads", consent.OptIn, 1, "web"),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Record(ctx, ev("u2", "ads", consent.OptOut, 0, "late")); err != nil { // older, arriving later
+		t.Fatal(err)
+	}
+	got, err := s.Get(" u1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []consent.Event{ev("u1", "ads", consent.OptOut, 10, "app"), ev("u1", "email", consent.OptIn, 1, "")}
+	if !slices.EqualFunc(got, want, eventEqual) {
+		t.Errorf("Get(u1) = %v, want %v", got, want)
+	}
+	got, _ = s.Get("u2")
+	if want := []consent.Event{ev("u2", "ads", consent.OptIn, 1, "web")}; !slices.EqualFunc(got, want, eventEqual) {
+		t.Errorf("Get(u2) = %v, want %v", got, want)
+	}
+	if got, _ := s.Get("nobody"); len(got) != 0 {
+		t.Errorf("Get(nobody) = %v", got)
+	}
+	if err := s.Record(ctx, ev("u3", "ads", consent.OptIn, 0, ""), consent.Event{UserID: "u4"}); err == nil {
+		t.Error("Record with an invalid event: no error")
+	}
+	if got, _ := s.Get("u3"); len(got) != 0 {
+		t.Errorf("a failed Record recorded %v", got)
+	}
+}
+
+func eventEqual(a, b consent.Event) bool {
+	a, _ = a.Normalize()
+	b, _ = b.Normalize()
+	return a == b
+}
+
+func TestStore_Events_Order(t *testing.T) {
+	s := openTemp(t)
+	in := []consent.Event{
+		ev("u1a", "ads", consent.OptIn, 1, ""), ev("u1", "email", consent.OptIn, 1, ""), ev("u1", "ads", consent.OptOut, 1, ""),
+		ev("u2", "zz", consent.OptOut, 1, ""), ev("u0", "zz", consent.OptOut, 1, ""), ev("u0", "b", consent.OptIn, 1, ""),
+	}
+	if err := s.Record(context.Background(), in...); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for e, err := range s.Events() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, e.UserID+"/"+e.Purpose)
+	}
+	want := []string{"u0/b", "u0/zz", "u1/ads", "u1/email", "u1a/ads", "u2/zz"}
+	if !slices.Equal(got, want) {
+		t.Errorf("Events = %v, want %v", got, want)
+	}
+	ps, _ := s.Purposes()
+	if want := []string{"ads", "b", "email", "zz"}; !slices.Equal(ps, want) {
+		t.Errorf("Purposes = %v, want %v", ps, want)
+	}
+}
+
+func TestOpen_Errors(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty")
+	os.WriteFile(empty, nil, 0o644)
+	junk := filepath.Join(dir, "junk")
+	os.WriteFile(junk, make([]byte, 1<<14), 0o644)
+	for _, tc := range []struct {
+		name string
+		path string
+		opts *Options
+		is   error
+	}{
+		{"missing, read-only", filepath.Join(dir, "missing.db"), &Options{ReadOnly: true}, fs.ErrNotExist},
+		{"empty, read-only", empty, &Options{ReadOnly: true}, ErrNotLedger},
+		{"not bbolt", junk, nil, ErrNotLedger},
+		{"not bbolt, read-only", junk, &Options{ReadOnly: true}, ErrNotLedger},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := Open(tc.path, tc.opts)
+			if err == nil {
+				s.Close()
+			}
+			if !errors.Is(err, tc.is) {
+				t.Errorf("Open = %v, want %v", err, tc.is)
+			}
+		})
+	}
+}
+
+func TestOpen_ReadOnly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.db")
+	s, err := Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Record(context.Background(), ev("u1", "ads", consent.OptOut, 0, ""))
+	// A writer holds the file: a reader times out.
+	if _, err := Open(path, &Options{ReadOnly: true, Timeout: 50 * time.Millisecond}); !errors.Is(err, ErrLocked) {
+		t.Errorf("read-only Open while a writer has it: %v, want ErrLocked", err)
+	}
+	s.Close()
+	r1, err := Open(path, &Options{ReadOnly: true, Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r1.Close()
+	r2, err := Open(path, &Options{ReadOnly: true, Timeout: time.Second})
+	if err != nil {
+		t.Fatalf("second reader: %v", err)
+	}
+	defer r2.Close()
+	if err := r1.Record(context.Background(), ev("u2", "ads", consent.OptOut, 0, "")); !errors.Is(err, ErrReadOnly) {
+		t.Errorf("Record on a read-only store: %v", err)
+	}
+	snap, err := r2.Snapshot("ads", consent.PolicyOptOut)
+	if err != nil || !snap.Excludes("u1") || snap.Excludes("u2") {
+		t.Errorf("snapshot of a read-only store: %v, %v", snap, err)
+	}
+}
+
+func TestStore_Closed(t *testing.T) {
+	s := openTemp(t)
+	s.Close()
+	if err := s.Record(context.Background(), ev("u1", "ads", consent.OptOut, 0, "")); !errors.Is(err, ErrClosed) {
+		t.Errorf("Record = %v, want ErrClosed", err)
+	}
+	if _, err := s.Snapshot("ads", consent.PolicyOptOut); !errors.Is(err, ErrClosed) {
+		t.Errorf("Snapshot = %v, want ErrClosed", err)
+	}
+}
+
+func TestSnapshot(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	s.Record(ctx, ev("out", "ads", consent.OptOut, 1, ""), ev("in", "ads", consent.OptIn, 1, ""), ev("emailonly", "email", consent.OptOut, 1, ""))
+	for _, tc := range []struct {
+		policy  consent.Policy
+		purpose string
+		want    map[string]bool // id: excluded
+	}{
+		{consent.PolicyOptOut, "ads", map[string]bool{"out": true, " out ": true, "in": false, "emailonly": false, "unknown": false}},
+		{consent.PolicyOptIn, "ads", map[string]bool{"out": true, "in": false, "emailonly": true, "unknown": true}},
+		{consent.PolicyOptOut, "EMAIL", map[string]bool{"out": false, "emailonly": true}},
+		{consent.PolicyOptIn, "nosuchpurpose", map[string]bool{"in": true, "unknown": true}},
+		{consent.PolicyOptOut, "nosuchpurpose", map[string]bool{"out": false}},
+	} {
+		t.Run(fmt.Sprintf("%v/%s", tc.policy, tc.purpose), func(t *testing.T) {
+			snap, err := s.Snapshot(tc.purpose, tc.policy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for id, want := range tc.want {
+				if got := snap.Excludes(id); got != want {
+					t.Errorf("Excludes(%q) = %v, want %v", id, got, want)
+				}
+			}
+		})
+	}
+	a, _ := s.Snapshot("ads", consent.PolicyOptOut)
+	if b, _ := s.Snapshot("", consent.PolicyOptOut); a != b {
+		t.Error("an unchanged ledger gave a new snapshot")
+	}
+	s.Record(ctx, ev("in", "ads", consent.OptOut, 2, ""))
+	b, _ := s.Snapshot("ads", consent.PolicyOptOut)
+	if a == b || a.Excludes("in") || !b.Excludes("in") {
+		t.Error("a snapshot changed, or the next one did not see the write")
+	}
+	if (*Snapshot)(nil).Excludes("x") {
+		t.Error("nil snapshot excludes")
+	}
+}
