@@ -5,15 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
 
-	"github.com/audiencematch/audiencematch/csvrow"
+	"github.com/audiencematch/audiencematch/consent"
+	"github.com/audiencematch/audiencematch/internal/csvrow"
 	"github.com/audiencematch/audiencematch/matcher"
 	"github.com/audiencematch/audiencematch/normalize"
-	"github.com/audiencematch/audiencematch/privacy"
 )
 
 // Config says what one match reads and writes, as the flags of match run
@@ -38,10 +37,12 @@ type Config struct {
 	Consent string
 
 	// Policy says what Consent means for a user. The zero value is
-	// PolicyOptOut.
-	Policy Policy
+	// consent.PolicyOptOut.
+	Policy consent.Policy
 
-	// Purpose is the consent purpose the match is for. "": "ads".
+	// Purpose is the consent purpose the match is for, compared as the
+	// ledger compares purposes (consent.MatchPurpose: without blanks, in
+	// any case). "": consent.DefaultPurpose.
 	Purpose string
 
 	// Region reads phones of rows without a country. "":
@@ -72,60 +73,18 @@ type Config struct {
 	// pipeline the filter saves a shuffle, not a probe.
 	Prefilter matcher.Prefilter
 
-	// The privacy guards, as match run applies them (see package privacy
-	// of the root module). MinAudience is the least audience released:
-	// the zero value means privacy.DefaultMinAudience, a negative one no
-	// minimum (match run's --min-audience 0). Audit, if not "", is the
-	// audit log appended to. Advertiser and History, both or neither,
-	// are the differencing defence's advertiser id and history file;
-	// these three are files of the machine that runs the writing step.
+	// The privacy guards, decided by privacy.Decide as for match run.
+	// MinAudience is privacy.Guards.MinAudience, taken literally: the
+	// least audience released, so the zero value releases every audience
+	// (match-beam, like match run, defaults to privacy.DefaultMinAudience).
+	// Audit, if not "", is the audit log appended to. Advertiser and
+	// History, both or neither, are the differencing defence's advertiser
+	// id and history file; these three are files of the machine that runs
+	// the writing step.
 	MinAudience int64
 	Audit       string
 	Advertiser  string
 	History     string
-}
-
-// minAudience returns the minimum audience the guards apply.
-func (c *Config) minAudience() int64 {
-	switch {
-	case c.MinAudience == 0:
-		return privacy.DefaultMinAudience
-	case c.MinAudience < 0:
-		return 0
-	}
-	return c.MinAudience
-}
-
-// Policy is how a consent export excludes users.
-type Policy uint8
-
-const (
-	// PolicyOptOut excludes a user if and only if their latest choice for
-	// the purpose is opt-out.
-	PolicyOptOut Policy = iota
-	// PolicyOptIn excludes a user unless their latest choice for the
-	// purpose is opt-in: a user with no choice is excluded.
-	PolicyOptIn
-)
-
-var policyNames = [...]string{PolicyOptOut: "opt-out", PolicyOptIn: "opt-in"}
-
-// String returns "opt-out" or "opt-in".
-func (p Policy) String() string {
-	if int(p) < len(policyNames) {
-		return policyNames[p]
-	}
-	return fmt.Sprintf("Policy(%d)", int(p))
-}
-
-// ParsePolicy returns the Policy named s, "opt-out" or "opt-in".
-func ParsePolicy(s string) (Policy, error) {
-	for p, name := range policyNames {
-		if s == name {
-			return Policy(p), nil
-		}
-	}
-	return 0, fmt.Errorf("%w: policy %q: want opt-out or opt-in", ErrConfig, s)
 }
 
 // Side is a side of the join.
@@ -157,12 +116,6 @@ func ParseSide(s string) (Side, error) {
 	return 0, fmt.Errorf("%w: build side %q: want users, list or auto", ErrConfig, s)
 }
 
-// DefaultPurpose is the consent purpose of a Config without one.
-const DefaultPurpose = "ads"
-
-// consentHeader is the header of a consent export, exactly.
-var consentHeader = []string{"user_id", "purpose", "choice", "time", "source"}
-
 // plan is a Config checked against its inputs' headers, with defaults
 // filled in: what the transforms are made from.
 type plan struct {
@@ -176,9 +129,7 @@ type plan struct {
 // runs. The error is an ErrConfig or a *FileError.
 func check(ctx context.Context, cfg Config) (*plan, error) {
 	p := &plan{Config: cfg}
-	if p.Purpose == "" {
-		p.Purpose = DefaultPurpose
-	}
+	p.Purpose = consent.MatchPurpose(p.Purpose)
 	if p.Region == "" {
 		p.Region = normalize.DefaultRegion
 	}
@@ -193,8 +144,10 @@ func check(ctx context.Context, cfg Config) (*plan, error) {
 		return nil, fmt.Errorf("%w: region %q: not a region code libphonenumber knows", ErrConfig, p.Region)
 	case p.Format > normalize.UID2:
 		return nil, fmt.Errorf("%w: %v", ErrConfig, normalize.ErrUnknownFormat)
-	case p.Policy > PolicyOptIn:
+	case p.Policy > consent.PolicyOptIn:
 		return nil, fmt.Errorf("%w: %v", ErrConfig, p.Policy)
+	case p.MinAudience < 0:
+		return nil, fmt.Errorf("%w: minimum audience %d: want 0 or more", ErrConfig, p.MinAudience)
 	case p.BuildSide > SideList:
 		return nil, fmt.Errorf("%w: %v", ErrConfig, p.BuildSide)
 	case p.Prefilter > matcher.PrefilterNone:
@@ -227,13 +180,12 @@ func check(ctx context.Context, cfg Config) (*plan, error) {
 		}
 	}
 	if p.Consent != "" {
-		header, err := requireColumns(ctx, p.Consent)
-		if err != nil {
+		if _, err := requireColumns(ctx, p.Consent, consentRequired...); err != nil {
+			var fe *FileError
+			if errors.As(err, &fe) && strings.HasPrefix(fe.Err.Error(), "missing column") {
+				fe.Err = fmt.Errorf("%w; want a consent export (%s)", fe.Err, strings.Join(consent.Columns, ","))
+			}
 			return nil, err
-		}
-		if !slices.Equal(header, consentHeader) {
-			return nil, &FileError{Name: p.Consent, Err: fmt.Errorf("header %q: want %q (a consent export)",
-				strings.Join(header, ","), strings.Join(consentHeader, ","))}
 		}
 	}
 

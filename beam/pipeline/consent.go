@@ -1,11 +1,19 @@
 package pipeline
 
-import "github.com/apache/beam/sdks/v2/go/pkg/beam"
+import (
+	"time"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+
+	"github.com/audiencematch/audiencematch/consent"
+)
 
 // exclude drops every user that the opt-out file or the consent export
 // excludes, before anything else sees the user base: the users are joined
 // with the consent events by user id (a CoGroupByKey, so the exclusion
-// scales with the base, unlike a side input of opted-out ids).
+// scales with the base, unlike a side input of opted-out ids). Ids are
+// joined in consent's canonical form (consent.CanonicalUserID), as the
+// ledger compares them.
 func exclude(s beam.Scope, p *plan, users beam.PCollection) beam.PCollection {
 	s = s.Scope("Exclude")
 	var events []beam.PCollection
@@ -23,12 +31,12 @@ func exclude(s beam.Scope, p *plan, users beam.PCollection) beam.PCollection {
 	return beam.ParDo(s, &excludeFn{Policy: p.Policy, Consent: p.Consent != ""}, grouped)
 }
 
-func keyByID(u userRow) (string, userRow) { return u.ID, u }
+func keyByID(u userRow) (string, userRow) { return consent.CanonicalUserID(u.ID), u }
 
 // excludeFn passes on the rows of a user unless the user is excluded. It
 // counts nothing: a count of excluded users would be a figure about them.
 type excludeFn struct {
-	Policy  Policy
+	Policy  consent.Policy
 	Consent bool // a consent export is read: Policy applies
 }
 
@@ -48,35 +56,26 @@ func (fn *excludeFn) ProcessElement(_ string, rows func(*userRow) bool, events f
 }
 
 // excluded reports whether a user with these events is excluded: by any
-// opt-out line, or, if consent applies, by the latest choice under policy.
-// Of two choices at the same time, opt-out is the latest.
-func excluded(policy Policy, consent bool, events []event) bool {
-	var latest *event
-	for i := range events {
-		e := &events[i]
+// opt-out line, or, if a consent export is read, by what the policy makes
+// of the user's latest choice (consent.Latest, consent.Policy.Excludes:
+// the ledger's rules, not a copy of them).
+func excluded(policy consent.Policy, fromExport bool, events []event) bool {
+	choices := make([]consent.Event, 0, len(events))
+	for _, e := range events {
 		if e.OptOut {
 			return true
 		}
-		if latest == nil || later(e, latest) {
-			latest = e
-		}
+		choices = append(choices, e.choice())
 	}
-	if !consent {
+	if !fromExport {
 		return false
 	}
-	if policy == PolicyOptIn {
-		return latest == nil || latest.Choice != choiceOptIn
-	}
-	return latest != nil && latest.Choice == choiceOptOut
+	latest, ok := consent.Latest(choices)
+	return policy.Excludes(latest, ok)
 }
 
-// later reports whether choice a supersedes choice b.
-func later(a, b *event) bool {
-	if a.Sec != b.Sec {
-		return a.Sec > b.Sec
-	}
-	if a.Nsec != b.Nsec {
-		return a.Nsec > b.Nsec
-	}
-	return a.Choice == choiceOptOut && b.Choice != choiceOptOut
+// choice returns the consent.Event a line of a consent export made; user
+// and purpose are the ones the event was grouped and filtered by.
+func (e event) choice() consent.Event {
+	return consent.Event{Choice: consent.Choice(e.Choice), Time: time.Unix(0, e.Time).UTC(), Source: e.Source}
 }

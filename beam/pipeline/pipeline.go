@@ -71,7 +71,7 @@ func Build(ctx context.Context, s beam.Scope, cfg Config) error {
 	beam.ParDo0(s, &writeFn{
 		Out: p.Out, Report: p.Report, Rejects: p.Rejects,
 		List: p.List, Hashed: p.hashList, Format: p.Format.String(),
-		MinAudience: p.minAudience(), Audit: p.Audit, Advertiser: p.Advertiser, History: p.History,
+		MinAudience: p.MinAudience, Audit: p.Audit, Advertiser: p.Advertiser, History: p.History,
 		Run: rand.Text(),
 	}, beam.Impulse(s),
 		beam.SideInput{Input: audience}, beam.SideInput{Input: refused},

@@ -19,8 +19,10 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 
 	"github.com/audiencematch/audiencematch/bench"
+	"github.com/audiencematch/audiencematch/consent"
 	"github.com/audiencematch/audiencematch/matcher"
 	"github.com/audiencematch/audiencematch/normalize"
+	"github.com/audiencematch/audiencematch/privacy"
 )
 
 // matchBin is the root module's match command, built once by TestMain:
@@ -55,7 +57,7 @@ type outputs struct {
 
 // matchRun runs match run over cfg's inputs, as the reference. Its
 // opt-outs are optouts (a consent export means nothing to it).
-func matchRun(t *testing.T, cfg Config, optouts string) outputs {
+func matchRun(t *testing.T, cfg Config, optouts string, extra ...string) outputs {
 	t.Helper()
 	dir := t.TempDir()
 	args := []string{"run", "--users", cfg.Users, "--list", cfg.List,
@@ -67,7 +69,8 @@ func matchRun(t *testing.T, cfg Config, optouts string) outputs {
 	if cfg.Region != "" {
 		args = append(args, "--region", cfg.Region)
 	}
-	args = append(args, "--min-audience", fmt.Sprint((&cfg).minAudience()))
+	args = append(args, "--min-audience", fmt.Sprint(cfg.MinAudience))
+	args = append(args, extra...)
 	cmd := exec.Command(matchBin, args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -169,7 +172,7 @@ func TestBuild_Golden(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The golden cases are tiny: no minimum audience, as their args say.
-		cfg := Config{Users: filepath.Join(dir, "users.csv"), List: filepath.Join(dir, "list.csv"), Format: c.format, MinAudience: -1}
+		cfg := Config{Users: filepath.Join(dir, "users.csv"), List: filepath.Join(dir, "list.csv"), Format: c.format, MinAudience: 0}
 		if c.optouts {
 			cfg.Optouts = filepath.Join(dir, "optouts.csv")
 		}
@@ -287,7 +290,7 @@ func newScenario(t *testing.T, cfg bench.Config) *scenario {
 	for _, id := range ids {
 		for range rng.IntN(4) {
 			r := consentRow{id: id, purpose: []string{"ads", "ads", "email"}[rng.IntN(3)],
-				choice: []string{choiceOptOut, choiceOptIn}[rng.IntN(2)],
+				choice: []string{"opt-out", "opt-in"}[rng.IntN(2)],
 				at:     base.Add(time.Duration(rng.IntN(4)) * time.Hour), zone: zones[rng.IntN(len(zones))]}
 			rows = append(rows, r)
 		}
@@ -393,12 +396,12 @@ func TestBuild_Generated(t *testing.T) {
 	}{
 		{"optouts", Config{Optouts: sc.optouts}, sc.optouts},
 		{"consent/opt-out", Config{Consent: sc.consent}, sc.optoutsFile(t, optOut)},
-		{"consent/opt-in", Config{Consent: sc.consent, Policy: PolicyOptIn}, sc.optoutsFile(t, optIn)},
+		{"consent/opt-in", Config{Consent: sc.consent, Policy: consent.PolicyOptIn}, sc.optoutsFile(t, optIn)},
 		{"optouts+consent/opt-out", Config{Optouts: sc.optouts, Consent: sc.consent}, sc.optoutsFile(t, optOut, sc.optouts)},
-		{"optouts+consent/opt-in/side=list", Config{Optouts: sc.optouts, Consent: sc.consent, Policy: PolicyOptIn, BuildSide: SideList},
+		{"optouts+consent/opt-in/side=list", Config{Optouts: sc.optouts, Consent: sc.consent, Policy: consent.PolicyOptIn, BuildSide: SideList},
 			sc.optoutsFile(t, optIn, sc.optouts)},
-		{"consent/opt-in/no-bloom", Config{Consent: sc.consent, Policy: PolicyOptIn, Prefilter: matcher.PrefilterNone}, sc.optoutsFile(t, optIn)},
-		{"consent/opt-in/purpose=email", Config{Consent: sc.consent, Policy: PolicyOptIn, Purpose: "email"},
+		{"consent/opt-in/no-bloom", Config{Consent: sc.consent, Policy: consent.PolicyOptIn, Prefilter: matcher.PrefilterNone}, sc.optoutsFile(t, optIn)},
+		{"consent/opt-in/purpose=email", Config{Consent: sc.consent, Policy: consent.PolicyOptIn, Purpose: "email"},
 			sc.optoutsFile(t, sc.excludedBy("opt-in", "email"))},
 		{"none", Config{}, ""},
 	}
@@ -502,6 +505,9 @@ func TestBuild_BadConsentLine(t *testing.T) {
 		"u004,ads,opt-out,yesterday,app",          // bad time
 		"u004,ads,maybe,2026-01-01T00:00:00Z,app", // bad choice
 		"u004,ads,opt-out,2026-01-01T00:00:00Z",   // wrong number of fields
+		"u004,ads,opt-out,2263-01-01T00:00:00Z,x", // time out of the ledger's range
+		"u004,,opt-out,2026-01-01T00:00:00Z,x",    // empty purpose
+		" ,ads,opt-out,2026-01-01T00:00:00Z,x",    // empty user id
 	} {
 		t.Run(line, func(t *testing.T) {
 			dir := t.TempDir()
@@ -526,7 +532,8 @@ func TestBuild_BadConsentLine(t *testing.T) {
 }
 
 func TestExcluded(t *testing.T) {
-	at := func(sec int64, choice string) event { return event{Choice: choice, Sec: sec} }
+	at := func(sec int64, c consent.Choice) event { return event{Choice: uint8(c), Time: sec * 1e9} }
+	in, out := consent.OptIn, consent.OptOut
 	optout := event{OptOut: true}
 	cases := []struct {
 		name          string
@@ -537,20 +544,21 @@ func TestExcluded(t *testing.T) {
 		{"nothing, no export", nil, false, false, false},
 		{"nothing", nil, true, false, true},
 		{"opt-out file", []event{optout}, false, true, true},
-		{"opt-out file beats opt-in", []event{at(5, choiceOptIn), optout}, true, true, true},
-		{"opted in", []event{at(1, choiceOptIn)}, true, false, false},
-		{"opted out", []event{at(1, choiceOptOut)}, true, true, true},
-		{"in, then out", []event{at(1, choiceOptIn), at(2, choiceOptOut)}, true, true, true},
-		{"out, then in", []event{at(2, choiceOptIn), at(1, choiceOptOut)}, true, false, false},
-		{"same time: out wins", []event{at(3, choiceOptIn), at(3, choiceOptOut), at(3, choiceOptIn)}, true, true, true},
-		{"nanoseconds count", []event{{Choice: choiceOptOut, Sec: 3}, {Choice: choiceOptIn, Sec: 3, Nsec: 1}}, true, false, false},
+		{"opt-out file beats opt-in", []event{at(5, in), optout}, true, true, true},
+		{"opted in", []event{at(1, in)}, true, false, false},
+		{"opted out", []event{at(1, out)}, true, true, true},
+		{"in, then out", []event{at(1, in), at(2, out)}, true, true, true},
+		{"out, then in", []event{at(2, in), at(1, out)}, true, false, false},
+		{"same time: out wins", []event{at(3, in), at(3, out), at(3, in)}, true, true, true},
+		{"nanoseconds count", []event{{Choice: uint8(out), Time: 3e9}, {Choice: uint8(in), Time: 3e9 + 1}}, true, false, false},
+		{"before 1970", []event{at(-2, in), at(-3, out)}, true, false, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if got := excluded(PolicyOptOut, c.consent, c.events); got != c.optOut {
+			if got := excluded(consent.PolicyOptOut, c.consent, c.events); got != c.optOut {
 				t.Errorf("opt-out policy: excluded = %v, want %v", got, c.optOut)
 			}
-			if got := excluded(PolicyOptIn, c.consent, c.events); got != c.optIn {
+			if got := excluded(consent.PolicyOptIn, c.consent, c.events); got != c.optIn {
 				t.Errorf("opt-in policy: excluded = %v, want %v", got, c.optIn)
 			}
 		})
@@ -576,7 +584,7 @@ func TestBuild_Edges(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
-			cfg := Config{Users: filepath.Join(dir, "users.csv"), List: filepath.Join(dir, "list.csv"), Format: c.format, MinAudience: -1}
+			cfg := Config{Users: filepath.Join(dir, "users.csv"), List: filepath.Join(dir, "list.csv"), Format: c.format, MinAudience: 0}
 			write(t, cfg.Users, []byte(c.users))
 			write(t, cfg.List, []byte(c.list))
 			want := matchRun(t, cfg, "")
@@ -594,7 +602,7 @@ func TestBuild_Edges(t *testing.T) {
 // with a history, a list one user away from one released is refused.
 func TestBuild_Guards(t *testing.T) {
 	demo, _ := filepath.Abs("../../testdata/demo")
-	cfg := Config{Users: filepath.Join(demo, "users.csv"), List: filepath.Join(demo, "list.csv")}
+	cfg := Config{Users: filepath.Join(demo, "users.csv"), List: filepath.Join(demo, "list.csv"), MinAudience: privacy.DefaultMinAudience}
 	want := matchRun(t, cfg, "")
 	got, c := runPipeline(t, cfg)
 	sameOutputs(t, got, want)
@@ -618,7 +626,7 @@ func TestBuild_Guards(t *testing.T) {
 		}
 		write(t, filepath.Join(dir, "list.csv"), []byte(list.String()))
 		got, c := runPipeline(t, Config{Users: filepath.Join(dir, "users.csv"), List: filepath.Join(dir, "list.csv"),
-			Advertiser: "adv", History: history})
+			MinAudience: privacy.DefaultMinAudience, Advertiser: "adv", History: history})
 		if released := c[CounterWithheld] == 0; released != (i == 0) {
 			t.Errorf("list of %d: released %v, report %s", n, released, got.report)
 		}

@@ -26,11 +26,11 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 
-	"github.com/audiencematch/audiencematch/csvrow"
+	"github.com/audiencematch/audiencematch/consent"
+	"github.com/audiencematch/audiencematch/internal/csvrow"
 	"github.com/audiencematch/audiencematch/matcher"
 	"github.com/audiencematch/audiencematch/normalize"
 )
@@ -53,19 +53,18 @@ type listRow struct {
 	Reason string // non-empty: the line was refused with this reason
 }
 
-// event is what the consent inputs say about one user: an opt-out line, or
-// a choice from a consent export.
+// event is what the consent inputs say about one user: an opt-out line,
+// or a choice of a consent export, for the Config's purpose.
 type event struct {
 	OptOut bool   // a line of the opt-out file
-	Choice string // from a consent export: choiceOptOut or choiceOptIn
-	Sec    int64  // the choice's time, seconds since the Unix epoch
-	Nsec   int64  // and nanoseconds within the second
+	Choice uint8  // from a consent export: a consent.Choice
+	Time   int64  // the choice's effective time, ns since 1970 (the ledger's range)
+	Source string // and its source, which breaks ties as the ledger does
 }
 
-const (
-	choiceOptOut = "opt-out"
-	choiceOptIn  = "opt-in"
-)
+// consentRequired are the columns a consent export must have: those of
+// consent.Columns but the optional source.
+var consentRequired = consent.Columns[:4]
 
 // csvFile is an input file being read, its header read.
 type csvFile struct {
@@ -197,7 +196,8 @@ func (readListFn) ProcessElement(ctx context.Context, name string, emit func(lis
 	})
 }
 
-// readOptoutsFn reads an opt-out file: one event per non-empty user id.
+// readOptoutsFn reads an opt-out file: one event per non-empty user id,
+// keyed by the id in canonical form.
 type readOptoutsFn struct{}
 
 func (readOptoutsFn) ProcessElement(ctx context.Context, name string, emit func(string, event)) error {
@@ -214,52 +214,44 @@ func (readOptoutsFn) ProcessElement(ctx context.Context, name string, emit func(
 		if err != nil {
 			return &FileError{Name: name, Err: fmt.Errorf("line %d: %w; an opt-out file must be whole", line, err)}
 		}
-		if id := field(fields, id); id != "" {
+		if id := consent.CanonicalUserID(field(fields, id)); id != "" {
 			emit(id, event{OptOut: true})
 		}
 		return nil
 	})
 }
 
-// readConsentFn reads a consent export: one event per line of Purpose.
-// Every line is checked, of any purpose: a malformed export fails the
-// pipeline.
+// readConsentFn reads a consent export (or any file of events, as match
+// consent import reads them): one event per line whose purpose is the
+// match's. Every line is parsed with consent.ParseEvent, the ledger's
+// rules, whatever its purpose: a malformed export fails the pipeline.
 type readConsentFn struct {
-	Purpose string
+	Purpose string // as given; compared as consent.MatchPurpose
 }
 
 func (fn *readConsentFn) ProcessElement(ctx context.Context, name string, emit func(string, event)) error {
-	f, err := openCSV(ctx, name, consentHeader...)
+	f, err := openCSV(ctx, name, consentRequired...)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	id, purpose, choice, at := f.col("user_id"), f.col("purpose"), f.col("choice"), f.col("time")
+	want := consent.MatchPurpose(fn.Purpose)
+	id, purpose, choice, at, source := f.col("user_id"), f.col("purpose"), f.col("choice"), f.col("time"), f.col("source")
 	return f.rows(func(line int64, fields [][]byte, err error) error {
 		if errors.Is(err, csvrow.ErrBlank) {
 			return nil
 		}
-		bad := func(err error) error {
-			return &FileError{Name: name, Err: fmt.Errorf("line %d: %w; a consent export must be whole", line, err)}
+		if err == nil {
+			var e consent.Event
+			e, err = consent.ParseEvent(field(fields, id), field(fields, purpose), field(fields, choice), field(fields, at), field(fields, source))
+			if err == nil {
+				if e.Purpose == want {
+					emit(e.UserID, event{Choice: uint8(e.Choice), Time: e.Time.UnixNano(), Source: e.Source})
+				}
+				return nil
+			}
 		}
-		if err != nil {
-			return bad(err)
-		}
-		id, c := field(fields, id), field(fields, choice)
-		if id == "" {
-			return bad(errors.New("empty user_id"))
-		}
-		if c != choiceOptOut && c != choiceOptIn {
-			return bad(fmt.Errorf("choice %q: want opt-out or opt-in", c))
-		}
-		t, terr := time.Parse(time.RFC3339Nano, field(fields, at))
-		if terr != nil {
-			return bad(fmt.Errorf("time %q: want RFC 3339", field(fields, at)))
-		}
-		if field(fields, purpose) == fn.Purpose {
-			emit(id, event{Choice: c, Sec: t.Unix(), Nsec: int64(t.Nanosecond())})
-		}
-		return nil
+		return &FileError{Name: name, Err: fmt.Errorf("line %d: %w; a consent export must be whole", line, err)}
 	})
 }
 

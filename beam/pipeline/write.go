@@ -48,7 +48,7 @@ type writeFn struct {
 	Hashed               bool
 	Format               string // the hash format's name
 
-	MinAudience                int64  // 0: no minimum
+	MinAudience                int64  // privacy.Guards.MinAudience
 	Audit, Advertiser, History string // as in Config
 
 	// Run names the pipeline run, made when the pipeline is built and so
@@ -95,9 +95,8 @@ func (fn *writeFn) ProcessElement(ctx context.Context, _ []byte,
 	st.Unmatched = st.Accepted - st.Matched
 	st.Audience = int64(len(ms))
 
-	// The guards, as match run applies them.
-	now := time.Now()
-	decision, nearest := privacy.Released, (*int64)(nil)
+	// The guards decide, in privacy.Decide as for match run; this step
+	// only writes what they return.
 	var hist *privacy.History
 	var sketch *privacy.Sketch
 	if fn.History != "" {
@@ -111,17 +110,17 @@ func (fn *writeFn) ProcessElement(ctx context.Context, _ []byte,
 			sketch.Add(m.id)
 		}
 	}
-	if st.Audience < fn.MinAudience {
-		decision = privacy.BelowMinimum
-	} else if hist != nil {
-		var err error
-		if decision, nearest, err = hist.Check(fn.Advertiser, sketch, fn.MinAudience, now); err != nil {
-			return err
-		}
+	o := privacy.Outcome{Stats: st, Sketch: sketch, List: fn.List}
+	if fn.Hashed {
+		o.HashFormat = fn.Format
+	}
+	rel, err := privacy.Decide(o, privacy.Guards{MinAudience: fn.MinAudience, Advertiser: fn.Advertiser, History: hist, Run: fn.Run}, time.Now())
+	if err != nil {
+		return err
 	}
 
 	var files []file
-	if decision == privacy.Released {
+	if rel.Released() {
 		files = append(files, file{fn.Out, func(w io.Writer) error {
 			cw := csv.NewWriter(w)
 			cw.Write([]string{"user_id"})
@@ -136,13 +135,8 @@ func (fn *writeFn) ProcessElement(ctx context.Context, _ []byte,
 	} else {
 		withheld.Inc(ctx, 1)
 	}
-	rp := privacy.NewReport(st, decision, fn.MinAudience)
-	rp.List, rp.ListKind = fn.List, "phone"
-	if fn.Hashed {
-		rp.ListKind, rp.HashFormat = "hash", fn.Format
-	}
 	if fn.Report != "" {
-		files = append(files, file{fn.Report, func(w io.Writer) error { return privacy.WriteReport(w, rp) }})
+		files = append(files, file{fn.Report, func(w io.Writer) error { return privacy.WriteReport(w, rel.Report) }})
 	}
 	if fn.Rejects != "" {
 		files = append(files, file{fn.Rejects, func(w io.Writer) error {
@@ -154,20 +148,8 @@ func (fn *writeFn) ProcessElement(ctx context.Context, _ []byte,
 			return bw.Flush()
 		}})
 	}
-	if fn.Audit != "" {
-		a := privacy.Audit{Time: now.UTC(), Advertiser: fn.Advertiser, List: fn.List, Decision: decision,
-			MinAudience: fn.MinAudience, Exact: st, Nearest: nearest, Run: fn.Run}
-		if rp.AudienceSize != nil {
-			a.Reported = *rp.AudienceSize
-		}
-		if err := privacy.AppendAudit(fn.Audit, a); err != nil {
-			return err
-		}
-	}
-	if decision == privacy.Released && hist != nil {
-		if err := hist.Record(fn.Advertiser, sketch, now, fn.Run); err != nil {
-			return err
-		}
+	if err := rel.Log(fn.Audit); err != nil {
+		return err
 	}
 	return writeAll(ctx, files)
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx" // every runner, and the gcs and local filesystems
 
 	"github.com/audiencematch/audiencematch/beam/pipeline"
+	"github.com/audiencematch/audiencematch/consent"
 	"github.com/audiencematch/audiencematch/matcher"
 	"github.com/audiencematch/audiencematch/normalize"
 	"github.com/audiencematch/audiencematch/privacy"
@@ -158,7 +159,7 @@ func parseArgs(args []string, stderr io.Writer) (pipeline.Config, error) {
 	fs.StringVar(&cfg.List, "list", "", "the contact list `CSV` (required)")
 	fs.StringVar(&cfg.Optouts, "optouts", "", "`CSV` of opted-out user ids")
 	fs.StringVar(&cfg.Consent, "consent", "", "consent export `CSV` (user_id,purpose,choice,time,source)")
-	fs.StringVar(&cfg.Purpose, "purpose", pipeline.DefaultPurpose, "consent `purpose` of the match")
+	fs.StringVar(&cfg.Purpose, "purpose", consent.DefaultPurpose, "consent `purpose` of the match")
 	fs.StringVar(&cfg.Region, "region", normalize.DefaultRegion, "`region` of rows without a country")
 	fs.StringVar(&cfg.Out, "out", "", "write the audience to `FILE` (required)")
 	fs.StringVar(&cfg.Report, "report", "", "write the JSON report to `FILE`")
@@ -188,16 +189,13 @@ func parseArgs(args []string, stderr io.Writer) (pipeline.Config, error) {
 	if cfg.BuildSide, err = pipeline.ParseSide(*side); err != nil {
 		return cfg, fmt.Errorf("--build-side %q: want users, list or auto", *side)
 	}
-	if cfg.Policy, err = pipeline.ParsePolicy(*policy); err != nil {
+	if cfg.Policy, err = consent.ParsePolicy(*policy); err != nil {
 		return cfg, fmt.Errorf("--policy %q: want opt-out or opt-in", *policy)
 	}
 	if !*bloomOn {
 		cfg.Prefilter = matcher.PrefilterNone
 	}
 	cfg.MinAudience = *minAud
-	if *minAud == 0 {
-		cfg.MinAudience = -1 // no minimum
-	}
 	set := make(map[string]bool)
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	switch {
