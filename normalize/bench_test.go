@@ -6,7 +6,7 @@ import (
 
 	"github.com/nyaruka/phonenumbers"
 
-	"github.com/audiencematch/audiencematch/bench"
+	"github.com/audiencematch/audiencematch/internal/synth"
 )
 
 // The paired benchmarks of issue 3, to be read as ratios from one run:
@@ -19,9 +19,9 @@ type row struct{ raw, region string }
 // mixedCorpus is the generator's contact-list corpus: every format style,
 // 50 regions, about half national formats, 1% junk.
 func mixedCorpus(n int) []row {
-	cfg := bench.Config{Seed: 42, Users: n, ListRows: n, MatchRate: 0.5, BadRate: 0.01}
+	cfg := synth.Config{Seed: 42, Users: n, ListRows: n, MatchRate: 0.5, BadRate: 0.01}
 	var rows []row
-	for r := range bench.List(cfg) {
+	for r := range synth.List(cfg) {
 		if r.Country == "" {
 			r.Country = DefaultRegion
 		}
