@@ -9,7 +9,8 @@ import (
 	"github.com/audiencematch/audiencematch/internal/synth"
 )
 
-// The paired benchmarks of issue 3, to be read as ratios from one run:
+// The paired benchmarks of the fast path against the library, to be read as
+// ratios from one run:
 //
 //	go test -run='^$' -bench='E164' -count=6 ./normalize | tee e164.txt
 //	benchstat -col /path e164.txt
