@@ -74,8 +74,9 @@ scale: build scale-data
 	cat $(SCALE_DIR)/report.json
 	$(MAKE) --no-print-directory scale-index USERS=$(USERS) LIST=$(LIST) SCALE_DIR=$(SCALE_DIR)
 
-## scale-hash: issue 3's end-to-end ratio, match hash with and without the
-## fast path in PAIRS interleaved pairs, into new and overwritten outputs
+## scale-hash: the fast path's end-to-end ratio, match hash against the
+## library-only build (-tags nofastpath) in PAIRS interleaved pairs, into new
+## and overwritten outputs
 PAIRS ?= 8
 scale-hash: build scale-data
 	$(GO) build -tags nofastpath -o bin/match-nofastpath ./cmd/match

@@ -9,7 +9,7 @@ import (
 
 	"github.com/nyaruka/phonenumbers"
 
-	"github.com/audiencematch/audiencematch/bench"
+	"github.com/audiencematch/audiencematch/internal/synth"
 	"github.com/audiencematch/audiencematch/matcher"
 	"github.com/audiencematch/audiencematch/normalize"
 )
@@ -20,8 +20,8 @@ import (
 //	go test -run='^$' -bench=. -count=6 ./bench | tee new.txt
 //	go run golang.org/x/perf/cmd/benchstat@latest new.txt
 
-func corpus(users, list int) bench.Config {
-	return bench.Config{Seed: 42, Users: users, OptOutRate: 0.05, ListRows: list, MatchRate: 0.5, BadRate: 0.01}
+func corpus(users, list int) synth.Config {
+	return synth.Config{Seed: 42, Users: users, OptOutRate: 0.05, ListRows: list, MatchRate: 0.5, BadRate: 0.01}
 }
 
 func rowsPerSec(b *testing.B, rowsPerOp int) {
@@ -31,7 +31,7 @@ func rowsPerSec(b *testing.B, rowsPerOp int) {
 // BenchmarkNormalize is the library path of normalize on the generator's
 // mixed corpus: every format style, 50 regions, about half national.
 func BenchmarkNormalize(b *testing.B) {
-	rows := slices.Collect(bench.List(corpus(20_000, 20_000)))
+	rows := slices.Collect(synth.List(corpus(20_000, 20_000)))
 	b.ReportAllocs()
 	var buf []byte
 	for b.Loop() {
@@ -49,7 +49,7 @@ func BenchmarkNormalize(b *testing.B) {
 // BenchmarkSHA256 is the hash alone, on E.164 strings: the floor.
 func BenchmarkSHA256(b *testing.B) {
 	var phones [][]byte
-	for u := range bench.Users(corpus(20_000, 0)) {
+	for u := range synth.Users(corpus(20_000, 0)) {
 		e, err := normalize.AppendE164(nil, u.Phone, u.Country)
 		if err == nil {
 			phones = append(phones, e)
@@ -74,9 +74,9 @@ func BenchmarkSHA256(b *testing.B) {
 func BenchmarkMatch(b *testing.B) {
 	const n = 50_000
 	cfg := corpus(n, n)
-	users := slices.Collect(bench.Users(cfg))
-	optouts := slices.Collect(bench.OptOuts(cfg))
-	list := slices.Collect(bench.List(cfg))
+	users := slices.Collect(synth.Users(cfg))
+	optouts := slices.Collect(synth.OptOuts(cfg))
+	list := slices.Collect(synth.List(cfg))
 	excl := matcher.NewExclusions(slices.Values(optouts))
 
 	b.Run("impl=engine", func(b *testing.B) {
@@ -151,7 +151,7 @@ func BenchmarkMatchHashed(b *testing.B) {
 	cfg := corpus(n, 0)
 	var users []matcher.User
 	var digests [][32]byte
-	for u := range bench.Users(cfg) {
+	for u := range synth.Users(cfg) {
 		users = append(users, matcher.User{ID: u.ID, Phone: u.Phone, Region: u.Country})
 		e, _ := normalize.AppendE164(nil, u.Phone, u.Country)
 		digests = append(digests, normalize.Sum(e, normalize.E164Hex))

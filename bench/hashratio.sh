@@ -1,9 +1,10 @@
 #!/bin/sh
-# hashratio.sh DIR PAIRS: the issue 3 end-to-end figure. Times `match hash`
-# on DIR/list.csv with the fast path (bin/match) and without it
-# (bin/match-nofastpath) in interleaved pairs, each pair the median of 3
-# runs of the fast build and 1 run of the slow one, and prints each pair's
-# ratio and the median ratio, twice:
+# hashratio.sh DIR PAIRS: the fast path's end-to-end figure. Times `match
+# hash` on DIR/list.csv with the fast path (bin/match) and with the
+# library-only build (bin/match-nofastpath, -tags nofastpath) in
+# interleaved pairs, each pair the median of 3 runs of the fast build and
+# 1 run of the slow one, and prints each pair's ratio and the median ratio,
+# twice:
 #   new:       the output file is removed before each run, untimed;
 #   overwrite: each run replaces the previous run's output, and so also
 #              pays for the file system's freeing of it (64 MB here).

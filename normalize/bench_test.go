@@ -6,10 +6,11 @@ import (
 
 	"github.com/nyaruka/phonenumbers"
 
-	"github.com/audiencematch/audiencematch/bench"
+	"github.com/audiencematch/audiencematch/internal/synth"
 )
 
-// The paired benchmarks of issue 3, to be read as ratios from one run:
+// The paired benchmarks of the fast path against the library, to be read as
+// ratios from one run:
 //
 //	go test -run='^$' -bench='E164' -count=6 ./normalize | tee e164.txt
 //	benchstat -col /path e164.txt
@@ -19,9 +20,9 @@ type row struct{ raw, region string }
 // mixedCorpus is the generator's contact-list corpus: every format style,
 // 50 regions, about half national formats, 1% junk.
 func mixedCorpus(n int) []row {
-	cfg := bench.Config{Seed: 42, Users: n, ListRows: n, MatchRate: 0.5, BadRate: 0.01}
+	cfg := synth.Config{Seed: 42, Users: n, ListRows: n, MatchRate: 0.5, BadRate: 0.01}
 	var rows []row
-	for r := range bench.List(cfg) {
+	for r := range synth.List(cfg) {
 		if r.Country == "" {
 			r.Country = DefaultRegion
 		}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/nyaruka/phonenumbers"
 
-	"github.com/audiencematch/audiencematch/bench"
+	"github.com/audiencematch/audiencematch/internal/synth"
 )
 
 var diffN = flag.Int("diff.n", 0, "size of TestFastPath_Differential's generated corpus, about 1.6 inputs a unit with mutations (0: 640,000, about 1M inputs; 60,000 under -race)")
@@ -123,7 +123,7 @@ func TestFastPath_Differential(t *testing.T) {
 	// mutations carry the numbers to every region of the metadata.
 	var genRegions []string
 	for _, r := range regions {
-		if (bench.Config{Users: 1, ListRows: 1, Regions: []string{r}}).Validate() == nil {
+		if (synth.Config{Users: 1, ListRows: 1, Regions: []string{r}}).Validate() == nil {
 			genRegions = append(genRegions, r)
 		}
 	}
@@ -137,7 +137,7 @@ func TestFastPath_Differential(t *testing.T) {
 			n = 60_000
 		}
 	}
-	cfg := bench.Config{Seed: 9, Users: n / 16, ListRows: n / 16, MatchRate: 0.5, BadRate: 0.02, Regions: genRegions}
+	cfg := synth.Config{Seed: 9, Users: n / 16, ListRows: n / 16, MatchRate: 0.5, BadRate: 0.02, Regions: genRegions}
 	rng := rand.New(rand.NewPCG(3, 4))
 	var inputs, fast int
 	check := func(raw, region string) {
@@ -156,13 +156,13 @@ func TestFastPath_Differential(t *testing.T) {
 			check(m.raw, m.region)
 		}
 	}
-	for r := range bench.List(cfg) {
+	for r := range synth.List(cfg) {
 		try(r.Phone, r.Country)
 		if t.Failed() && inputs > 1000 {
 			t.FailNow()
 		}
 	}
-	for u := range bench.Users(cfg) {
+	for u := range synth.Users(cfg) {
 		try(u.Phone, u.Country)
 	}
 	t.Logf("%d inputs over %d regions, %d (%.1f%%) answered by the fast path", inputs, len(regions), fast, 100*float64(fast)/float64(inputs))

@@ -18,8 +18,8 @@ import (
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/local"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 
-	"github.com/audiencematch/audiencematch/bench"
 	"github.com/audiencematch/audiencematch/consent"
+	"github.com/audiencematch/audiencematch/internal/synth"
 	"github.com/audiencematch/audiencematch/matcher"
 	"github.com/audiencematch/audiencematch/normalize"
 	"github.com/audiencematch/audiencematch/privacy"
@@ -236,7 +236,7 @@ type consentRow struct {
 	zone                *time.Location
 }
 
-func newScenario(t *testing.T, cfg bench.Config) *scenario {
+func newScenario(t *testing.T, cfg synth.Config) *scenario {
 	t.Helper()
 	dir := t.TempDir()
 	sc := &scenario{dir: dir,
@@ -245,7 +245,7 @@ func newScenario(t *testing.T, cfg bench.Config) *scenario {
 	rng := rand.New(rand.NewPCG(cfg.Seed, 99))
 
 	var users bytes.Buffer
-	if err := bench.WriteUsers(&users, cfg); err != nil {
+	if err := synth.WriteUsers(&users, cfg); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.SplitAfter(users.String(), "\n")
@@ -262,7 +262,7 @@ func newScenario(t *testing.T, cfg bench.Config) *scenario {
 	write(t, sc.users, extra)
 
 	var list bytes.Buffer
-	if err := bench.WriteList(&list, cfg); err != nil {
+	if err := synth.WriteList(&list, cfg); err != nil {
 		t.Fatal(err)
 	}
 	// Some lines repeated further down, and a blank line.
@@ -275,7 +275,7 @@ func newScenario(t *testing.T, cfg bench.Config) *scenario {
 	write(t, sc.list, list.Bytes())
 
 	var optouts bytes.Buffer
-	if err := bench.WriteOptOuts(&optouts, cfg); err != nil {
+	if err := synth.WriteOptOuts(&optouts, cfg); err != nil {
 		t.Fatal(err)
 	}
 	write(t, sc.optouts, optouts.Bytes())
@@ -377,7 +377,7 @@ func (sc *scenario) optoutsFile(t *testing.T, ids []string, also ...string) stri
 // genConfig is the generated scenario of the tests: small, since Prism,
 // the local runner, is slow and memory-hungry at scale (about 35 µs and
 // 4 KB a row, bench/RESULTS.md); this takes about a second a run.
-var genConfig = bench.Config{Seed: 7, Users: 4000, OptOutRate: 0.05, ListRows: 3000, MatchRate: 0.5, BadRate: 0.03}
+var genConfig = synth.Config{Seed: 7, Users: 4000, OptOutRate: 0.05, ListRows: 3000, MatchRate: 0.5, BadRate: 0.03}
 
 // TestBuild_Generated compares the pipeline with match run on a generated
 // scenario, under each consent input and policy. match run has no consent

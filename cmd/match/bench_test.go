@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/audiencematch/audiencematch/bench"
+	"github.com/audiencematch/audiencematch/internal/synth"
 )
 
 // benchDataEnv names a directory with users.csv, list.csv, optouts.csv and
@@ -38,9 +38,9 @@ func consentBenchDir(b *testing.B) string {
 			benchData.err = err
 			return
 		}
-		cfg := bench.Config{Seed: 1, Users: 100_000, OptOutRate: 0.05, ListRows: 100_000, MatchRate: 0.5, BadRate: 0.01, Events: 1_000_000}
-		for name, w := range map[string]func(io.Writer, bench.Config) error{
-			"users.csv": bench.WriteUsers, "list.csv": bench.WriteList, "optouts.csv": bench.WriteOptOuts, "events.csv": bench.WriteEvents,
+		cfg := synth.Config{Seed: 1, Users: 100_000, OptOutRate: 0.05, ListRows: 100_000, MatchRate: 0.5, BadRate: 0.01, Events: 1_000_000}
+		for name, w := range map[string]func(io.Writer, synth.Config) error{
+			"users.csv": synth.WriteUsers, "list.csv": synth.WriteList, "optouts.csv": synth.WriteOptOuts, "events.csv": synth.WriteEvents,
 		} {
 			var buf bytes.Buffer
 			if benchData.err = w(&buf, cfg); benchData.err != nil {

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/audiencematch/audiencematch/bench"
 	"github.com/audiencematch/audiencematch/consent"
+	"github.com/audiencematch/audiencematch/internal/synth"
 )
 
 // TestRun_Consent checks the privacy contract of the ledger end to end on
@@ -21,7 +21,7 @@ import (
 // and "match prune" of the unfiltered audience gives the same file.
 func TestRun_Consent(t *testing.T) {
 	dir := t.TempDir()
-	cfg := bench.Config{Seed: 5, Users: 3000, OptOutRate: 0.3, ListRows: 3000, MatchRate: 0.6, BadRate: 0.02, Events: 6000}
+	cfg := synth.Config{Seed: 5, Users: 3000, OptOutRate: 0.3, ListRows: 3000, MatchRate: 0.6, BadRate: 0.02, Events: 6000}
 	write := func(name string, w func(*bytes.Buffer) error) string {
 		var b bytes.Buffer
 		if err := w(&b); err != nil {
@@ -31,9 +31,9 @@ func TestRun_Consent(t *testing.T) {
 		os.WriteFile(p, b.Bytes(), 0o644)
 		return p
 	}
-	users := write("users.csv", func(b *bytes.Buffer) error { return bench.WriteUsers(b, cfg) })
-	list := write("list.csv", func(b *bytes.Buffer) error { return bench.WriteList(b, cfg) })
-	events := write("events.csv", func(b *bytes.Buffer) error { return bench.WriteEvents(b, cfg) })
+	users := write("users.csv", func(b *bytes.Buffer) error { return synth.WriteUsers(b, cfg) })
+	list := write("list.csv", func(b *bytes.Buffer) error { return synth.WriteList(b, cfg) })
+	events := write("events.csv", func(b *bytes.Buffer) error { return synth.WriteEvents(b, cfg) })
 	db := filepath.Join(dir, "consent.db")
 	mustRun(t, "consent", "import", "--db", db, events)
 
@@ -43,7 +43,7 @@ func TestRun_Consent(t *testing.T) {
 		out bool
 	}
 	latest := map[string]win{} // "ads" only
-	for e := range bench.Events(cfg) {
+	for e := range synth.Events(cfg) {
 		if e.Purpose != "ads" {
 			continue
 		}

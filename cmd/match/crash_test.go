@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/audiencematch/audiencematch/bench"
 	"github.com/audiencematch/audiencematch/consent"
 	"github.com/audiencematch/audiencematch/consent/ledger"
+	"github.com/audiencematch/audiencematch/internal/synth"
 )
 
 // crashArgsEnv carries the command line of the subprocess that
@@ -50,9 +50,9 @@ func TestConsentImport_Crash(t *testing.T) {
 		n, batch = 60_000, 600
 	}
 	dir := t.TempDir()
-	cfg := bench.Config{Seed: 11, Users: 20_000, OptOutRate: 0.4, Events: n}
+	cfg := synth.Config{Seed: 11, Users: 20_000, OptOutRate: 0.4, Events: n}
 	var buf bytes.Buffer
-	if err := bench.WriteEvents(&buf, cfg); err != nil {
+	if err := synth.WriteEvents(&buf, cfg); err != nil {
 		t.Fatal(err)
 	}
 	events := filepath.Join(dir, "events.csv")
@@ -61,7 +61,7 @@ func TestConsentImport_Crash(t *testing.T) {
 		t.Fatal(err)
 	}
 	var all []consent.Event // event i is on line i+2
-	for e := range bench.Events(cfg) {
+	for e := range synth.Events(cfg) {
 		c, err := consent.ParseChoice(e.Choice)
 		if err != nil {
 			t.Fatal(err)

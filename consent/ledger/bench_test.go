@@ -2,21 +2,21 @@ package ledger
 
 import (
 	"context"
-	"github.com/audiencematch/audiencematch/consent"
 	"path/filepath"
 	"strconv"
 	"testing"
 
-	"github.com/audiencematch/audiencematch/bench"
+	"github.com/audiencematch/audiencematch/consent"
+	"github.com/audiencematch/audiencematch/internal/synth"
 )
 
 // BenchmarkImport records a generated event log (1M events over 200k
 // users, three purposes) into a new ledger, with fsync at every commit, at
 // several batch sizes; events/s is the figure.
 func BenchmarkImport(b *testing.B) {
-	cfg := bench.Config{Seed: 1, Users: 200_000, OptOutRate: 0.05, Events: 1_000_000}
+	cfg := synth.Config{Seed: 1, Users: 200_000, OptOutRate: 0.05, Events: 1_000_000}
 	var rows []Row
-	for e := range bench.Events(cfg) {
+	for e := range synth.Events(cfg) {
 		c, _ := consent.ParseChoice(e.Choice)
 		rows = append(rows, Row{Line: int64(len(rows) + 2), Event: consent.Event{UserID: e.UserID, Purpose: e.Purpose, Choice: c, Time: e.Time, Source: e.Source}})
 	}

@@ -31,10 +31,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
-	"github.com/audiencematch/audiencematch/consent"
 	"hash"
 	"iter"
 
+	"github.com/audiencematch/audiencematch/consent"
 	bolt "go.etcd.io/bbolt"
 )
 

@@ -5,12 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/audiencematch/audiencematch/consent"
 	"iter"
 	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/audiencematch/audiencematch/consent"
 )
 
 // rowsOf returns events as rows numbered from line 2 (after a header), as

@@ -3,12 +3,12 @@ package ledger
 import (
 	"context"
 	"fmt"
-	"github.com/audiencematch/audiencematch/consent"
 	"math/rand/v2"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/audiencematch/audiencematch/consent"
 	"github.com/audiencematch/audiencematch/matcher"
 )
 

@@ -2,9 +2,9 @@ package ledger
 
 import (
 	"errors"
-	"github.com/audiencematch/audiencematch/consent"
 	"unsafe"
 
+	"github.com/audiencematch/audiencematch/consent"
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 )

@@ -33,7 +33,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"github.com/audiencematch/audiencematch/consent"
 	"iter"
 	"os"
 	"slices"
@@ -41,6 +40,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/audiencematch/audiencematch/consent"
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 )

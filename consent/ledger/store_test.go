@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/audiencematch/audiencematch/consent"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/audiencematch/audiencematch/consent"
 	"github.com/audiencematch/audiencematch/matcher"
 )
 

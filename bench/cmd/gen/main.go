@@ -8,7 +8,8 @@
 // It writes DIR/users.csv (user_id,phone,country), DIR/optouts.csv
 // (user_id) and DIR/list.csv (phone,country), and with -events N,
 // DIR/events.csv (user_id,purpose,choice,time,source), a consent event log
-// for "match consent import"; see package bench for what they hold. The same flags always give byte-identical files. Each file is
+// for "match consent import"; see package internal/synth for what they
+// hold. The same flags always give byte-identical files. Each file is
 // written to a temporary file in DIR and renamed into place when whole.
 //
 // Exit status: 0 on success, 1 if a file cannot be written, 2 on bad flags.
@@ -25,7 +26,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/audiencematch/audiencematch/bench"
+	"github.com/audiencematch/audiencematch/internal/synth"
 )
 
 const usage = `Usage: gen [flags]
@@ -53,7 +54,7 @@ func run(args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("gen", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var (
-		cfg     bench.Config
+		cfg     synth.Config
 		regions string
 		out     string
 	)
@@ -95,17 +96,17 @@ func run(args []string, stderr io.Writer) int {
 	start := time.Now()
 	files := []struct {
 		name  string
-		write func(io.Writer, bench.Config) error
+		write func(io.Writer, synth.Config) error
 	}{
-		{"users.csv", bench.WriteUsers},
-		{"optouts.csv", bench.WriteOptOuts},
-		{"list.csv", bench.WriteList},
+		{"users.csv", synth.WriteUsers},
+		{"optouts.csv", synth.WriteOptOuts},
+		{"list.csv", synth.WriteList},
 	}
 	if cfg.Events > 0 {
 		files = append(files, struct {
 			name  string
-			write func(io.Writer, bench.Config) error
-		}{"events.csv", bench.WriteEvents})
+			write func(io.Writer, synth.Config) error
+		}{"events.csv", synth.WriteEvents})
 	}
 	errs := make([]error, len(files))
 	var wg sync.WaitGroup
@@ -132,11 +133,11 @@ func run(args []string, stderr io.Writer) int {
 }
 
 // checkFlags reports bad flag values by flag name, then anything else
-// bench.Config.Validate finds (such as an unknown region).
-func checkFlags(cfg bench.Config) error {
+// synth.Config.Validate finds (such as an unknown region).
+func checkFlags(cfg synth.Config) error {
 	switch {
-	case cfg.Users < 0 || cfg.Users > bench.MaxUsers:
-		return fmt.Errorf("-users %d: want 0..%d", cfg.Users, bench.MaxUsers)
+	case cfg.Users < 0 || cfg.Users > synth.MaxUsers:
+		return fmt.Errorf("-users %d: want 0..%d", cfg.Users, synth.MaxUsers)
 	case cfg.ListRows < 0:
 		return fmt.Errorf("-list %d: want >= 0", cfg.ListRows)
 	case !(cfg.OptOutRate >= 0 && cfg.OptOutRate <= 1):

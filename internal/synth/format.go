@@ -1,4 +1,4 @@
-package bench
+package synth
 
 // Helpers that rewrite a libphonenumber-formatted number into the other
 // ways people write it. Each appends to dst and allocates only to grow it.

@@ -1,4 +1,4 @@
-package bench
+package synth
 
 // Junk rows: what turns up in real contact lists where a phone should be.
 // None of them is a phone: each fails phonenumbers.Parse, or parses to a

@@ -1,4 +1,4 @@
-package bench
+package synth
 
 // Every random choice of a row comes from a PCG (math/rand/v2) seeded from
 // (Config.Seed, stream, row index) alone, so any row can be regenerated on

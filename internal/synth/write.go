@@ -1,4 +1,4 @@
-package bench
+package synth
 
 // The CSV files, as WriteUsers, WriteOptOuts and WriteList write them:
 // RFC 4180 with "\n" line ends, ASCII, a header line, then one line per
@@ -51,7 +51,7 @@ func WriteUsers(w io.Writer, cfg Config) error {
 		line = append(line, ur.country...)
 		line = append(line, '\n')
 		if _, err := bw.Write(line); err != nil {
-			return fmt.Errorf("bench: writing users: %w", err)
+			return fmt.Errorf("synth: writing users: %w", err)
 		}
 	}
 	return flush(bw, "users")
@@ -74,7 +74,7 @@ func WriteOptOuts(w io.Writer, cfg Config) error {
 		}
 		g.userID(i, (*[10]byte)(line[:10]))
 		if _, err := bw.Write(line[:]); err != nil {
-			return fmt.Errorf("bench: writing opt-outs: %w", err)
+			return fmt.Errorf("synth: writing opt-outs: %w", err)
 		}
 	}
 	return flush(bw, "opt-outs")
@@ -98,7 +98,7 @@ func WriteList(w io.Writer, cfg Config) error {
 		line = append(line, lr.country...)
 		line = append(line, '\n')
 		if _, err := bw.Write(line); err != nil {
-			return fmt.Errorf("bench: writing list: %w", err)
+			return fmt.Errorf("synth: writing list: %w", err)
 		}
 	}
 	return flush(bw, "list")
@@ -129,7 +129,7 @@ func WriteEvents(w io.Writer, cfg Config) error {
 		line = append(line, er.source...)
 		line = append(line, '\n')
 		if _, err := bw.Write(line); err != nil {
-			return fmt.Errorf("bench: writing events: %w", err)
+			return fmt.Errorf("synth: writing events: %w", err)
 		}
 	}
 	return flush(bw, "events")
@@ -137,7 +137,7 @@ func WriteEvents(w io.Writer, cfg Config) error {
 
 func flush(bw *bufio.Writer, what string) error {
 	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("bench: writing %s: %w", what, err)
+		return fmt.Errorf("synth: writing %s: %w", what, err)
 	}
 	return nil
 }
