@@ -71,18 +71,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitUsage
 	}
 	var err error
-	switch args[0] {
-	case "hash":
-		err = runHash(ctx, args[1:], stdout, stderr)
-	case "run":
-		err = runRun(ctx, args[1:], stdout, stderr)
-	case "index":
-		err = runIndex(ctx, args[1:], stdout, stderr)
-	case "prune":
-		err = runPrune(ctx, args[1:], stdout, stderr)
-	case "consent":
-		err = runConsent(ctx, args[1:], stdout, stderr)
-	case "help", "-h", "-help", "--help":
+	switch c, g := lookup("", args[0]), lookupGroup(args[0]); {
+	case c != nil:
+		err = c.run(ctx, args[1:], stdout, stderr)
+	case g != nil:
+		err = g.run(ctx, args[1:], stdout, stderr)
+	case isHelp(args[0]):
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	default:
