@@ -11,7 +11,8 @@ import (
 // FlagSet, and its run. Its usage text, the one "match NAME -h" prints,
 // goes with its FlagSet. The command's parse function (parseRun,
 // parseHash, ...) makes its FlagSet with the same function as flagSet
-// here.
+// here, so that TestUsage_Flags checks the summary of "match help" and
+// each usage text against the flags the command really has.
 type command struct {
 	group string // the word before name for a command of a group: "index", "consent"
 	name  string // "run", "build", "import"

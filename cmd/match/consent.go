@@ -23,15 +23,15 @@ enforce. The latest effective time wins, whatever the order events arrive
 in; at equal times opt-out wins.
 
 Commands:
-  import --db CONSENT.db [--rejects FILE] [--batch N] EVENTS.csv
+  import --db CONSENT.db [--rejects FILE] [--batch N] [--lock-timeout D] EVENTS.csv
          record a file of events; a rerun after a crash resumes after the
          last committed batch
   set    --db CONSENT.db --user ID --choice opt-out|opt-in [--purpose ads]
-         [--time RFC3339] [--source TEXT]
+         [--time RFC3339] [--source TEXT] [--lock-timeout D]
          record one event (time: now)
-  get    --db CONSENT.db --user ID
+  get    --db CONSENT.db --user ID [--lock-timeout D]
          print the user's latest choice for each purpose, as CSV
-  export --db CONSENT.db [--out FILE]
+  export --db CONSENT.db [--out FILE] [--lock-timeout D]
          write the whole ledger as CSV: user_id,purpose,choice,time,source,
          one row per user and purpose, sorted by user_id then purpose
 
@@ -70,7 +70,8 @@ func openLedger(path string, readOnly bool, timeout time.Duration) (*ledger.Stor
 	return nil, usageErrorf("%s: %v", path, err)
 }
 
-const consentImportUsage = `Usage: match consent import --db CONSENT.db [--rejects FILE] [--batch N] EVENTS.csv
+const consentImportUsage = `Usage: match consent import --db CONSENT.db [--rejects FILE] [--batch N]
+                            [--lock-timeout D] EVENTS.csv
 
 Records the events of EVENTS.csv in the ledger CONSENT.db (created if
 missing), in transactions of --batch events. EVENTS.csv has a header with
@@ -256,7 +257,7 @@ func (ev *events) eventRows(yield func(ledger.Row) bool) {
 }
 
 const consentSetUsage = `Usage: match consent set --db CONSENT.db --user ID --choice opt-out|opt-in [--purpose ads]
-                         [--time RFC3339] [--source TEXT]
+                         [--time RFC3339] [--source TEXT] [--lock-timeout D]
 
 Records one consent event in the ledger (created if missing), durably. It
 wins over the user's earlier choice for the purpose if its time is later (or
@@ -342,7 +343,7 @@ func runConsentSet(ctx context.Context, args []string, stdout, stderr io.Writer)
 	return nil
 }
 
-const consentGetUsage = `Usage: match consent get --db CONSENT.db --user ID
+const consentGetUsage = `Usage: match consent get --db CONSENT.db --user ID [--lock-timeout D]
 
 Prints the user's latest choice for each purpose the ledger knows, as CSV
 with the header user_id,purpose,choice,time,source (only the header if it
@@ -409,7 +410,7 @@ func runConsentGet(ctx context.Context, args []string, stdout, stderr io.Writer)
 	return w.Error()
 }
 
-const consentExportUsage = `Usage: match consent export --db CONSENT.db [--out FILE]
+const consentExportUsage = `Usage: match consent export --db CONSENT.db [--out FILE] [--lock-timeout D]
 
 Writes the ledger as CSV with the header user_id,purpose,choice,time,source:
 one row per user and purpose, holding the latest choice, sorted by user_id

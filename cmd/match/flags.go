@@ -112,9 +112,14 @@ type consentOptions struct {
 }
 
 // flags defines --consent, --policy, --purpose and --lock-timeout on fs,
-// bound to c.
-func (c *consentOptions) flags(fs *flag.FlagSet) {
-	fs.StringVar(&c.path, "consent", "", "the consent ledger `FILE` (see match consent)")
+// bound to c. required says that --consent must be given (its usage then
+// says so; the command checks it).
+func (c *consentOptions) flags(fs *flag.FlagSet, required bool) {
+	ledger := "the consent ledger `FILE` (see match consent)"
+	if required {
+		ledger = "the consent ledger `FILE` (required; see match consent)"
+	}
+	fs.StringVar(&c.path, "consent", "", ledger)
 	fs.StringVar(&c.policyName, "policy", "opt-out", "consent `policy`: opt-out (matchable unless opted out) or opt-in (matchable only if opted in)")
 	fs.StringVar(&c.purpose, "purpose", consent.DefaultPurpose, "the consent `purpose` that gates matching")
 	lockTimeoutFlag(fs, &c.timeout)

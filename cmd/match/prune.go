@@ -14,7 +14,7 @@ import (
 )
 
 const pruneUsage = `Usage: match prune --audience AUDIENCE.csv --consent CONSENT.db [--policy opt-out|opt-in]
-                   [--purpose ads] [--out FILE]
+                   [--purpose ads] [--lock-timeout D] [--out FILE]
 
 Re-applies today's consent to an audience built earlier, so that an opt-out
 reaches audiences that already exist: writes the users of AUDIENCE.csv that
@@ -43,7 +43,7 @@ func pruneFlags(o *pruneOptions, stderr io.Writer) *flag.FlagSet {
 	fs := newFlagSet("prune", pruneUsage, stderr)
 	fs.StringVar(&o.audience, "audience", "", "the audience `CSV` (required)")
 	fs.StringVar(&o.out, "out", "", "write the pruned audience to `FILE` (default stdout)")
-	o.consent.flags(fs)
+	o.consent.flags(fs, true)
 	return fs
 }
 

@@ -15,9 +15,13 @@ import (
 	"github.com/audiencematch/audiencematch/privacy"
 )
 
-const runUsage = `Usage: match run (--users USERS.csv | --index BASE.idx) --list LIST.csv [--optouts OPTOUTS.csv]
-                 [--consent CONSENT.db [--policy opt-out|opt-in] [--purpose ads]] [--region CC]
-                 [--hash-format e164|digits|uid2] [--out FILE] [--report FILE] [--rejects FILE]
+const runUsage = `Usage: match run (--users USERS.csv [--build-side users|list|auto] |
+                  --index BASE.idx [--key-file KEY]) --list LIST.csv
+                 [--optouts OPTOUTS.csv] [--consent CONSENT.db [--policy opt-out|opt-in]
+                 [--purpose ads] [--lock-timeout D]] [--region CC]
+                 [--hash-format e164|digits|uid2] [--min-audience N]
+                 [--advertiser ID --history FILE] [--audit FILE]
+                 [--out FILE] [--report FILE] [--rejects FILE]
 
 Matches a contact list against the user base and writes the audience: the
 ids of the users whose phone is on the list, each once, opted-out users
@@ -27,6 +31,7 @@ matched them.
 USERS.csv:   header with user_id, phone and optionally country.
 BASE.idx:    an index of the user base from "match index build": the same
              answer as --users with that file, without reading it again.
+             A keyed index needs the --key-file it was built with.
 OPTOUTS.csv: header with user_id.
 CONSENT.db:  a consent ledger (see match consent), read as of the start of
              the run. Under --policy opt-out (the default) a user whose
@@ -37,10 +42,22 @@ CONSENT.db:  a consent ledger (see match consent), read as of the start of
 LIST.csv:    header with either phone (and optionally country) of raw numbers,
              or hash, of values hashed in --hash-format.
 
-The report (--report) is JSON: rows, accepted, rejected, rejected_by (reason:
-count), matched, unmatched and audience_size, all counted after opt-outs are
-removed; rows = matched + unmatched + rejected. No raw phone number is ever
-written to an output or to stderr.
+The report (--report) is the advertiser's view, JSON: list, list_kind
+(phone or hash), hash_format (of a hashed list), rows, accepted, rejected
+and rejected_by (reason: count) of the list as sent, status (released,
+below minimum audience, or too close to a recent audience), min_audience
+and, only if released, audience_size, rounded down to two significant
+digits, and match_rate (audience_size over accepted). It counts no matched
+row and no opted-out user. The exact figures (rows = matched + unmatched +
+rejected, all counted after opt-outs are removed) and the decision are
+appended to the platform's audit log (--audit). No raw phone number is
+ever written to an output or to stderr.
+
+An audience of fewer than --min-audience users is not released, nor,
+with --advertiser and --history, one that differs by more than zero and
+fewer than --min-audience users from an audience released to the
+advertiser in the last 30 days: the report and the rejects are written,
+the audience is not, and the exit status is 3.
 
 Examples:
   match run --users users.csv --optouts optouts.csv --list list.csv \
@@ -90,7 +107,7 @@ func runFlags(o *runOptions, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.advertiser, "advertiser", "", "the advertiser `ID` the list comes from, for --history")
 	fs.StringVar(&o.history, "history", "", "refuse audiences within --min-audience users of one released to --advertiser in the last 30 days, as kept in `FILE`")
 	fs.StringVar(&o.audit, "audit", "", "append the exact figures and the decision to the audit log `FILE` (JSON lines)")
-	o.consent.flags(fs)
+	o.consent.flags(fs, false)
 	return fs
 }
 
