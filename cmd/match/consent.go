@@ -9,7 +9,6 @@ import (
 	"io"
 	"io/fs"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/audiencematch/audiencematch/consent"
@@ -24,15 +23,15 @@ enforce. The latest effective time wins, whatever the order events arrive
 in; at equal times opt-out wins.
 
 Commands:
-  import --db CONSENT.db [--rejects FILE] [--batch N] EVENTS.csv
+  import --db CONSENT.db [--rejects FILE] [--batch N] [--lock-timeout D] EVENTS.csv
          record a file of events; a rerun after a crash resumes after the
          last committed batch
   set    --db CONSENT.db --user ID --choice opt-out|opt-in [--purpose ads]
-         [--time RFC3339] [--source TEXT]
+         [--time RFC3339] [--source TEXT] [--lock-timeout D]
          record one event (time: now)
-  get    --db CONSENT.db --user ID
+  get    --db CONSENT.db --user ID [--lock-timeout D]
          print the user's latest choice for each purpose, as CSV
-  export --db CONSENT.db [--out FILE]
+  export --db CONSENT.db [--out FILE] [--lock-timeout D]
          write the whole ledger as CSV: user_id,purpose,choice,time,source,
          one row per user and purpose, sorted by user_id then purpose
 
@@ -48,40 +47,11 @@ Examples:
 "match consent COMMAND -h" shows a command's flags.
 `
 
-func runConsent(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, consentUsage)
-		return usageErrorf("consent: missing command\nTry: match consent -h")
-	}
-	switch args[0] {
-	case "import":
-		return runConsentImport(ctx, args[1:], stdout, stderr)
-	case "set":
-		return runConsentSet(ctx, args[1:], stderr)
-	case "get":
-		return runConsentGet(args[1:], stdout, stderr)
-	case "export":
-		return runConsentExport(args[1:], stdout, stderr)
-	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stdout, consentUsage)
-		return nil
-	}
-	return usageErrorf("consent: unknown command %q\nTry: match consent -h", args[0])
-}
-
-// lockTimeoutFlag adds --lock-timeout to a command that opens the ledger.
-func lockTimeoutFlag(fs *flag.FlagSet) *time.Duration {
-	return fs.Duration("lock-timeout", 10*time.Second, "how long to wait while another process has the ledger open for writing")
-}
-
 // openLedger opens the ledger at path. A missing file (when reading), a
 // file that is no ledger or cannot be opened is a usage error (exit 2); a
 // ledger another process keeps locked past the timeout is a failure (exit
 // 1): it may well work later.
-func openLedger(path, flagName string, readOnly bool, timeout time.Duration) (*ledger.Store, error) {
-	if path == "" {
-		return nil, usageErrorf("missing --%s", flagName)
-	}
+func openLedger(path string, readOnly bool, timeout time.Duration) (*ledger.Store, error) {
 	s, err := ledger.Open(path, &ledger.Options{ReadOnly: readOnly, Timeout: timeout})
 	switch {
 	case err == nil:
@@ -100,38 +70,8 @@ func openLedger(path, flagName string, readOnly bool, timeout time.Duration) (*l
 	return nil, usageErrorf("%s: %v", path, err)
 }
 
-// parseFlagsAndArgs is parseFlags for a command that takes n positional
-// arguments, before, between or after its flags.
-func parseFlagsAndArgs(fs *flag.FlagSet, args []string, n int, what string) ([]string, error) {
-	var pos []string
-	for {
-		usage := fs.Usage
-		fs.Usage = func() {}
-		err := fs.Parse(args)
-		fs.Usage = usage
-		if err != nil {
-			if err == flag.ErrHelp {
-				usage()
-				return nil, errHelp
-			}
-			return nil, usageErrorf("%s: %v\nTry: match %s -h", fs.Name(), err, fs.Name())
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-	switch {
-	case len(pos) < n:
-		return nil, usageErrorf("%s: missing %s\nTry: match %s -h", fs.Name(), what, fs.Name())
-	case len(pos) > n:
-		return nil, usageErrorf("%s: unexpected argument %q\nTry: match %s -h", fs.Name(), pos[n], fs.Name())
-	}
-	return pos, nil
-}
-
-const consentImportUsage = `Usage: match consent import --db CONSENT.db [--rejects FILE] [--batch N] EVENTS.csv
+const consentImportUsage = `Usage: match consent import --db CONSENT.db [--rejects FILE] [--batch N]
+                            [--lock-timeout D] EVENTS.csv
 
 Records the events of EVENTS.csv in the ledger CONSENT.db (created if
 missing), in transactions of --batch events. EVENTS.csv has a header with
@@ -151,38 +91,58 @@ Example:
 Flags:
 `
 
-func runConsentImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// consentImportOptions are the flags and argument of match consent
+// import, parsed and checked.
+type consentImportOptions struct {
+	db      string        // --db: the ledger, created if missing
+	rejects string        // --rejects; "" for none
+	batch   int           // --batch: events a transaction, 1 or more
+	timeout time.Duration // --lock-timeout
+	events  string        // EVENTS.csv
+}
+
+// consentImportFlags returns the FlagSet of match consent import, bound
+// to o.
+func consentImportFlags(o *consentImportOptions, stderr io.Writer) *flag.FlagSet {
 	fs := newFlagSet("consent import", consentImportUsage, stderr)
-	var (
-		db      = fs.String("db", "", "the consent ledger `FILE` (required; created if missing)")
-		rejects = fs.String("rejects", "", "write refused lines as line,reason to `FILE`")
-		batch   = fs.Int("batch", ledger.DefaultBatchSize, "events per transaction")
-		timeout = lockTimeoutFlag(fs)
-	)
-	pos, err := parseFlagsAndArgs(fs, args, 1, "EVENTS.csv")
+	fs.StringVar(&o.db, "db", "", "the consent ledger `FILE` (required; created if missing)")
+	fs.StringVar(&o.rejects, "rejects", "", "write refused lines as line,reason to `FILE`")
+	fs.IntVar(&o.batch, "batch", ledger.DefaultBatchSize, "events per transaction")
+	lockTimeoutFlag(fs, &o.timeout)
+	return fs
+}
+
+// parseConsentImport parses and checks the arguments of match consent
+// import.
+func parseConsentImport(args []string, stderr io.Writer) (*consentImportOptions, error) {
+	o := new(consentImportOptions)
+	pos, err := parseFlagsAndArgs(consentImportFlags(o, stderr), args, 1, "EVENTS.csv")
+	if err != nil {
+		return nil, err
+	}
+	if o.db == "" {
+		return nil, usageErrorf("import: missing --db\nTry: match consent import -h")
+	}
+	if o.batch < 1 {
+		return nil, usageErrorf("--batch %d: want at least 1", o.batch)
+	}
+	o.events = pos[0]
+	return o, nil
+}
+
+// runConsentImport is match consent import: check the events file, create
+// the rejects, record the events, then commit the rejects.
+func runConsentImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseConsentImport(args, stderr)
 	if err != nil {
 		return err
 	}
-	if *db == "" {
-		return usageErrorf("import: missing --db\nTry: match consent import -h")
-	}
-	if *batch < 1 {
-		return usageErrorf("--batch %d: want at least 1", *batch)
-	}
-	path := pos[0]
-
 	// Check the file before the ledger is opened (or created).
-	in, err := openEvents(path, stderr)
+	name, err := checkEvents(o.events, stderr)
 	if err != nil {
 		return err
 	}
-	in.Close()
-	name, err := filepath.Abs(path)
-	if err != nil {
-		return usageErrorf("%s: %v", path, err)
-	}
-
-	rj, err := newRejects(*rejects, stdout)
+	rj, err := newRejects(o.rejects, stdout)
 	if err != nil {
 		return err
 	}
@@ -190,15 +150,48 @@ func runConsentImport(ctx context.Context, args []string, stdout, stderr io.Writ
 	if rj != nil {
 		outs = append(outs, rj.output)
 	}
-	s, err := openLedger(*db, "db", false, *timeout)
+	st, err := o.record(ctx, name, rj, stderr)
 	if err != nil {
 		outs.abort()
 		return err
 	}
+	if err := outs.commit(); err != nil {
+		return err
+	}
+	msg := fmt.Sprintf("match: %s: %d lines, %d accepted, %d rejected; %d events recorded in %d batches",
+		o.events, st.Lines, st.Accepted, st.Rejected, st.Recorded, st.Batches)
+	if st.Resumed > 0 {
+		msg += fmt.Sprintf(" (lines up to %d were committed by an earlier import)", st.Resumed)
+	}
+	fmt.Fprintln(stderr, msg)
+	return nil
+}
 
+// checkEvents opens the events file at path to check its header, and
+// returns its absolute name, under which the ledger keeps its progress.
+func checkEvents(path string, stderr io.Writer) (string, error) {
+	in, err := openEvents(path, stderr)
+	if err != nil {
+		return "", err
+	}
+	in.Close()
+	name, err := filepath.Abs(path)
+	if err != nil {
+		return "", usageErrorf("%s: %v", path, err)
+	}
+	return name, nil
+}
+
+// record opens the ledger and imports the events file into it, as name,
+// passing refused lines to rj.
+func (o *consentImportOptions) record(ctx context.Context, name string, rj *rejectsFile, stderr io.Writer) (ledger.ImportStats, error) {
+	s, err := openLedger(o.db, false, o.timeout)
+	if err != nil {
+		return ledger.ImportStats{}, err
+	}
 	var readErr error
 	rows := func(yield func(ledger.Row) bool) {
-		in, err := openEvents(path, stderr)
+		in, err := openEvents(o.events, stderr)
 		if err != nil {
 			readErr = err
 			return
@@ -211,7 +204,7 @@ func runConsentImport(ctx context.Context, args []string, stdout, stderr io.Writ
 	}
 	st, err := s.Import(ctx, rows, &ledger.ImportOptions{
 		Name:      name,
-		BatchSize: *batch,
+		BatchSize: o.batch,
 		OnReject:  func(r ledger.Row) { rj.add(r.Line, r.Err) },
 	})
 	if cerr := s.Close(); err == nil {
@@ -221,19 +214,9 @@ func runConsentImport(ctx context.Context, args []string, stdout, stderr io.Writ
 		err = readErr
 	}
 	if err != nil {
-		outs.abort()
-		return fmt.Errorf("%s: %w (%d events recorded in %d batches; a rerun resumes after them)", *db, err, st.Recorded, st.Batches)
+		return st, fmt.Errorf("%s: %w (%d events recorded in %d batches; a rerun resumes after them)", o.db, err, st.Recorded, st.Batches)
 	}
-	if err := outs.commit(); err != nil {
-		return err
-	}
-	msg := fmt.Sprintf("match: %s: %d lines, %d accepted, %d rejected; %d events recorded in %d batches",
-		path, st.Lines, st.Accepted, st.Rejected, st.Recorded, st.Batches)
-	if st.Resumed > 0 {
-		msg += fmt.Sprintf(" (lines up to %d were committed by an earlier import)", st.Resumed)
-	}
-	fmt.Fprintln(stderr, msg)
-	return nil
+	return st, nil
 }
 
 // events is an open events CSV with its columns found.
@@ -274,7 +257,7 @@ func (ev *events) eventRows(yield func(ledger.Row) bool) {
 }
 
 const consentSetUsage = `Usage: match consent set --db CONSENT.db --user ID --choice opt-out|opt-in [--purpose ads]
-                         [--time RFC3339] [--source TEXT]
+                         [--time RFC3339] [--source TEXT] [--lock-timeout D]
 
 Records one consent event in the ledger (created if missing), durably. It
 wins over the user's earlier choice for the purpose if its time is later (or
@@ -286,52 +269,81 @@ Example:
 Flags:
 `
 
-func runConsentSet(ctx context.Context, args []string, stderr io.Writer) error {
+// consentSetOptions are the flags of match consent set, parsed and checked
+// into the event to record.
+type consentSetOptions struct {
+	db      string        // --db: the ledger, created if missing
+	user    string        // --user
+	choice  string        // --choice as given
+	purpose string        // --purpose
+	when    string        // --time as given; "" for now
+	source  string        // --source
+	timeout time.Duration // --lock-timeout
+	event   consent.Event // the event of the flags above, checked
+}
+
+// consentSetFlags returns the FlagSet of match consent set, bound to o.
+func consentSetFlags(o *consentSetOptions, stderr io.Writer) *flag.FlagSet {
 	fs := newFlagSet("consent set", consentSetUsage, stderr)
-	var (
-		db      = fs.String("db", "", "the consent ledger `FILE` (required; created if missing)")
-		user    = fs.String("user", "", "the user `id` (required)")
-		choice  = fs.String("choice", "", "`opt-out` or opt-in (required)")
-		purpose = fs.String("purpose", consent.DefaultPurpose, "the `purpose` chosen for")
-		when    = fs.String("time", "", "effective `time`, RFC 3339 (default now)")
-		source  = fs.String("source", "cli", "where the choice came from")
-		timeout = lockTimeoutFlag(fs)
-	)
-	if _, err := parseFlagsAndArgs(fs, args, 0, ""); err != nil {
-		return err
+	fs.StringVar(&o.db, "db", "", "the consent ledger `FILE` (required; created if missing)")
+	fs.StringVar(&o.user, "user", "", "the user `id` (required)")
+	fs.StringVar(&o.choice, "choice", "", "`opt-out` or opt-in (required)")
+	fs.StringVar(&o.purpose, "purpose", consent.DefaultPurpose, "the `purpose` chosen for")
+	fs.StringVar(&o.when, "time", "", "effective `time`, RFC 3339 (default now)")
+	fs.StringVar(&o.source, "source", "cli", "where the choice came from")
+	lockTimeoutFlag(fs, &o.timeout)
+	return fs
+}
+
+// parseConsentSet parses and checks the arguments of match consent set,
+// and makes the event they give.
+func parseConsentSet(args []string, stderr io.Writer) (*consentSetOptions, error) {
+	o := new(consentSetOptions)
+	if _, err := parseFlagsAndArgs(consentSetFlags(o, stderr), args, 0, ""); err != nil {
+		return nil, err
 	}
-	if *db == "" {
-		return usageErrorf("set: missing --db\nTry: match consent set -h")
+	if o.db == "" {
+		return nil, usageErrorf("set: missing --db\nTry: match consent set -h")
 	}
-	e := consent.Event{UserID: *user, Purpose: *purpose, Source: *source, Time: time.Now().UTC()}
+	e := consent.Event{UserID: o.user, Purpose: o.purpose, Source: o.source, Time: time.Now().UTC()}
 	var err error
-	if e.Choice, err = consent.ParseChoice(*choice); err != nil {
-		return usageErrorf("--choice %q: want opt-out or opt-in", *choice)
+	if e.Choice, err = consent.ParseChoice(o.choice); err != nil {
+		return nil, usageErrorf("--choice %q: want opt-out or opt-in", o.choice)
 	}
-	if *when != "" {
-		if e.Time, err = consent.ParseTime(*when); err != nil {
-			return usageErrorf("--time %q: %v", *when, err)
+	if o.when != "" {
+		if e.Time, err = consent.ParseTime(o.when); err != nil {
+			return nil, usageErrorf("--time %q: %v", o.when, err)
 		}
 	}
 	if _, err := e.Normalize(); err != nil {
-		return usageErrorf("set: %v\nTry: match consent set -h", err)
+		return nil, usageErrorf("set: %v\nTry: match consent set -h", err)
 	}
-	s, err := openLedger(*db, "db", false, *timeout)
+	o.event = e
+	return o, nil
+}
+
+// runConsentSet is match consent set: record the event of the flags.
+func runConsentSet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseConsentSet(args, stderr)
 	if err != nil {
 		return err
 	}
-	err = s.Record(ctx, e)
+	s, err := openLedger(o.db, false, o.timeout)
+	if err != nil {
+		return err
+	}
+	err = s.Record(ctx, o.event)
 	if cerr := s.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("%s: %w", *db, err)
+		return fmt.Errorf("%s: %w", o.db, err)
 	}
-	fmt.Fprintf(stderr, "match: %s: recorded\n", *db)
+	fmt.Fprintf(stderr, "match: %s: recorded\n", o.db)
 	return nil
 }
 
-const consentGetUsage = `Usage: match consent get --db CONSENT.db --user ID
+const consentGetUsage = `Usage: match consent get --db CONSENT.db --user ID [--lock-timeout D]
 
 Prints the user's latest choice for each purpose the ledger knows, as CSV
 with the header user_id,purpose,choice,time,source (only the header if it
@@ -343,27 +355,52 @@ Example:
 Flags:
 `
 
-func runConsentGet(args []string, stdout, stderr io.Writer) error {
+// consentGetOptions are the flags of match consent get, parsed and
+// checked.
+type consentGetOptions struct {
+	db      string        // --db: the ledger
+	user    string        // --user
+	timeout time.Duration // --lock-timeout
+}
+
+// consentGetFlags returns the FlagSet of match consent get, bound to o.
+func consentGetFlags(o *consentGetOptions, stderr io.Writer) *flag.FlagSet {
 	fs := newFlagSet("consent get", consentGetUsage, stderr)
-	var (
-		db      = fs.String("db", "", "the consent ledger `FILE` (required)")
-		user    = fs.String("user", "", "the user `id` (required)")
-		timeout = lockTimeoutFlag(fs)
-	)
-	if _, err := parseFlagsAndArgs(fs, args, 0, ""); err != nil {
-		return err
+	fs.StringVar(&o.db, "db", "", "the consent ledger `FILE` (required)")
+	fs.StringVar(&o.user, "user", "", "the user `id` (required)")
+	lockTimeoutFlag(fs, &o.timeout)
+	return fs
+}
+
+// parseConsentGet parses and checks the arguments of match consent get.
+func parseConsentGet(args []string, stderr io.Writer) (*consentGetOptions, error) {
+	o := new(consentGetOptions)
+	if _, err := parseFlagsAndArgs(consentGetFlags(o, stderr), args, 0, ""); err != nil {
+		return nil, err
 	}
-	if *user == "" {
-		return usageErrorf("get: missing --user\nTry: match consent get -h")
+	if o.user == "" {
+		return nil, usageErrorf("get: missing --user\nTry: match consent get -h")
 	}
-	s, err := openLedger(*db, "db", true, *timeout)
+	if o.db == "" {
+		return nil, usageErrorf("missing --db")
+	}
+	return o, nil
+}
+
+// runConsentGet is match consent get: print the user's latest choices.
+func runConsentGet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseConsentGet(args, stderr)
 	if err != nil {
 		return err
 	}
-	evs, err := s.Get(*user)
+	s, err := openLedger(o.db, true, o.timeout)
+	if err != nil {
+		return err
+	}
+	evs, err := s.Get(o.user)
 	s.Close()
 	if err != nil {
-		return fmt.Errorf("%s: %w", *db, err)
+		return fmt.Errorf("%s: %w", o.db, err)
 	}
 	w := newEventWriter(stdout)
 	for _, e := range evs {
@@ -373,7 +410,7 @@ func runConsentGet(args []string, stdout, stderr io.Writer) error {
 	return w.Error()
 }
 
-const consentExportUsage = `Usage: match consent export --db CONSENT.db [--out FILE]
+const consentExportUsage = `Usage: match consent export --db CONSENT.db [--out FILE] [--lock-timeout D]
 
 Writes the ledger as CSV with the header user_id,purpose,choice,time,source:
 one row per user and purpose, holding the latest choice, sorted by user_id
@@ -386,45 +423,80 @@ Example:
 Flags:
 `
 
-func runConsentExport(args []string, stdout, stderr io.Writer) error {
+// consentExportOptions are the flags of match consent export, parsed and
+// checked.
+type consentExportOptions struct {
+	db      string        // --db: the ledger
+	out     string        // --out; "" for stdout
+	timeout time.Duration // --lock-timeout
+}
+
+// consentExportFlags returns the FlagSet of match consent export, bound
+// to o.
+func consentExportFlags(o *consentExportOptions, stderr io.Writer) *flag.FlagSet {
 	fs := newFlagSet("consent export", consentExportUsage, stderr)
-	var (
-		db      = fs.String("db", "", "the consent ledger `FILE` (required)")
-		out     = fs.String("out", "", "write to `FILE` (default stdout)")
-		timeout = lockTimeoutFlag(fs)
-	)
-	if _, err := parseFlagsAndArgs(fs, args, 0, ""); err != nil {
+	fs.StringVar(&o.db, "db", "", "the consent ledger `FILE` (required)")
+	fs.StringVar(&o.out, "out", "", "write to `FILE` (default stdout)")
+	lockTimeoutFlag(fs, &o.timeout)
+	return fs
+}
+
+// parseConsentExport parses and checks the arguments of match consent
+// export.
+func parseConsentExport(args []string, stderr io.Writer) (*consentExportOptions, error) {
+	o := new(consentExportOptions)
+	if _, err := parseFlagsAndArgs(consentExportFlags(o, stderr), args, 0, ""); err != nil {
+		return nil, err
+	}
+	if o.db == "" {
+		return nil, usageErrorf("missing --db")
+	}
+	return o, nil
+}
+
+// runConsentExport is match consent export: write the whole ledger.
+func runConsentExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseConsentExport(args, stderr)
+	if err != nil {
 		return err
 	}
-	s, err := openLedger(*db, "db", true, *timeout)
+	s, err := openLedger(o.db, true, o.timeout)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	o, err := createOutput(*out, stdout)
+	out, err := createOutput(o.out, stdout)
 	if err != nil {
 		return err
 	}
-	w := newEventWriter(o)
+	n, err := o.write(s, out)
+	if err != nil {
+		out.Abort()
+		return err
+	}
+	if err := (outputs{out}).commit(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "match: %s: %d rows\n", o.db, n)
+	return nil
+}
+
+// write writes every event of the ledger s to out and returns how many.
+func (o *consentExportOptions) write(s *ledger.Store, out *output) (int64, error) {
+	w := newEventWriter(out)
 	var n int64
 	for e, err := range s.Events() {
 		if err != nil {
-			o.Abort()
-			return fmt.Errorf("%s: %w", *db, err)
+			return n, fmt.Errorf("%s: %w", o.db, err)
 		}
 		w.write(e)
 		n++
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {
-		o.Abort()
-		return fmt.Errorf("%s: %w", o.displayName(), err)
+		return n, fmt.Errorf("%s: %w", out.displayName(), err)
 	}
-	if err := (outputs{o}).commit(); err != nil {
-		return err
-	}
-	fmt.Fprintf(stderr, "match: %s: %d rows\n", *db, n)
-	return nil
+	return n, nil
 }
 
 // eventWriter writes events as CSV, under the export header.
@@ -444,56 +516,21 @@ func (w *eventWriter) write(e consent.Event) {
 	w.Write(w.rec)
 }
 
-// Consent flags of match run and match prune.
-type consentFlags struct {
-	path    *string
-	policy  *string
-	purpose *string
-	timeout *time.Duration
-	fs      *flag.FlagSet
-}
-
-func addConsentFlags(fs *flag.FlagSet) *consentFlags {
-	return &consentFlags{
-		path:    fs.String("consent", "", "the consent ledger `FILE` (see match consent)"),
-		policy:  fs.String("policy", "opt-out", "consent `policy`: opt-out (matchable unless opted out) or opt-in (matchable only if opted in)"),
-		purpose: fs.String("purpose", consent.DefaultPurpose, "the consent `purpose` that gates matching"),
-		timeout: lockTimeoutFlag(fs),
-		fs:      fs,
-	}
-}
-
-// snapshot checks the flags, then opens the ledger read-only, takes the
-// snapshot and closes it, so the ledger is locked no longer than that.
-// Without --consent it returns nil.
-func (cf *consentFlags) snapshot() (*ledger.Snapshot, error) {
-	var set []string
-	cf.fs.Visit(func(f *flag.Flag) {
-		if f.Name == "policy" || f.Name == "purpose" {
-			set = append(set, "--"+f.Name)
-		}
-	})
-	policy, err := consent.ParsePolicy(*cf.policy)
-	if err != nil {
-		return nil, usageErrorf("--policy %q: want opt-out or opt-in", *cf.policy)
-	}
-	if *cf.path == "" {
-		if len(set) > 0 {
-			return nil, usageErrorf("%s: %s needs --consent\nTry: match %s -h", cf.fs.Name(), set[0], cf.fs.Name())
-		}
+// snapshot opens the ledger that --consent names read-only, takes the
+// snapshot of --purpose under --policy and closes the ledger, so that it is
+// locked no longer than that. Without --consent it returns nil.
+func (c *consentOptions) snapshot() (*ledger.Snapshot, error) {
+	if c.path == "" {
 		return nil, nil
 	}
-	if strings.TrimSpace(*cf.purpose) == "" {
-		return nil, usageErrorf("--purpose %q: want a purpose name, e.g. %s", *cf.purpose, consent.DefaultPurpose)
-	}
-	s, err := openLedger(*cf.path, "consent", true, *cf.timeout)
+	s, err := openLedger(c.path, true, c.timeout)
 	if err != nil {
 		return nil, err
 	}
 	defer s.Close()
-	snap, err := s.Snapshot(*cf.purpose, policy)
+	snap, err := s.Snapshot(c.purpose, c.policy)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", *cf.path, err)
+		return nil, fmt.Errorf("%s: %w", c.path, err)
 	}
 	return snap, nil
 }

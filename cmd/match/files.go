@@ -347,17 +347,105 @@ func csvQuote(s string) string {
 	return s
 }
 
-func parseFormat(flagName, s string) (normalize.Format, error) {
-	f, err := normalize.ParseFormat(s)
-	if err != nil {
-		return 0, usageErrorf("--%s %q: want e164, digits or uid2", flagName, s)
-	}
-	return f, nil
+// usersInput is an open user base CSV with its columns found: user_id,
+// phone and, if present, country.
+type usersInput struct {
+	*input
+	id, phone, country int // country is -1 if absent
 }
 
-func checkRegion(s string) error {
-	if !normalize.ValidRegion(s) {
-		return usageErrorf("--region %q: not a region code libphonenumber knows (want ISO 3166-1 alpha-2, e.g. US, GB)", s)
+// openUsers opens the user base CSV at path, as --users.
+func openUsers(path string, stderr io.Writer) (*usersInput, error) {
+	in, err := openInput(path, "users", stderr)
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	u := &usersInput{input: in}
+	if u.id, err = in.column("user_id", true); err == nil {
+		u.phone, err = in.column("phone", true)
+	}
+	if err != nil {
+		in.Close()
+		return nil, err
+	}
+	u.country, _ = in.column("country", false)
+	return u, nil
+}
+
+// user returns a row of the user base, as rows gives it, as a
+// matcher.User.
+func (u *usersInput) user(line int64, fields [][]byte, err error) matcher.User {
+	m := matcher.User{Line: line, Err: err}
+	if err == nil {
+		m.ID, m.Phone, m.Region = u.field(fields, u.id), u.field(fields, u.phone), u.region(fields, u.country)
+	}
+	return m
+}
+
+// listInput is an open contact list CSV with its columns found: phone (and
+// optionally country) of raw numbers, or hash.
+type listInput struct {
+	*input
+	phone, hash, country int // the absent ones are -1
+}
+
+// openList opens the contact list CSV at path, as --list.
+func openList(path string, stderr io.Writer) (*listInput, error) {
+	in, err := openInput(path, "list", stderr)
+	if err != nil {
+		return nil, err
+	}
+	l := &listInput{input: in}
+	l.phone, _ = in.column("phone", false)
+	l.hash, _ = in.column("hash", false)
+	l.country, _ = in.column("country", false)
+	switch {
+	case l.phone < 0 && l.hash < 0:
+		err = usageErrorf("%s: missing column \"phone\" or \"hash\"", in.name)
+	case l.phone >= 0 && l.hash >= 0:
+		err = usageErrorf("%s: has both a \"phone\" and a \"hash\" column; keep one", in.name)
+	}
+	if err != nil {
+		in.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
+// entries yields the rows of the list as matcher entries.
+func (l *listInput) entries(yield func(matcher.Entry) bool) {
+	l.rows(func(line int64, fields [][]byte, err error) bool {
+		e := matcher.Entry{Line: line, Err: err}
+		if err == nil {
+			if l.hash >= 0 {
+				e.Hash = l.arena.String(trimHash(fields[l.hash]))
+				if e.Hash == "" {
+					e.Err = normalize.ErrEmpty
+				}
+			} else {
+				e.Phone, e.Region = l.field(fields, l.phone), l.region(fields, l.country)
+			}
+		}
+		return yield(e)
+	})
+}
+
+// hashFormat returns the name of f for a list of hashes, "" for a list of
+// raw phones.
+func (l *listInput) hashFormat(f normalize.Format) string {
+	if l.hash >= 0 {
+		return f.String()
+	}
+	return ""
+}
+
+// trimHash returns a hash field without surrounding blanks.
+func trimHash(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
 }

@@ -28,167 +28,200 @@ Example:
 Flags:
 `
 
-func runHash(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("hash", hashUsage, stderr)
-	var (
-		in      = fs.String("in", "", "the contact list `CSV` (required)")
-		format  = fs.String("format", "e164", "hash `format`: e164, digits or uid2")
-		region  = fs.String("region", normalize.DefaultRegion, "`region` of rows without a country")
-		out     = fs.String("out", "", "write hashes to `FILE` (default stdout)")
-		rejects = fs.String("rejects", "", "write refused rows as line,reason to `FILE`")
-	)
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	f, err := parseFormat("format", *format)
-	if err != nil {
-		return err
-	}
-	if err := checkRegion(*region); err != nil {
-		return err
-	}
-	list, err := openInput(*in, "in", stderr)
-	if err != nil {
-		return err
-	}
-	defer list.Close()
-	phoneCol, err := list.column("phone", true)
-	if err != nil {
-		return err
-	}
-	countryCol, _ := list.column("country", false)
-
-	o, err := createOutput(*out, stdout)
-	if err != nil {
-		return err
-	}
-	rj, err := newRejects(*rejects, stdout)
-	if err != nil {
-		o.Abort()
-		return err
-	}
-	outs := outputs{o}
-	if rj != nil {
-		outs = append(outs, rj.output)
-	}
-
-	// The file is read in chunks of whole lines; each worker splits,
-	// normalizes, hashes and encodes a chunk's lines into the chunk's own
-	// output, and the sink writes the chunks in order.
-	type refused struct {
-		line int64
-		err  error
-	}
-	type chunk struct {
-		csvrow.Chunk
-		out     []byte    // the chunk's hash lines
-		rejects []refused // its refused rows
-		rows    int64
-	}
-	free := make(chan *chunk, 64) // chunks whose buffers can be used again
-	src := func(yield func(*chunk) bool) {
-		for {
-			var c *chunk
-			select {
-			case c = <-free:
-			default:
-				c = new(chunk)
-			}
-			if !list.readChunk(&c.Chunk) || !yield(c) {
-				return
-			}
-		}
-	}
-	work := func(chunks []*chunk) {
-		sp := list.r.Splitter()
-		h := normalize.NewHasher()
-		var buf []byte
-		for _, c := range chunks {
-			c.out, c.rejects, c.rows = c.out[:0], c.rejects[:0], 0
-			if need := c.N * (normalize.HexLen + 1); cap(c.out) < need {
-				c.out = make([]byte, 0, need+need/4) // not grown row by row, nor for every chunk
-			}
-			sp.SplitLines(&c.Chunk, func(line int64, fields [][]byte, err error) bool {
-				c.rows++
-				if err == nil {
-					// The strings alias the chunk for the call only;
-					// normalize keeps neither.
-					reg := regionOf(fields, countryCol, transient)
-					if reg == "" {
-						reg = *region
-					}
-					buf, err = normalize.AppendE164(buf[:0], transient(fields[phoneCol]), reg)
-				}
-				if err != nil {
-					c.rejects = append(c.rejects, refused{line, err})
-					return true
-				}
-				c.out = append(normalize.AppendEncode(c.out, h.Sum(buf, f), f), '\n')
-				return true
-			})
-		}
-	}
-	var rows, rejected int64
-	o.WriteString("hash\n")
-	sink := func(chunks []*chunk) error {
-		for _, c := range chunks {
-			rows += c.rows
-			rejected += int64(len(c.rejects))
-			for _, r := range c.rejects {
-				rj.add(r.line, r.err)
-			}
-			o.Write(c.out)
-			select {
-			case free <- c:
-			default:
-			}
-		}
-		return nil
-	}
-	err = parallel.OrderedN(ctx, 0, 1, src, work, sink)
-	if err == nil {
-		err = list.err
-	}
-	if err != nil {
-		outs.abort()
-		return err
-	}
-	if err := outs.commit(); err != nil {
-		return err
-	}
-	fmt.Fprintf(stderr, "match: %s: %d rows, %d hashed, %d rejected\n", list.name, rows, rows-rejected, rejected)
-	return nil
+// hashOptions are the flags of match hash, parsed and checked.
+type hashOptions struct {
+	in         string           // --in: the contact list
+	formatName string           // --format as given
+	format     normalize.Format // --format, parsed
+	region     string           // --region of rows without a country
+	out        string           // --out; "" for stdout
+	rejects    string           // --rejects; "" for none
 }
 
-// newFlagSet returns a flag set that prints its usage text and flags on -h
-// and stays quiet on errors, which parseFlags reports in one line.
-func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usage)
-		fs.SetOutput(stderr)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-	}
+// hashFlags returns the FlagSet of match hash, bound to o.
+func hashFlags(o *hashOptions, stderr io.Writer) *flag.FlagSet {
+	fs := newFlagSet("hash", hashUsage, stderr)
+	fs.StringVar(&o.in, "in", "", "the contact list `CSV` (required)")
+	fs.StringVar(&o.formatName, "format", "e164", "hash `format`: e164, digits or uid2")
+	fs.StringVar(&o.region, "region", normalize.DefaultRegion, "`region` of rows without a country")
+	fs.StringVar(&o.out, "out", "", "write hashes to `FILE` (default stdout)")
+	fs.StringVar(&o.rejects, "rejects", "", "write refused rows as line,reason to `FILE`")
 	return fs
 }
 
-// parseFlags parses args and refuses positional arguments.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	usage := fs.Usage
-	fs.Usage = func() {} // on an error, print one line, not the whole usage
-	err := fs.Parse(args)
-	fs.Usage = usage
-	if err != nil {
-		if err == flag.ErrHelp {
-			usage()
-			return errHelp
-		}
-		return usageErrorf("%s: %v\nTry: match %s -h", fs.Name(), err, fs.Name())
+// parseHash parses and checks the arguments of match hash.
+func parseHash(args []string, stderr io.Writer) (*hashOptions, error) {
+	o := new(hashOptions)
+	if err := parseFlags(hashFlags(o, stderr), args); err != nil {
+		return nil, err
 	}
-	if fs.NArg() > 0 {
-		return usageErrorf("%s: unexpected argument %q\nTry: match %s -h", fs.Name(), fs.Arg(0), fs.Name())
+	var err error
+	if o.format, err = parseFormat("format", o.formatName); err != nil {
+		return nil, err
+	}
+	if err := checkRegion(o.region); err != nil {
+		return nil, err
+	}
+	if o.in == "" {
+		return nil, usageErrorf("missing --in")
+	}
+	return o, nil
+}
+
+// runHash is match hash: open the list and create the outputs, hash every
+// row, then commit the outputs together.
+func runHash(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseHash(args, stderr)
+	if err != nil {
+		return err
+	}
+	j, err := openHash(o, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	defer j.list.Close()
+	if err := j.hash(ctx); err != nil {
+		j.outs.abort()
+		return err
+	}
+	if err := j.outs.commit(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "match: %s: %d rows, %d hashed, %d rejected\n", j.list.name, j.rows, j.rows-j.rejected, j.rejected)
+	return nil
+}
+
+// hashJob is a match hash at work: the list, open, with its columns, and
+// the outputs, written whole or not at all.
+type hashJob struct {
+	o              *hashOptions
+	list           *input
+	phone, country int // the list's columns; country is -1 if absent
+	out            *output
+	rejects        *rejectsFile
+	outs           outputs         // out and rejects, committed together
+	free           chan *hashChunk // chunks whose buffers can be used again
+	rows, rejected int64
+}
+
+// hashChunk is a chunk of whole lines of the list and what hashing made
+// of them.
+type hashChunk struct {
+	csvrow.Chunk
+	out     []byte    // the chunk's hash lines
+	rejects []refused // its refused rows
+	rows    int64
+}
+
+// refused is a refused row: its line and why.
+type refused struct {
+	line int64
+	err  error
+}
+
+// openHash opens the list, finds its columns and creates the outputs.
+func openHash(o *hashOptions, stdout, stderr io.Writer) (_ *hashJob, err error) {
+	j := &hashJob{o: o, free: make(chan *hashChunk, 64)}
+	if j.list, err = openInput(o.in, "in", stderr); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			j.list.Close()
+		}
+	}()
+	if j.phone, err = j.list.column("phone", true); err != nil {
+		return nil, err
+	}
+	j.country, _ = j.list.column("country", false)
+	if j.out, err = createOutput(o.out, stdout); err != nil {
+		return nil, err
+	}
+	if j.rejects, err = newRejects(o.rejects, stdout); err != nil {
+		j.out.Abort()
+		return nil, err
+	}
+	j.outs = outputs{j.out}
+	if j.rejects != nil {
+		j.outs = append(j.outs, j.rejects.output)
+	}
+	return j, nil
+}
+
+// hash reads the list in chunks of whole lines; each worker splits,
+// normalizes, hashes and encodes a chunk's lines into the chunk's own
+// output (work), and the sink writes the chunks in order (write).
+func (j *hashJob) hash(ctx context.Context) error {
+	j.out.WriteString("hash\n")
+	err := parallel.OrderedN(ctx, 0, 1, j.chunks, j.work, j.write)
+	if err == nil {
+		err = j.list.err
+	}
+	return err
+}
+
+// chunks yields the list's chunks, in buffers given back if any.
+func (j *hashJob) chunks(yield func(*hashChunk) bool) {
+	for {
+		var c *hashChunk
+		select {
+		case c = <-j.free:
+		default:
+			c = new(hashChunk)
+		}
+		if !j.list.readChunk(&c.Chunk) || !yield(c) {
+			return
+		}
+	}
+}
+
+// work hashes the lines of chunks, each into the chunk's own output. The
+// workers call it at once, on chunks of their own.
+func (j *hashJob) work(chunks []*hashChunk) {
+	sp := j.list.r.Splitter()
+	h := normalize.NewHasher()
+	var buf []byte
+	phone, country, region, f := j.phone, j.country, j.o.region, j.o.format
+	for _, c := range chunks {
+		c.out, c.rejects, c.rows = c.out[:0], c.rejects[:0], 0
+		if need := c.N * (normalize.HexLen + 1); cap(c.out) < need {
+			c.out = make([]byte, 0, need+need/4) // not grown row by row, nor for every chunk
+		}
+		sp.SplitLines(&c.Chunk, func(line int64, fields [][]byte, err error) bool {
+			c.rows++
+			if err == nil {
+				// The strings alias the chunk for the call only;
+				// normalize keeps neither.
+				reg := regionOf(fields, country, transient)
+				if reg == "" {
+					reg = region
+				}
+				buf, err = normalize.AppendE164(buf[:0], transient(fields[phone]), reg)
+			}
+			if err != nil {
+				c.rejects = append(c.rejects, refused{line, err})
+				return true
+			}
+			c.out = append(normalize.AppendEncode(c.out, h.Sum(buf, f), f), '\n')
+			return true
+		})
+	}
+}
+
+// write writes the hashes and rejects of chunks, in order, counts their
+// rows, and gives their buffers back.
+func (j *hashJob) write(chunks []*hashChunk) error {
+	for _, c := range chunks {
+		j.rows += c.rows
+		j.rejected += int64(len(c.rejects))
+		for _, r := range c.rejects {
+			j.rejects.add(r.line, r.err)
+		}
+		j.out.Write(c.out)
+		select {
+		case j.free <- c:
+		default:
+		}
 	}
 	return nil
 }

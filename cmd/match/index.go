@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -37,140 +38,187 @@ a new one.
 build time and sizes. --verify also checks every page against its checksum.
 `
 
-func runIndex(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, indexUsage)
-		return usageErrorf("index: missing build or info")
-	}
-	switch args[0] {
-	case "build":
-		return runIndexBuild(ctx, args[1:], stdout, stderr)
-	case "info":
-		return runIndexInfo(args[1:], stdout, stderr)
-	case "-h", "-help", "--help", "help":
-		fmt.Fprint(stdout, indexUsage)
-		return nil
-	}
-	return usageErrorf("index: unknown command %q\nTry: match index -h", args[0])
+// indexBuildOptions are the flags of match index build, parsed and
+// checked.
+type indexBuildOptions struct {
+	users   string // --users: the user base
+	out     string // --out: the index file, a file
+	region  string // --region of rows without a country
+	rejects string // --rejects; "" for none
+	keyFile string // --key-file; "" for an index without a key
 }
 
-func runIndexBuild(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// indexBuildFlags returns the FlagSet of match index build, bound to o.
+func indexBuildFlags(o *indexBuildOptions, stderr io.Writer) *flag.FlagSet {
 	fs := newFlagSet("index build", indexUsage+"\nFlags of build:\n", stderr)
-	var (
-		usersPath = fs.String("users", "", "the user base `CSV` (required)")
-		out       = fs.String("out", "", "write the index to `FILE` (required)")
-		region    = fs.String("region", normalize.DefaultRegion, "`region` of rows without a country")
-		rejects   = fs.String("rejects", "", "write refused user rows as line,reason to `FILE`")
-		keyFile   = fs.String("key-file", "", "key the index with the secret in `KEY` (32 bytes or more)")
-	)
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := checkRegion(*region); err != nil {
-		return err
-	}
-	if *out == "" {
-		return usageErrorf("index build: missing --out\nTry: match index -h")
-	}
-	if *out == "-" || *out == "/dev/stdout" {
-		return usageErrorf("index build: --out must be a file: the index is memory-mapped")
-	}
-	if *usersPath == "" {
-		return usageErrorf("index build: missing --users\nTry: match index -h")
-	}
-	key, err := readKey(*keyFile)
-	if err != nil {
-		return err
-	}
-	users, err := openInput(*usersPath, "users", stderr)
-	if err != nil {
-		return err
-	}
-	defer users.Close()
-	uid, err := users.column("user_id", true)
-	if err != nil {
-		return err
-	}
-	uphone, err := users.column("phone", true)
-	if err != nil {
-		return err
-	}
-	ucountry, _ := users.column("country", false)
-	rj, err := newRejects(*rejects, stdout)
-	if err != nil {
-		return err
-	}
-	var outs outputs
-	if rj != nil {
-		outs = append(outs, rj.output)
-	}
+	fs.StringVar(&o.users, "users", "", "the user base `CSV` (required)")
+	fs.StringVar(&o.out, "out", "", "write the index to `FILE` (required)")
+	fs.StringVar(&o.region, "region", normalize.DefaultRegion, "`region` of rows without a country")
+	fs.StringVar(&o.rejects, "rejects", "", "write refused user rows as line,reason to `FILE`")
+	fs.StringVar(&o.keyFile, "key-file", "", "key the index with the secret in `KEY` (32 bytes or more)")
+	return fs
+}
 
+// parseIndexBuild parses and checks the arguments of match index build.
+func parseIndexBuild(args []string, stderr io.Writer) (*indexBuildOptions, error) {
+	o := new(indexBuildOptions)
+	if err := parseFlags(indexBuildFlags(o, stderr), args); err != nil {
+		return nil, err
+	}
+	if err := checkRegion(o.region); err != nil {
+		return nil, err
+	}
+	switch {
+	case o.out == "":
+		return nil, usageErrorf("index build: missing --out\nTry: match index -h")
+	case o.out == "-" || o.out == "/dev/stdout":
+		return nil, usageErrorf("index build: --out must be a file: the index is memory-mapped")
+	case o.users == "":
+		return nil, usageErrorf("index build: missing --users\nTry: match index -h")
+	}
+	return o, nil
+}
+
+// runIndexBuild is match index build: read the key, open the user base
+// and create the rejects, build the index, then commit the rejects.
+func runIndexBuild(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseIndexBuild(args, stderr)
+	if err != nil {
+		return err
+	}
+	b, err := openIndexBuild(o, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	defer b.users.Close()
+	start := time.Now()
+	info, err := b.build(ctx)
+	if err != nil {
+		b.outs.abort()
+		return err
+	}
+	if err := b.outs.commit(); err != nil {
+		os.Remove(o.out)
+		return err
+	}
+	took := time.Since(start)
+	fmt.Fprintf(stderr, "match: %s: %d rows, %d indexed (%d users), %d rejected\n", b.users.name, b.rows, info.Rows, info.Users, b.refused)
+	fmt.Fprintf(stderr, "match: %s: %d bytes, %.1f bytes a user, in %.1f s (%.0f rows/s)\n",
+		o.out, info.Size, float64(info.Size)/float64(max(info.Users, 1)), took.Seconds(), float64(b.rows)/took.Seconds())
+	return nil
+}
+
+// indexBuild is a match index build at work: the key, the user base open,
+// and the rejects.
+type indexBuild struct {
+	o             *indexBuildOptions
+	key           []byte // nil for an index without a key
+	users         *usersInput
+	rejects       *rejectsFile
+	outs          outputs // the rejects; the index renames itself into place
+	rows, refused int64
+}
+
+// openIndexBuild reads the key, opens the user base and creates the
+// rejects.
+func openIndexBuild(o *indexBuildOptions, stdout, stderr io.Writer) (*indexBuild, error) {
+	key, err := readKey(o.keyFile)
+	if err != nil {
+		return nil, err
+	}
+	users, err := openUsers(o.users, stderr)
+	if err != nil {
+		return nil, err
+	}
+	rj, err := newRejects(o.rejects, stdout)
+	if err != nil {
+		users.Close()
+		return nil, err
+	}
+	b := &indexBuild{o: o, key: key, users: users, rejects: rj}
+	if rj != nil {
+		b.outs = append(b.outs, rj.output)
+	}
+	return b, nil
+}
+
+// build reads the user base once and writes the index file, whole or not
+// at all.
+func (b *indexBuild) build(ctx context.Context) (*matcher.IndexInfo, error) {
 	// The build keeps about 60 bytes a row alive and makes garbage as it
 	// reads: collect it sooner than the other commands do, so that the
 	// peak stays near what is alive.
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(50)
 	}
-	start := time.Now()
-	var rows, refused int64
-	userRows := func(yield func(matcher.User) bool) {
-		users.rows(func(line int64, fields [][]byte, err error) bool {
-			rows++
-			u := matcher.User{Line: line, Err: err}
-			if err == nil {
-				u.ID, u.Phone, u.Region = users.field(fields, uid), users.field(fields, uphone), users.region(fields, ucountry)
-			}
-			return yield(u)
-		})
-	}
-	onReject := func(r matcher.Reject) {
-		refused++
-		rj.add(r.Line, r.Err)
-	}
 	// Reading stops at an I/O error; the build must not go on without
 	// the rest of the file, so it is checked before the index is renamed
 	// into place, by a reader that fails instead of ending.
-	info, err := matcher.WriteIndex(ctx, *out, func(yield func(matcher.User) bool) {
-		userRows(yield)
-		if users.err != nil {
-			yield(matcher.User{Err: users.err})
+	info, err := matcher.WriteIndex(ctx, b.o.out, func(yield func(matcher.User) bool) {
+		b.userRows(yield)
+		if b.users.err != nil {
+			yield(matcher.User{Err: b.users.err})
 		}
-	}, &matcher.Options{Region: *region, Key: key}, onReject)
-	if err == nil && users.err != nil {
-		os.Remove(*out)
-		err = users.err
+	}, &matcher.Options{Region: b.o.region, Key: b.key}, b.onReject)
+	if err == nil && b.users.err != nil {
+		os.Remove(b.o.out)
+		err = b.users.err
 	}
-	if err != nil {
-		outs.abort()
-		return err
-	}
-	if err := outs.commit(); err != nil {
-		os.Remove(*out)
-		return err
-	}
-	took := time.Since(start)
-	fmt.Fprintf(stderr, "match: %s: %d rows, %d indexed (%d users), %d rejected\n", users.name, rows, info.Rows, info.Users, refused)
-	fmt.Fprintf(stderr, "match: %s: %d bytes, %.1f bytes a user, in %.1f s (%.0f rows/s)\n",
-		*out, info.Size, float64(info.Size)/float64(max(info.Users, 1)), took.Seconds(), float64(rows)/took.Seconds())
-	return nil
+	return info, err
 }
 
-func runIndexInfo(args []string, stdout, stderr io.Writer) error {
+// userRows yields the rows of the user base, counting them.
+func (b *indexBuild) userRows(yield func(matcher.User) bool) {
+	b.users.rows(func(line int64, fields [][]byte, err error) bool {
+		b.rows++
+		return yield(b.users.user(line, fields, err))
+	})
+}
+
+func (b *indexBuild) onReject(r matcher.Reject) {
+	b.refused++
+	b.rejects.add(r.Line, r.Err)
+}
+
+// indexInfoOptions are the flags and argument of match index info, parsed
+// and checked.
+type indexInfoOptions struct {
+	verify bool   // --verify: check every page
+	json   bool   // --json: print JSON
+	path   string // BASE.idx
+}
+
+// indexInfoFlags returns the FlagSet of match index info, bound to o.
+func indexInfoFlags(o *indexInfoOptions, stderr io.Writer) *flag.FlagSet {
 	fs := newFlagSet("index info", indexUsage+"\nFlags of info:\n", stderr)
-	var (
-		verify = fs.Bool("verify", false, "check every page against its checksum")
-		asJSON = fs.Bool("json", false, "print JSON")
-	)
-	pos, err := parseFlagsAndArgs(fs, args, 1, "the index file")
+	fs.BoolVar(&o.verify, "verify", false, "check every page against its checksum")
+	fs.BoolVar(&o.json, "json", false, "print JSON")
+	return fs
+}
+
+// parseIndexInfo parses and checks the arguments of match index info.
+func parseIndexInfo(args []string, stderr io.Writer) (*indexInfoOptions, error) {
+	o := new(indexInfoOptions)
+	pos, err := parseFlagsAndArgs(indexInfoFlags(o, stderr), args, 1, "the index file")
+	if err != nil {
+		return nil, err
+	}
+	o.path = pos[0]
+	return o, nil
+}
+
+// runIndexInfo is match index info: inspect the index, then print what
+// it holds.
+func runIndexInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseIndexInfo(args, stderr)
 	if err != nil {
 		return err
 	}
-	path := pos[0]
-	info, err := matcher.InspectIndex(path, *verify)
+	info, err := matcher.InspectIndex(o.path, o.verify)
 	if err != nil {
-		return indexError(path, err)
+		return indexError(o.path, err)
 	}
-	if *asJSON {
+	if o.json {
 		b, err := json.MarshalIndent(info, "", "  ")
 		if err != nil {
 			return err
@@ -178,7 +226,12 @@ func runIndexInfo(args []string, stdout, stderr io.Writer) error {
 		_, err = fmt.Fprintf(stdout, "%s\n", b)
 		return err
 	}
-	w := stdout
+	printIndexInfo(stdout, o.path, info, o.verify)
+	return nil
+}
+
+// printIndexInfo prints what the index at path holds, as text.
+func printIndexInfo(w io.Writer, path string, info matcher.IndexInfo, verified bool) {
 	fmt.Fprintf(w, "index:       %s\n", path)
 	fmt.Fprintf(w, "version:     %d\n", info.Version)
 	fmt.Fprintf(w, "built:       %s\n", info.Built.Format(time.RFC3339))
@@ -193,10 +246,9 @@ func runIndexInfo(args []string, stdout, stderr io.Writer) error {
 	for _, s := range info.Sections {
 		fmt.Fprintf(w, "  %-12s %12d bytes at %d\n", s.Name, s.Length, s.Offset)
 	}
-	if *verify {
+	if verified {
 		fmt.Fprintf(w, "verified:    every page matches its checksum\n")
 	}
-	return nil
 }
 
 // openIndex opens an index file with its key, if it has one; a file that

@@ -13,18 +13,30 @@ import (
 	"syscall"
 )
 
+// usage is the summary of "match help": every command with all of its
+// flags, required ones bare, optional ones in brackets, alternatives in
+// parentheses. TestUsage_Flags checks it against each command's FlagSet.
 const usage = `match: custom-audience matching over CSV files.
 
 Usage:
   match hash    --in LIST.csv [--format e164|digits|uid2] [--region CC] [--out FILE] [--rejects FILE]
-  match run     (--users USERS.csv | --index BASE.idx) --list LIST.csv [--optouts OPTOUTS.csv]
-                [--consent CONSENT.db [--policy opt-out|opt-in] [--purpose ads]] [--region CC]
-                [--hash-format e164|digits|uid2] [--out FILE] [--report FILE] [--rejects FILE]
+  match run     (--users USERS.csv [--build-side users|list|auto] |
+                 --index BASE.idx [--key-file KEY]) --list LIST.csv
+                [--optouts OPTOUTS.csv] [--consent CONSENT.db [--policy opt-out|opt-in]
+                [--purpose ads] [--lock-timeout D]] [--region CC]
+                [--hash-format e164|digits|uid2] [--min-audience N]
+                [--advertiser ID --history FILE] [--audit FILE]
+                [--out FILE] [--report FILE] [--rejects FILE]
   match index   build --users USERS.csv --out BASE.idx [--region CC] [--rejects FILE]
+                [--key-file KEY]
   match index   info [--verify] [--json] BASE.idx
   match prune   --audience AUDIENCE.csv --consent CONSENT.db [--policy opt-out|opt-in]
-                [--purpose ads] [--out FILE]
-  match consent import|set|get|export --db CONSENT.db ...
+                [--purpose ads] [--lock-timeout D] [--out FILE]
+  match consent import --db CONSENT.db [--rejects FILE] [--batch N] [--lock-timeout D] EVENTS.csv
+  match consent set --db CONSENT.db --user ID --choice opt-out|opt-in [--purpose ads]
+                [--time RFC3339] [--source TEXT] [--lock-timeout D]
+  match consent get --db CONSENT.db --user ID [--lock-timeout D]
+  match consent export --db CONSENT.db [--out FILE] [--lock-timeout D]
   match help
 
 Examples:
@@ -71,18 +83,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitUsage
 	}
 	var err error
-	switch args[0] {
-	case "hash":
-		err = runHash(ctx, args[1:], stdout, stderr)
-	case "run":
-		err = runRun(ctx, args[1:], stdout, stderr)
-	case "index":
-		err = runIndex(ctx, args[1:], stdout, stderr)
-	case "prune":
-		err = runPrune(ctx, args[1:], stdout, stderr)
-	case "consent":
-		err = runConsent(ctx, args[1:], stdout, stderr)
-	case "help", "-h", "-help", "--help":
+	switch c, g := lookup("", args[0]), lookupGroup(args[0]); {
+	case c != nil:
+		err = c.run(ctx, args[1:], stdout, stderr)
+	case g != nil:
+		err = g.run(ctx, args[1:], stdout, stderr)
+	case isHelp(args[0]):
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	default:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -14,9 +15,13 @@ import (
 	"github.com/audiencematch/audiencematch/privacy"
 )
 
-const runUsage = `Usage: match run (--users USERS.csv | --index BASE.idx) --list LIST.csv [--optouts OPTOUTS.csv]
-                 [--consent CONSENT.db [--policy opt-out|opt-in] [--purpose ads]] [--region CC]
-                 [--hash-format e164|digits|uid2] [--out FILE] [--report FILE] [--rejects FILE]
+const runUsage = `Usage: match run (--users USERS.csv [--build-side users|list|auto] |
+                  --index BASE.idx [--key-file KEY]) --list LIST.csv
+                 [--optouts OPTOUTS.csv] [--consent CONSENT.db [--policy opt-out|opt-in]
+                 [--purpose ads] [--lock-timeout D]] [--region CC]
+                 [--hash-format e164|digits|uid2] [--min-audience N]
+                 [--advertiser ID --history FILE] [--audit FILE]
+                 [--out FILE] [--report FILE] [--rejects FILE]
 
 Matches a contact list against the user base and writes the audience: the
 ids of the users whose phone is on the list, each once, opted-out users
@@ -26,6 +31,7 @@ matched them.
 USERS.csv:   header with user_id, phone and optionally country.
 BASE.idx:    an index of the user base from "match index build": the same
              answer as --users with that file, without reading it again.
+             A keyed index needs the --key-file it was built with.
 OPTOUTS.csv: header with user_id.
 CONSENT.db:  a consent ledger (see match consent), read as of the start of
              the run. Under --policy opt-out (the default) a user whose
@@ -36,10 +42,22 @@ CONSENT.db:  a consent ledger (see match consent), read as of the start of
 LIST.csv:    header with either phone (and optionally country) of raw numbers,
              or hash, of values hashed in --hash-format.
 
-The report (--report) is JSON: rows, accepted, rejected, rejected_by (reason:
-count), matched, unmatched and audience_size, all counted after opt-outs are
-removed; rows = matched + unmatched + rejected. No raw phone number is ever
-written to an output or to stderr.
+The report (--report) is the advertiser's view, JSON: list, list_kind
+(phone or hash), hash_format (of a hashed list), rows, accepted, rejected
+and rejected_by (reason: count) of the list as sent, status (released,
+below minimum audience, or too close to a recent audience), min_audience
+and, only if released, audience_size, rounded down to two significant
+digits, and match_rate (audience_size over accepted). It counts no matched
+row and no opted-out user. The exact figures (rows = matched + unmatched +
+rejected, all counted after opt-outs are removed) and the decision are
+appended to the platform's audit log (--audit). No raw phone number is
+ever written to an output or to stderr.
+
+An audience of fewer than --min-audience users is not released, nor,
+with --advertiser and --history, one that differs by more than zero and
+fewer than --min-audience users from an audience released to the
+advertiser in the last 30 days: the report and the rejects are written,
+the audience is not, and the exit status is 3.
 
 Examples:
   match run --users users.csv --optouts optouts.csv --list list.csv \
@@ -50,191 +68,260 @@ Examples:
 Flags:
 `
 
-func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// runOptions are the flags of match run, parsed and checked.
+type runOptions struct {
+	users       string           // --users: the user base CSV; or
+	index       string           // --index: the user base as an index
+	keyFile     string           // --key-file: the index's key; "" if not keyed
+	list        string           // --list: the contact list
+	optouts     string           // --optouts; "" for none
+	consent     consentOptions   // --consent and how to read it
+	region      string           // --region of rows without a country
+	formatName  string           // --hash-format as given
+	format      normalize.Format // --hash-format, parsed
+	buildSide   string           // --build-side: users, list or auto
+	out         string           // --out; "" for stdout
+	report      string           // --report; "" for none
+	rejects     string           // --rejects; "" for none
+	minAudience int64            // --min-audience, 0 or more
+	advertiser  string           // --advertiser, with --history
+	history     string           // --history, with --advertiser
+	audit       string           // --audit; "" for none
+}
+
+// runFlags returns the FlagSet of match run, bound to o.
+func runFlags(o *runOptions, stderr io.Writer) *flag.FlagSet {
 	fs := newFlagSet("run", runUsage, stderr)
-	var (
-		usersPath   = fs.String("users", "", "the user base `CSV` (this or --index)")
-		indexPath   = fs.String("index", "", "the user base as an index `FILE` from match index build (this or --users)")
-		keyFile     = fs.String("key-file", "", "the secret `KEY` a keyed --index was built with")
-		listPath    = fs.String("list", "", "the contact list `CSV` (required)")
-		optoutsPath = fs.String("optouts", "", "`CSV` of opted-out user ids")
-		region      = fs.String("region", normalize.DefaultRegion, "`region` of rows without a country")
-		format      = fs.String("hash-format", "e164", "`format` of a hashed list: e164, digits or uid2")
-		out         = fs.String("out", "", "write the audience to `FILE` (default stdout)")
-		reportPath  = fs.String("report", "", "write the JSON report to `FILE`")
-		rejects     = fs.String("rejects", "", "write refused list rows as line,reason to `FILE`")
-		side        = fs.String("build-side", "auto", "`side` the hash table is built on: users, list, or auto (the smaller file)")
-		minAudience = fs.Int64("min-audience", privacy.DefaultMinAudience, "release no audience of fewer than `N` users (0: no minimum)")
-		advertiser  = fs.String("advertiser", "", "the advertiser `ID` the list comes from, for --history")
-		historyPath = fs.String("history", "", "refuse audiences within --min-audience users of one released to --advertiser in the last 30 days, as kept in `FILE`")
-		auditPath   = fs.String("audit", "", "append the exact figures and the decision to the audit log `FILE` (JSON lines)")
-		cf          = addConsentFlags(fs)
-	)
+	fs.StringVar(&o.users, "users", "", "the user base `CSV` (this or --index)")
+	fs.StringVar(&o.index, "index", "", "the user base as an index `FILE` from match index build (this or --users)")
+	fs.StringVar(&o.keyFile, "key-file", "", "the secret `KEY` a keyed --index was built with")
+	fs.StringVar(&o.list, "list", "", "the contact list `CSV` (required)")
+	fs.StringVar(&o.optouts, "optouts", "", "`CSV` of opted-out user ids")
+	fs.StringVar(&o.region, "region", normalize.DefaultRegion, "`region` of rows without a country")
+	fs.StringVar(&o.formatName, "hash-format", "e164", "`format` of a hashed list: e164, digits or uid2")
+	fs.StringVar(&o.out, "out", "", "write the audience to `FILE` (default stdout)")
+	fs.StringVar(&o.report, "report", "", "write the JSON report to `FILE`")
+	fs.StringVar(&o.rejects, "rejects", "", "write refused list rows as line,reason to `FILE`")
+	fs.StringVar(&o.buildSide, "build-side", "auto", "`side` the hash table is built on: users, list, or auto (the smaller file)")
+	fs.Int64Var(&o.minAudience, "min-audience", privacy.DefaultMinAudience, "release no audience of fewer than `N` users (0: no minimum)")
+	fs.StringVar(&o.advertiser, "advertiser", "", "the advertiser `ID` the list comes from, for --history")
+	fs.StringVar(&o.history, "history", "", "refuse audiences within --min-audience users of one released to --advertiser in the last 30 days, as kept in `FILE`")
+	fs.StringVar(&o.audit, "audit", "", "append the exact figures and the decision to the audit log `FILE` (JSON lines)")
+	o.consent.flags(fs, false)
+	return fs
+}
+
+// parseRun parses and checks the arguments of match run.
+func parseRun(args []string, stderr io.Writer) (*runOptions, error) {
+	o := new(runOptions)
+	fs := runFlags(o, stderr)
 	if err := parseFlags(fs, args); err != nil {
-		return err
+		return nil, err
 	}
-	f, err := parseFormat("hash-format", *format)
+	var err error
+	if o.format, err = parseFormat("hash-format", o.formatName); err != nil {
+		return nil, err
+	}
+	if err := checkRegion(o.region); err != nil {
+		return nil, err
+	}
+	switch {
+	case o.users == "" && o.index == "":
+		return nil, usageErrorf("run: missing --users or --index\nTry: match run -h")
+	case o.users != "" && o.index != "":
+		return nil, usageErrorf("run: --users and --index both given; the index is the user base")
+	case o.keyFile != "" && o.index == "":
+		return nil, usageErrorf("run: --key-file goes with --index")
+	case o.index != "" && o.buildSide != "auto":
+		return nil, usageErrorf("run: --build-side does not apply to --index")
+	case o.buildSide != "users" && o.buildSide != "list" && o.buildSide != "auto":
+		return nil, usageErrorf("--build-side %q: want users, list or auto", o.buildSide)
+	case o.list == "":
+		return nil, usageErrorf("run: missing --list\nTry: match run -h")
+	case o.minAudience < 0:
+		return nil, usageErrorf("run: --min-audience %d: want 0 or more", o.minAudience)
+	case (o.advertiser == "") != (o.history == ""):
+		return nil, usageErrorf("run: --advertiser and --history go together")
+	}
+	if err := o.consent.check(fs); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// runRun is match run in three steps: open every input and create the
+// outputs; match the list against the user base; release the audience
+// only if the privacy guards allow it.
+func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseRun(args, stderr)
 	if err != nil {
 		return err
 	}
-	if err := checkRegion(*region); err != nil {
+	j, err := openRun(o, stdout, stderr)
+	if err != nil {
 		return err
 	}
-	switch {
-	case *usersPath == "" && *indexPath == "":
-		return usageErrorf("run: missing --users or --index\nTry: match run -h")
-	case *usersPath != "" && *indexPath != "":
-		return usageErrorf("run: --users and --index both given; the index is the user base")
-	case *keyFile != "" && *indexPath == "":
-		return usageErrorf("run: --key-file goes with --index")
-	case *indexPath != "" && *side != "auto":
-		return usageErrorf("run: --build-side does not apply to --index")
-	case *listPath == "":
-		return usageErrorf("run: missing --list\nTry: match run -h")
-	case *minAudience < 0:
-		return usageErrorf("run: --min-audience %d: want 0 or more", *minAudience)
-	case (*advertiser == "") != (*historyPath == ""):
-		return usageErrorf("run: --advertiser and --history go together")
+	defer j.close()
+	st, err := j.match(ctx)
+	if err != nil {
+		j.outs.abort()
+		return err
 	}
+	return j.release(st, stderr)
+}
 
-	// Open every input first, so a bad file is reported before any work.
-	var (
-		users                 *input
-		ix                    *matcher.Index
-		uid, uphone, ucountry int
-	)
-	if *indexPath != "" {
-		key, err := readKey(*keyFile)
+// runJob is a match run at work: what openRun opens and creates, what
+// match writes, and what release decides on.
+type runJob struct {
+	o           *runOptions
+	users       *usersInput      // --users, or
+	ix          *matcher.Index   // --index
+	list        *listInput       // --list
+	excl        matcher.Consent  // who may not be matched; nil for no one
+	side        string           // the hash table's side: "index", "users" or "list"
+	hist        *privacy.History // --history, locked for the run; or nil
+	sketch      *privacy.Sketch  // the audience's sketch, with hist
+	audience    *output          // held until the guards release it
+	rejects     *rejectsFile     // --rejects, or nil
+	report      *output          // --report, or nil
+	outs        outputs          // audience, rejects and report, committed together
+	userRejects int64            // malformed user rows, for the platform alone
+}
+
+// openRun opens every input first, so that a bad file is reported before
+// any work: the user base (or the index), the list, the exclusions, the
+// history; then it creates the outputs, written whole or not at all.
+func openRun(o *runOptions, stdout, stderr io.Writer) (_ *runJob, err error) {
+	j := &runJob{o: o}
+	defer func() {
 		if err != nil {
-			return err
+			j.close()
 		}
-		if ix, err = openIndex(*indexPath, key); err != nil {
-			return err
-		}
-		defer ix.Close()
-	} else {
-		if users, err = openInput(*usersPath, "users", stderr); err != nil {
-			return err
-		}
-		defer users.Close()
-		if uid, err = users.column("user_id", true); err != nil {
-			return err
-		}
-		if uphone, err = users.column("phone", true); err != nil {
-			return err
-		}
-		ucountry, _ = users.column("country", false)
+	}()
+	if err := j.openBase(stderr); err != nil {
+		return nil, err
 	}
+	if j.list, err = openList(o.list, stderr); err != nil {
+		return nil, err
+	}
+	if j.excl, err = o.exclusions(stderr); err != nil {
+		return nil, err
+	}
+	j.side = j.joinSide()
+	if o.history != "" {
+		if j.hist, err = privacy.OpenHistory(o.history); err != nil {
+			return nil, usageErrorf("%v", err)
+		}
+		j.sketch = j.hist.NewSketch()
+	}
+	if err := j.createOutputs(stdout); err != nil {
+		return nil, err
+	}
+	return j, nil
+}
 
-	list, err := openInput(*listPath, "list", stderr)
+// openBase opens the user base: the index with its key, or the users CSV
+// with its columns found.
+func (j *runJob) openBase(stderr io.Writer) (err error) {
+	if j.o.index == "" {
+		j.users, err = openUsers(j.o.users, stderr)
+		return err
+	}
+	key, err := readKey(j.o.keyFile)
 	if err != nil {
 		return err
 	}
-	defer list.Close()
-	lphone, _ := list.column("phone", false)
-	lhash, _ := list.column("hash", false)
-	lcountry, _ := list.column("country", false)
-	switch {
-	case lphone < 0 && lhash < 0:
-		return usageErrorf("%s: missing column \"phone\" or \"hash\"", list.name)
-	case lphone >= 0 && lhash >= 0:
-		return usageErrorf("%s: has both a \"phone\" and a \"hash\" column; keep one", list.name)
-	}
+	j.ix, err = openIndex(j.o.index, key)
+	return err
+}
 
-	// Who may not be matched: the opt-out file's users and the ledger's.
+// exclusions returns who may not be matched: the opt-out file's users and
+// the ledger's; nil if neither is given.
+func (o *runOptions) exclusions(stderr io.Writer) (matcher.Consent, error) {
 	var gate consents
-	if *optoutsPath != "" {
-		excl, err := readOptouts(*optoutsPath, stderr)
+	if o.optouts != "" {
+		excl, err := readOptouts(o.optouts, stderr)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		gate = append(gate, excl)
 	}
-	snap, err := cf.snapshot()
+	snap, err := o.consent.snapshot()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if snap != nil {
 		gate = append(gate, snap)
 	}
-	excl := gate.consent()
+	return gate.consent(), nil
+}
 
-	joinSide := "index"
-	if ix == nil {
-		if joinSide, err = buildSide(*side, users, list); err != nil {
-			return err
-		}
+// joinSide returns the side the hash table goes on: "index" with --index,
+// else --build-side, where "auto" picks the smaller file.
+func (j *runJob) joinSide() string {
+	if j.ix != nil {
+		return "index"
 	}
-
-	// The audience's differencing history, locked for the run.
-	var hist *privacy.History
-	if *historyPath != "" {
-		if hist, err = privacy.OpenHistory(*historyPath); err != nil {
-			return usageErrorf("%v", err)
-		}
-		defer hist.Close()
+	if j.o.buildSide != "auto" {
+		return j.o.buildSide
 	}
+	us, uerr := j.users.f.Stat()
+	ls, lerr := j.list.f.Stat()
+	if uerr == nil && lerr == nil && ls.Size() < us.Size() {
+		return "list"
+	}
+	return "users"
+}
 
-	// The outputs, written whole or not at all; the audience is held
-	// until the guards have decided it may leave.
-	o, err := createOutput(*out, stdout)
-	if err != nil {
+// createOutputs creates the audience, held until the guards have decided
+// it may leave, the rejects and the report.
+func (j *runJob) createOutputs(stdout io.Writer) (err error) {
+	if j.audience, err = createOutput(j.o.out, stdout); err != nil {
 		return err
 	}
-	o.hold()
-	outs := outputs{o}
-	rj, err := newRejects(*rejects, stdout)
-	if err != nil {
-		outs.abort()
+	j.audience.hold()
+	j.outs = outputs{j.audience}
+	if j.rejects, err = newRejects(j.o.rejects, stdout); err != nil {
+		j.outs.abort()
 		return err
 	}
-	if rj != nil {
-		outs = append(outs, rj.output)
+	if j.rejects != nil {
+		j.outs = append(j.outs, j.rejects.output)
 	}
-	var rep *output
-	if *reportPath != "" {
-		if rep, err = createOutput(*reportPath, stdout); err != nil {
-			outs.abort()
+	if j.o.report != "" {
+		if j.report, err = createOutput(j.o.report, stdout); err != nil {
+			j.outs.abort()
 			return err
 		}
-		outs = append(outs, rep)
+		j.outs = append(j.outs, j.report)
 	}
+	return nil
+}
 
-	userRows := func(yield func(matcher.User) bool) {
-		users.rows(func(line int64, fields [][]byte, err error) bool {
-			u := matcher.User{Line: line, Err: err}
-			if err == nil {
-				u.ID, u.Phone, u.Region = users.field(fields, uid), users.field(fields, uphone), users.region(fields, ucountry)
-				if u.ID == "" {
-					u.Err = matcher.ErrEmptyUserID
-				}
-			}
-			return yield(u)
-		})
+// close closes the inputs and the history. The outputs are committed or
+// aborted by then.
+func (j *runJob) close() {
+	if j.hist != nil {
+		j.hist.Close()
 	}
-	entries := func(yield func(matcher.Entry) bool) {
-		list.rows(func(line int64, fields [][]byte, err error) bool {
-			e := matcher.Entry{Line: line, Err: err}
-			if err == nil {
-				if lhash >= 0 {
-					e.Hash = list.arena.String(trimHash(fields[lhash]))
-					if e.Hash == "" {
-						e.Err = normalize.ErrEmpty
-					}
-				} else {
-					e.Phone, e.Region = list.field(fields, lphone), list.region(fields, lcountry)
-				}
-			}
-			return yield(e)
-		})
+	if j.list != nil {
+		j.list.Close()
 	}
-	w := csv.NewWriter(o)
+	if j.users != nil {
+		j.users.Close()
+	}
+	if j.ix != nil {
+		j.ix.Close()
+	}
+}
+
+// match joins the list and the user base on the side chosen, writes the
+// audience (held) and the list's rejects, and returns the exact figures.
+func (j *runJob) match(ctx context.Context) (matcher.Stats, error) {
+	w := csv.NewWriter(j.audience)
 	w.Write([]string{"user_id"})
 	rec := make([]string, 1)
-	var sketch *privacy.Sketch
-	if hist != nil {
-		sketch = hist.NewSketch()
-	}
+	sketch := j.sketch
 	emit := func(m matcher.Match) error {
 		if sketch != nil {
 			sketch.Add(m.UserID)
@@ -242,129 +329,147 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		rec[0] = m.UserID
 		return w.Write(rec)
 	}
-	onReject := func(r matcher.Reject) { rj.add(r.Line, r.Err) }
-	var userRejects int64
-	onUserReject := func(matcher.Reject) { userRejects++ }
-
-	// The join, with the hash table on the smaller side.
-	opts := &matcher.Options{Format: f, Region: *region}
+	opts := &matcher.Options{Format: j.o.format, Region: j.o.region}
 	var st matcher.Stats
-	switch joinSide {
+	var err error
+	switch j.side {
 	case "index":
-		st, err = ix.Match(ctx, entries, opts, excl, emit, onReject)
-		if errors.Is(err, matcher.ErrIndexCorrupt) {
-			err = usageError{err}
-		}
+		st, err = j.matchIndex(ctx, opts, emit)
 	case "users":
-		// An opted-out user never enters the base. (List.Match drops them
-		// itself as it reads the users.)
-		baseRows := func(yield func(matcher.User) bool) {
-			for u := range userRows {
-				if u.Err == nil && excl != nil && excl.Excludes(u.ID) {
-					continue
-				}
-				if !yield(u) {
-					return
-				}
-			}
-		}
-		var base *matcher.Base
-		base, err = matcher.BuildBase(ctx, baseRows, opts, onUserReject)
-		if err == nil && users.err == nil {
-			st, err = base.Match(ctx, entries, excl, emit, onReject)
-		}
+		st, err = j.matchBase(ctx, opts, emit)
 	default:
-		var l *matcher.List
-		l, err = matcher.BuildList(ctx, entries, opts, onReject)
-		if err == nil && list.err == nil {
-			st, err = l.Match(ctx, userRows, excl, emit, onUserReject)
-		}
+		st, err = j.matchList(ctx, opts, emit)
 	}
-	if err == nil && users != nil {
-		err = users.err
+	if err == nil && j.users != nil {
+		err = j.users.err
 	}
 	if err == nil {
-		err = list.err
+		err = j.list.err
 	}
 	if err == nil {
 		w.Flush()
 		err = w.Error()
 	}
-	if err != nil {
-		outs.abort()
-		return err
-	}
+	return st, err
+}
 
-	// The guards decide; the audience leaves only if released.
-	rel, err := privacy.Decide(privacy.Outcome{Stats: st, Sketch: sketch, List: list.name, HashFormat: hashFormat(lhash, f)},
-		privacy.Guards{MinAudience: *minAudience, Advertiser: *advertiser, History: hist}, time.Now())
-	if err != nil {
-		outs.abort()
-		return err
+// matchIndex streams the list through the index.
+func (j *runJob) matchIndex(ctx context.Context, opts *matcher.Options, emit func(matcher.Match) error) (matcher.Stats, error) {
+	st, err := j.ix.Match(ctx, j.list.entries, opts, j.excl, emit, j.onListReject)
+	if errors.Is(err, matcher.ErrIndexCorrupt) {
+		err = usageError{err}
 	}
-	if rep != nil {
-		if err := privacy.WriteReport(rep, rel.Report); err != nil {
-			outs.abort()
-			return err
+	return st, err
+}
+
+// matchBase builds the hash table on the user base and streams the list
+// through it.
+func (j *runJob) matchBase(ctx context.Context, opts *matcher.Options, emit func(matcher.Match) error) (matcher.Stats, error) {
+	base, err := matcher.BuildBase(ctx, j.matchableUsers, opts, j.onUserReject)
+	if err != nil || j.users.err != nil {
+		return matcher.Stats{}, err
+	}
+	return base.Match(ctx, j.list.entries, j.excl, emit, j.onListReject)
+}
+
+// matchList builds the hash table on the list and streams the user base
+// through it, which is then never held in memory.
+func (j *runJob) matchList(ctx context.Context, opts *matcher.Options, emit func(matcher.Match) error) (matcher.Stats, error) {
+	l, err := matcher.BuildList(ctx, j.list.entries, opts, j.onListReject)
+	if err != nil || j.list.err != nil {
+		return matcher.Stats{}, err
+	}
+	return l.Match(ctx, j.userRows, j.excl, emit, j.onUserReject)
+}
+
+// userRows yields the rows of the users CSV; a row without an id is
+// refused.
+func (j *runJob) userRows(yield func(matcher.User) bool) {
+	j.users.rows(func(line int64, fields [][]byte, err error) bool {
+		u := j.users.user(line, fields, err)
+		if u.Err == nil && u.ID == "" {
+			u.Err = matcher.ErrEmptyUserID
+		}
+		return yield(u)
+	})
+}
+
+// matchableUsers is userRows without the users excluded: an opted-out
+// user never enters the base. (List.Match drops them itself as it reads
+// the users.)
+func (j *runJob) matchableUsers(yield func(matcher.User) bool) {
+	for u := range j.userRows {
+		if u.Err == nil && j.excl != nil && j.excl.Excludes(u.ID) {
+			continue
+		}
+		if !yield(u) {
+			return
 		}
 	}
-	if !rel.Released() {
-		o.Abort() // the audience does not leave; the report and rejects do
-		outs = outs[1:]
-	}
-	if err := rel.Log(*auditPath); err != nil {
-		outs.abort()
+}
+
+func (j *runJob) onListReject(r matcher.Reject) { j.rejects.add(r.Line, r.Err) }
+
+func (j *runJob) onUserReject(matcher.Reject) { j.userRejects++ }
+
+// release lets the guards decide (privacy.Decide, the one release
+// decision, shared with the Beam pipeline), then writes the report, logs
+// the decision (Release.Log) and commits the outputs: the audience only if
+// released. Withheld, it returns errNotReleased.
+func (j *runJob) release(st matcher.Stats, stderr io.Writer) error {
+	rel, err := privacy.Decide(
+		privacy.Outcome{Stats: st, Sketch: j.sketch, List: j.list.name, HashFormat: j.list.hashFormat(j.o.format)},
+		privacy.Guards{MinAudience: j.o.minAudience, Advertiser: j.o.advertiser, History: j.hist},
+		time.Now())
+	if err != nil {
+		j.outs.abort()
 		return err
 	}
-	if err := outs.commit(); err != nil {
+	if err := j.commit(rel); err != nil {
 		return err
 	}
-	if users != nil && userRejects > 0 {
-		// A count of the platform's own malformed rows, for its engineers;
-		// opted-out users are not in it, and it is in no advertiser figure.
-		fmt.Fprintf(stderr, "match: %s: %d rows skipped (bad phone or row)\n", users.name, userRejects)
-	}
-	fmt.Fprintf(stderr, "match: %s: %d rows, %d accepted, %d rejected; ", list.name, st.Rows, st.Accepted, st.Rejected)
+	j.summarize(st, rel, stderr)
 	if !rel.Released() {
-		fmt.Fprintf(stderr, "audience not released: %s (%d)\n", rel.Decision, *minAudience)
 		return errNotReleased
 	}
-	fmt.Fprintf(stderr, "audience %d (rounded down to two digits)\n", *rel.Report.AudienceSize)
 	return nil
 }
 
-// buildSide resolves --build-side: "auto" picks the smaller file.
-func buildSide(side string, users, list *input) (string, error) {
-	switch side {
-	case "users", "list":
-		return side, nil
-	case "auto":
-		us, lerr := users.f.Stat()
-		ls, uerr := list.f.Stat()
-		if lerr == nil && uerr == nil && ls.Size() < us.Size() {
-			return "list", nil
+// commit writes the report, drops the audience unless rel releases it,
+// logs the decision, and commits the outputs: all of them, or none.
+func (j *runJob) commit(rel *privacy.Release) error {
+	if j.report != nil {
+		if err := privacy.WriteReport(j.report, rel.Report); err != nil {
+			j.outs.abort()
+			return err
 		}
-		return "users", nil
 	}
-	return "", usageErrorf("--build-side %q: want users, list or auto", side)
+	outs := j.outs
+	if !rel.Released() {
+		j.audience.Abort() // the audience does not leave; the report and rejects do
+		outs = outs[1:]
+	}
+	if err := rel.Log(j.o.audit); err != nil {
+		outs.abort()
+		return err
+	}
+	return outs.commit()
 }
 
-func hashFormat(hashCol int, f normalize.Format) string {
-	if hashCol >= 0 {
-		return f.String()
+// summarize says on stderr what the run did, in the advertiser's figures,
+// and how many user rows were malformed.
+func (j *runJob) summarize(st matcher.Stats, rel *privacy.Release, stderr io.Writer) {
+	if j.users != nil && j.userRejects > 0 {
+		// A count of the platform's own malformed rows, for its engineers;
+		// opted-out users are not in it, and it is in no advertiser figure.
+		fmt.Fprintf(stderr, "match: %s: %d rows skipped (bad phone or row)\n", j.users.name, j.userRejects)
 	}
-	return ""
-}
-
-// trimHash returns a hash field without surrounding blanks.
-func trimHash(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
+	fmt.Fprintf(stderr, "match: %s: %d rows, %d accepted, %d rejected; ", j.list.name, st.Rows, st.Accepted, st.Rejected)
+	if !rel.Released() {
+		fmt.Fprintf(stderr, "audience not released: %s (%d)\n", rel.Decision, j.o.minAudience)
+		return
 	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
-	}
-	return b
+	fmt.Fprintf(stderr, "audience %d (rounded down to two digits)\n", *rel.Report.AudienceSize)
 }
 
 // consents excludes a user that any of its members excludes.
