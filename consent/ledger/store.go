@@ -33,8 +33,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
 	"iter"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -110,6 +112,11 @@ func Open(path string, opts *Options) (*Store, error) {
 			return nil, fmt.Errorf("%s: %w (empty file)", path, ErrNotLedger)
 		}
 	}
+	if !opts.ReadOnly {
+		if err := create(path, opts); err != nil {
+			return nil, err
+		}
+	}
 	bo := &bolt.Options{
 		ReadOnly:     opts.ReadOnly,
 		Timeout:      opts.Timeout,
@@ -142,6 +149,43 @@ func Open(path string, opts *Options) (*Store, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return s, nil
+}
+
+// create makes a new, empty ledger at path if there is no file there, and
+// does so atomically: the ledger is made whole under a temporary name
+// beside it and linked into place, so a process killed while creating it
+// leaves either no file or a whole ledger, never a bbolt file without the
+// ledger's buckets (which read-only opens would refuse). If another
+// process creates the ledger first, its file is kept.
+func create(path string, opts *Options) error {
+	if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
+		return nil // it exists (or cannot be checked: Open will say why)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".new*")
+	if err != nil {
+		return err
+	}
+	name := tmp.Name()
+	tmp.Close()
+	defer os.Remove(name)
+	if err := os.Remove(name); err != nil { // bbolt makes the file itself
+		return err
+	}
+	db, err := bolt.Open(name, 0o644, &bolt.Options{Timeout: opts.Timeout, NoSync: opts.NoSync})
+	if err != nil {
+		return err
+	}
+	err = db.Update(initFormat)
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if err := os.Link(name, path); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	return nil
 }
 
 // checkFormat refuses a database that is not a ledger of formatVersion.

@@ -215,3 +215,24 @@ func TestSnapshot(t *testing.T) {
 		t.Error("nil snapshot excludes")
 	}
 }
+
+// TestOpen_Create checks that a new ledger is made whole under a
+// temporary name and linked into place: nothing else is left in the
+// directory, and the file opens read-only at once, as a ledger.
+func TestOpen_Create(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "c.db")
+	s, err := Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if left, _ := os.ReadDir(dir); len(left) != 1 || left[0].Name() != "c.db" {
+		t.Errorf("files after creating a ledger: %v", left)
+	}
+	r, err := Open(path, &Options{ReadOnly: true})
+	if err != nil {
+		t.Fatalf("a new ledger does not open read-only: %v", err)
+	}
+	r.Close()
+}
