@@ -111,3 +111,90 @@ func TestParse(t *testing.T) {
 		})
 	}
 }
+
+func TestMatchPurpose(t *testing.T) {
+	for in, want := range map[string]string{"": "ads", "  ": "ads", "ads": "ads", "ADS": "ads", " Ads ": "ads", "Email": "email"} {
+		if got := MatchPurpose(in); got != want {
+			t.Errorf("MatchPurpose(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := CanonicalUserID(" u1\t"); got != "u1" {
+		t.Errorf("CanonicalUserID = %q", got)
+	}
+}
+
+func TestParseEvent(t *testing.T) {
+	cases := []struct {
+		name                      string
+		user, purpose, choice, at string
+		want                      Event
+		err                       error
+	}{
+		{"as exported", "u1", "ads", "opt-out", "2024-05-01T12:00:00Z", ev("u1", "ads", OptOut, 0, "s"), nil},
+		{"as people write it", " u1 ", " ADS ", " Opt-Out ", " 2024-05-01T14:00:00+02:00 ", ev("u1", "ads", OptOut, 0, "s"), nil},
+		{"bad choice first", "", "", "maybe", "never", Event{}, ErrChoice},
+		{"bad time", "u1", "ads", "opt-in", "2024-05-01", Event{}, ErrTime},
+		{"out of range", "u1", "ads", "opt-in", "2263-01-01T00:00:00Z", Event{}, ErrTimeRange},
+		{"empty user", " ", "ads", "opt-in", "2024-05-01T12:00:00Z", Event{}, ErrEmptyUser},
+		{"empty purpose", "u1", " ", "opt-in", "2024-05-01T12:00:00Z", Event{}, ErrEmptyPurpose},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := ParseEvent(c.user, c.purpose, c.choice, c.at, " s ")
+			if !errors.Is(err, c.err) || (err == nil && (got.UserID != c.want.UserID || got.Purpose != c.want.Purpose ||
+				got.Choice != c.want.Choice || !got.Time.Equal(c.want.Time) || got.Time.Location() != time.UTC || got.Source != "s")) {
+				t.Errorf("ParseEvent = %+v, %v; want %+v, %v", got, err, c.want, c.err)
+			}
+		})
+	}
+}
+
+// TestLatest checks Latest against every order of the same events: the
+// winner is a function of the set, and it supersedes every other event.
+func TestLatest(t *testing.T) {
+	if _, ok := Latest(nil); ok {
+		t.Error("Latest(nil) found an event")
+	}
+	events := []Event{
+		ev("u", "ads", OptIn, 1, "a"), ev("u", "ads", OptOut, 1, "a"), ev("u", "ads", OptIn, 2, "b"),
+		ev("u", "ads", OptIn, 2, "c"), ev("u", "ads", OptOut, 0, "z"),
+	}
+	var permute func(k int)
+	seen := 0
+	permute = func(k int) {
+		if k == len(events) {
+			seen++
+			got, ok := Latest(events)
+			if !ok || got.Choice != OptIn || got.Source != "c" {
+				t.Fatalf("Latest(%v) = %+v", events, got)
+			}
+			return
+		}
+		for i := k; i < len(events); i++ {
+			events[k], events[i] = events[i], events[k]
+			permute(k + 1)
+			events[k], events[i] = events[i], events[k]
+		}
+	}
+	permute(0)
+	if seen != 120 {
+		t.Fatalf("%d orders", seen)
+	}
+}
+
+// TestPolicy_Deciding: knowing only whether a user's latest choice is the
+// deciding one gives Excludes' answer, whatever the user chose otherwise;
+// the ledger's snapshots hold just those users.
+func TestPolicy_Deciding(t *testing.T) {
+	for _, p := range []Policy{PolicyOptOut, PolicyOptIn} {
+		for _, c := range []Choice{OptIn, OptOut} {
+			holds := c == p.Deciding()
+			if got, want := p.Excludes(Event{Choice: p.Deciding()}, holds), p.Excludes(Event{Choice: c}, true); got != want {
+				t.Errorf("%v, latest %v: from the deciding choice %v, want %v", p, c, got, want)
+			}
+		}
+		if got, want := p.Excludes(Event{Choice: p.Deciding()}, false), p.Excludes(Event{}, false); got != want {
+			t.Errorf("%v, no choice: %v, want %v", p, got, want)
+		}
+	}
+}
