@@ -25,7 +25,11 @@
 //
 // Normalizing and hashing are the root module's: normalize.AppendE164,
 // normalize.Sum in the Config's format family, normalize.Decode for hashed
-// lists. Files are read with package csvrow, as match run reads them.
+// lists. Files are read with the root's internal/csvrow, as match run
+// reads them. Consent is the root's package consent: events are read with
+// consent.ParseEvent, users joined by consent.CanonicalUserID, and each
+// user's fate is consent.Latest and Policy.Excludes. The release is
+// privacy.Decide's, the very function match run calls.
 //
 // # Same answer as match run
 //
@@ -36,12 +40,10 @@
 // the same reasons. The tests check it on prism against the match command
 // over the root's golden cases and a generated scenario.
 //
-// Beyond match run, the consent may come from a consent export
-// (Config.Consent, Policy, Purpose): a user is excluded if the opt-out
-// file lists them, or if under PolicyOptOut their latest choice for the
-// purpose is opt-out, or if under PolicyOptIn it is not opt-in (no choice
-// at all included). Of several choices the latest time wins; at equal
-// times, opt-out wins.
+// Where match run reads a consent ledger, the pipeline reads its export
+// (Config.Consent, Policy, Purpose) and excludes the same users: those the
+// opt-out file lists, and those the policy excludes given their latest
+// choice for the purpose (package consent states the rules once for both).
 //
 // # Privacy
 //
