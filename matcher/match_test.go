@@ -352,3 +352,18 @@ func TestBase_Match_Concurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestExclusions_Canonical: ids compare as the consent model compares
+// them, without surrounding blanks, on either side; a blank id excludes
+// no one.
+func TestExclusions_Canonical(t *testing.T) {
+	e := NewExclusions(slices.Values([]string{" u1", "u2 ", "\tu3\t", " ", ""}))
+	for id, want := range map[string]bool{"u1": true, " u2": true, "u3": true, "u 1": false, "": false, " ": false, "u4": false} {
+		if got := e.Excludes(id); got != want {
+			t.Errorf("Excludes(%q) = %v, want %v", id, got, want)
+		}
+	}
+	if e.Len() != 3 {
+		t.Errorf("Len = %d, want 3", e.Len())
+	}
+}
