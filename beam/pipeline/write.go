@@ -60,6 +60,33 @@ type writeFn struct {
 func (fn *writeFn) ProcessElement(ctx context.Context, _ []byte,
 	audience func(*string, *rank) bool, refused func(*reject) bool,
 	accepted func(*int) bool, matched func(*int64) bool) error {
+	res := gather(audience, refused, accepted, matched)
+	rel, closeHist, err := fn.release(res)
+	if err != nil {
+		return err
+	}
+	defer closeHist()
+	if !rel.Released() {
+		withheld.Inc(ctx, 1)
+	}
+	files := fn.files(res, rel)
+	if err := rel.Log(fn.Audit); err != nil {
+		return err
+	}
+	return writeAll(ctx, files)
+}
+
+// result is what the match found, gathered from the side inputs: the
+// audience in match run's order, the refused list rows in line order, and
+// the exact figures.
+type result struct {
+	audience []string
+	rejects  []reject
+	stats    matcher.Stats
+}
+
+func gather(audience func(*string, *rank) bool, refused func(*reject) bool,
+	accepted func(*int) bool, matched func(*int64) bool) result {
 	type member struct {
 		id string
 		r  rank
@@ -70,15 +97,18 @@ func (fn *writeFn) ProcessElement(ctx context.Context, _ []byte,
 		ms = append(ms, m)
 	}
 	slices.SortFunc(ms, func(a, b member) int { return a.r.compare(b.r) })
+	res := result{audience: make([]string, len(ms)), stats: matcher.Stats{RejectedBy: map[string]int64{}}}
+	for i, m := range ms {
+		res.audience[i] = m.id
+	}
 
-	var rejects []reject
 	var rj reject
 	for refused(&rj) {
-		rejects = append(rejects, rj)
+		res.rejects = append(res.rejects, rj)
 	}
-	slices.SortFunc(rejects, func(a, b reject) int { return cmp.Compare(a.Line, b.Line) })
+	slices.SortFunc(res.rejects, func(a, b reject) int { return cmp.Compare(a.Line, b.Line) })
 
-	st := matcher.Stats{RejectedBy: map[string]int64{}}
+	st := &res.stats
 	var n int
 	for accepted(&n) {
 		st.Accepted += int64(n)
@@ -87,53 +117,61 @@ func (fn *writeFn) ProcessElement(ctx context.Context, _ []byte,
 	for matched(&k) {
 		st.Matched += k
 	}
-	for _, r := range rejects {
+	for _, r := range res.rejects {
 		st.Rejected++
 		st.RejectedBy[r.Reason]++
 	}
 	st.Rows = st.Accepted + st.Rejected
 	st.Unmatched = st.Accepted - st.Matched
-	st.Audience = int64(len(ms))
+	st.Audience = int64(len(res.audience))
+	return res
+}
 
-	// The guards decide, in privacy.Decide as for match run; this step
-	// only writes what they return.
-	var hist *privacy.History
-	var sketch *privacy.Sketch
-	if fn.History != "" {
-		var err error
-		if hist, err = privacy.OpenHistory(fn.History); err != nil {
-			return err
-		}
-		defer hist.Close()
-		sketch = hist.NewSketch()
-		for _, m := range ms {
-			sketch.Add(m.id)
-		}
-	}
-	o := privacy.Outcome{Stats: st, Sketch: sketch, List: fn.List}
+// release asks privacy.Decide, as match run does, whether the audience
+// may leave; this step only writes what it returns. The history, if any,
+// stays locked until the returned close is called.
+func (fn *writeFn) release(res result) (*privacy.Release, func(), error) {
+	g := privacy.Guards{MinAudience: fn.MinAudience, Advertiser: fn.Advertiser, Run: fn.Run}
+	o := privacy.Outcome{Stats: res.stats, List: fn.List}
 	if fn.Hashed {
 		o.HashFormat = fn.Format
 	}
-	rel, err := privacy.Decide(o, privacy.Guards{MinAudience: fn.MinAudience, Advertiser: fn.Advertiser, History: hist, Run: fn.Run}, time.Now())
-	if err != nil {
-		return err
+	closeHist := func() {}
+	if fn.History != "" {
+		var err error
+		if g.History, err = privacy.OpenHistory(fn.History); err != nil {
+			return nil, nil, err
+		}
+		closeHist = func() { g.History.Close() }
+		o.Sketch = g.History.NewSketch()
+		for _, id := range res.audience {
+			o.Sketch.Add(id)
+		}
 	}
+	rel, err := privacy.Decide(o, g, time.Now())
+	if err != nil {
+		closeHist()
+		return nil, nil, err
+	}
+	return rel, closeHist, nil
+}
 
+// files returns the outputs to write: the audience only if released, the
+// report and the rejects if asked for.
+func (fn *writeFn) files(res result, rel *privacy.Release) []file {
 	var files []file
 	if rel.Released() {
 		files = append(files, file{fn.Out, func(w io.Writer) error {
 			cw := csv.NewWriter(w)
 			cw.Write([]string{"user_id"})
 			rec := make([]string, 1)
-			for _, m := range ms {
-				rec[0] = m.id
+			for _, id := range res.audience {
+				rec[0] = id
 				cw.Write(rec)
 			}
 			cw.Flush()
 			return cw.Error()
 		}})
-	} else {
-		withheld.Inc(ctx, 1)
 	}
 	if fn.Report != "" {
 		files = append(files, file{fn.Report, func(w io.Writer) error { return privacy.WriteReport(w, rel.Report) }})
@@ -142,16 +180,13 @@ func (fn *writeFn) ProcessElement(ctx context.Context, _ []byte,
 		files = append(files, file{fn.Rejects, func(w io.Writer) error {
 			bw := bufio.NewWriter(w)
 			bw.WriteString("line,reason\n")
-			for _, r := range rejects {
+			for _, r := range res.rejects {
 				fmt.Fprintf(bw, "%d,%s\n", r.Line, csvQuote(r.Reason))
 			}
 			return bw.Flush()
 		}})
 	}
-	if err := rel.Log(fn.Audit); err != nil {
-		return err
-	}
-	return writeAll(ctx, files)
+	return files
 }
 
 // file is an output: its name and what writes it.
