@@ -8,16 +8,22 @@ build:
 	$(GO) build -o bin/match ./cmd/match
 
 ## demo: match the bundled list against the bundled user base and print the
-## report, then again through the bundled consent ledger. The demo base is
-## tiny (31 users), so the minimum audience is set to 10 (the default, 100,
-## would withhold it: exit status 3).
+## report, then again through the bundled consent ledger, as an advertiser
+## ("demo") would see it: under the privacy guards (noisy size, budget,
+## differencing; see PRIVACY.md), with a copy of testdata/demo/history.json,
+## whose fixed secret makes the demo's noise the same on every run. The
+## demo base is tiny (31 users), so the minimum audience is set to 10 (the
+## default, 100, would withhold it: exit status 3).
+DEMO_HISTORY = /tmp/audiencematch-demo-history.json
+DEMO_GUARDS = --min-audience 10 --advertiser demo --history $(DEMO_HISTORY)
 demo:
+	cp $(DEMO)/history.json $(DEMO_HISTORY)
 	$(GO) run ./cmd/match run --users $(DEMO)/users.csv --optouts $(DEMO)/optouts.csv \
-		--list $(DEMO)/list.csv --out /dev/null --report - --min-audience 10
+		--list $(DEMO)/list.csv --out /dev/null --report - $(DEMO_GUARDS)
 	rm -f /tmp/audiencematch-demo-consent.db
 	$(GO) run ./cmd/match consent import --db /tmp/audiencematch-demo-consent.db $(DEMO)/consent.csv
 	$(GO) run ./cmd/match run --users $(DEMO)/users.csv --consent /tmp/audiencematch-demo-consent.db \
-		--list $(DEMO)/list.csv --out /dev/null --report - --min-audience 10
+		--list $(DEMO)/list.csv --out /dev/null --report - $(DEMO_GUARDS)
 
 ## test: vet, every test with the race detector, then the 1M-input
 ## differential test of the fast path against libphonenumber (too slow
@@ -57,6 +63,8 @@ lint:
 ## run so that the ratio is fair, then the index (scale-index); peak RSS from
 ## /usr/bin/time. The index figures of bench/RESULTS.md come from
 ##   make scale-index USERS=100000000 LIST=10000000
+# The scale runs are the platform's own: the exact figures, no guards.
+OWN = --min-audience 0 --epsilon 0
 USERS ?= 1000000
 LIST ?= 1000000
 SCALE_DIR ?= /tmp/audiencematch-scale
@@ -67,9 +75,9 @@ scale: build scale-data
 	$(TIME) ./bin/match-nofastpath hash --in $(SCALE_DIR)/list.csv --out $(SCALE_DIR)/hashed-nofastpath.csv
 	cmp $(SCALE_DIR)/hashed.csv $(SCALE_DIR)/hashed-nofastpath.csv
 	$(TIME) ./bin/match run --users $(SCALE_DIR)/users.csv --optouts $(SCALE_DIR)/optouts.csv \
-		--list $(SCALE_DIR)/list.csv --out $(SCALE_DIR)/audience.csv --report $(SCALE_DIR)/report.json
+		--list $(SCALE_DIR)/list.csv --out $(SCALE_DIR)/audience.csv --report $(SCALE_DIR)/report.json $(OWN)
 	$(TIME) ./bin/match-nofastpath run --users $(SCALE_DIR)/users.csv --optouts $(SCALE_DIR)/optouts.csv \
-		--list $(SCALE_DIR)/list.csv --out $(SCALE_DIR)/audience-nofastpath.csv
+		--list $(SCALE_DIR)/list.csv --out $(SCALE_DIR)/audience-nofastpath.csv $(OWN)
 	cmp $(SCALE_DIR)/audience.csv $(SCALE_DIR)/audience-nofastpath.csv
 	cat $(SCALE_DIR)/report.json
 	$(MAKE) --no-print-directory scale-index USERS=$(USERS) LIST=$(LIST) SCALE_DIR=$(SCALE_DIR)
@@ -95,11 +103,11 @@ scale-index: build scale-data
 	$(TIME) ./bin/match index build --users $(SCALE_DIR)/users.csv --out $(SCALE_DIR)/base.idx
 	$(TIME) ./bin/match index info $(SCALE_DIR)/base.idx
 	$(TIME) ./bin/match run --index $(SCALE_DIR)/base.idx --optouts $(SCALE_DIR)/optouts.csv \
-		--list $(SCALE_DIR)/list.csv --out $(SCALE_DIR)/audience-index.csv --report $(SCALE_DIR)/report-index.json
+		--list $(SCALE_DIR)/list.csv --out $(SCALE_DIR)/audience-index.csv --report $(SCALE_DIR)/report-index.json $(OWN)
 	cat $(SCALE_DIR)/report-index.json
 	if [ "$(SAME_AS_USERS)" = 1 ]; then \
 		$(TIME) ./bin/match run --users $(SCALE_DIR)/users.csv --optouts $(SCALE_DIR)/optouts.csv \
-			--list $(SCALE_DIR)/list.csv --out $(SCALE_DIR)/audience.csv && \
+			--list $(SCALE_DIR)/list.csv --out $(SCALE_DIR)/audience.csv $(OWN) && \
 		cmp $(SCALE_DIR)/audience.csv $(SCALE_DIR)/audience-index.csv; fi
 
 ## scale-consent: the consent figures (EVENTS events over USERS users):
@@ -127,11 +135,11 @@ beam-scale: build
 	cd beam && $(GO) build -o ../bin/match-beam ./cmd/match-beam
 	$(GO) run ./bench/cmd/gen -users $(USERS) -list $(LIST) -match-rate $(MATCH_RATE) -out $(SCALE_DIR)
 	$(TIME) ./bin/match run --users $(SCALE_DIR)/users.csv --optouts $(SCALE_DIR)/optouts.csv \
-		--list $(SCALE_DIR)/list.csv --out $(SCALE_DIR)/audience.csv --report $(SCALE_DIR)/report.json
+		--list $(SCALE_DIR)/list.csv --out $(SCALE_DIR)/audience.csv --report $(SCALE_DIR)/report.json $(OWN)
 	$(TIME) ./bin/match-beam --users $(SCALE_DIR)/users.csv --optouts $(SCALE_DIR)/optouts.csv \
-		--list $(SCALE_DIR)/list.csv --out $(SCALE_DIR)/audience-beam.csv --report $(SCALE_DIR)/report-beam.json
+		--list $(SCALE_DIR)/list.csv --out $(SCALE_DIR)/audience-beam.csv --report $(SCALE_DIR)/report-beam.json $(OWN)
 	$(TIME) ./bin/match-beam --bloom=false --users $(SCALE_DIR)/users.csv --optouts $(SCALE_DIR)/optouts.csv \
-		--list $(SCALE_DIR)/list.csv --out $(SCALE_DIR)/audience-beam-nobloom.csv --report $(SCALE_DIR)/report-beam-nobloom.json
+		--list $(SCALE_DIR)/list.csv --out $(SCALE_DIR)/audience-beam-nobloom.csv --report $(SCALE_DIR)/report-beam-nobloom.json $(OWN)
 	cmp $(SCALE_DIR)/audience.csv $(SCALE_DIR)/audience-beam.csv
 	cmp $(SCALE_DIR)/audience.csv $(SCALE_DIR)/audience-beam-nobloom.csv
 	cmp $(SCALE_DIR)/report.json $(SCALE_DIR)/report-beam.json

@@ -39,6 +39,12 @@ type Options struct {
 	// table. The zero value is the measured default.
 	Prefilter Prefilter
 
+	// OnAccept, if not nil, is called with the digest of every accepted
+	// list row, in list order, from one goroutine at a time (the privacy
+	// guards sketch the list with it). d is valid for the call only. Nil:
+	// not called.
+	OnAccept func(d *[32]byte)
+
 	// Key, if not nil, is the secret of a keyed index: WriteIndex stores
 	// digests keyed with it (see MinKeyLen and OpenKeyedIndex). Base and
 	// List do not use it.

@@ -56,6 +56,9 @@ func BuildList(ctx context.Context, list iter.Seq[Entry], opts *Options, onRejec
 				continue
 			}
 			l.st.Accepted++
+			if o.OnAccept != nil {
+				o.OnAccept(&r.d)
+			}
 			// The table grows here, while the workers go on.
 			k, added := l.tab.add(&r.d, &l.keys)
 			if added {

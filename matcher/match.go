@@ -155,6 +155,9 @@ func match(ctx context.Context, ks keyset, o *Options, list iter.Seq[Entry], con
 				continue
 			}
 			st.Accepted++
+			if o.OnAccept != nil {
+				o.OnAccept(&r.d)
+			}
 			if r.key < 0 {
 				st.Unmatched++
 				continue

@@ -2,6 +2,7 @@ package matcher
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -366,4 +367,52 @@ func TestExclusions_Canonical(t *testing.T) {
 	if e.Len() != 3 {
 		t.Errorf("Len = %d, want 3", e.Len())
 	}
+}
+
+// TestOptions_OnAccept: every accepted list row's digest reaches OnAccept,
+// in list order, and the same digests whichever way the list is matched:
+// a Base, a List or an Index.
+func TestOptions_OnAccept(t *testing.T) {
+	ctx := context.Background()
+	u := users("u1", "+16502530001", "u2", "+442079460000")
+	list := phones("+1 650 253 0001", "not a phone", "+1 650 253 0099", "(650) 253-0001", "")
+	want := []string{"+16502530001", "+16502530099", "+16502530001"}
+	var got [][32]byte
+	o := &Options{Workers: 3, OnAccept: func(d *[32]byte) { got = append(got, *d) }}
+	check := func(name string) {
+		t.Helper()
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d digests, want %d", name, len(got), len(want))
+		}
+		for i, e := range want {
+			if got[i] != sha256.Sum256([]byte(e)) {
+				t.Errorf("%s: digest %d is not that of %s", name, i, e)
+			}
+		}
+		got = nil
+	}
+	b := build(t, u, o)
+	if _, err := b.Match(ctx, list, nil, func(Match) error { return nil }, nil); err != nil {
+		t.Fatal(err)
+	}
+	check("Base")
+	l, err := BuildList(ctx, list, o, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("List")
+	if _, err := l.Match(ctx, u, nil, func(Match) error { return nil }, nil); err != nil {
+		t.Fatal(err)
+	}
+	var base []User
+	u(func(x User) bool { base = append(base, x); return true })
+	ix, err := OpenIndex(writeIndex(t, base, &Options{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	if _, err := ix.Match(ctx, list, o, nil, func(Match) error { return nil }, nil); err != nil {
+		t.Fatal(err)
+	}
+	check("Index")
 }

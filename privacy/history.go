@@ -7,24 +7,34 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
 )
 
-// Window and MaxPerAdvertiser bound a History: audiences released more
-// than Window ago are forgotten, and at most MaxPerAdvertiser of the most
-// recent are kept for each advertiser.
+// Window and MaxPerAdvertiser bound a History: lists decided more than
+// Window ago are forgotten (and their privacy loss is spendable again), and
+// at most MaxPerAdvertiser of the most recent are kept for each
+// advertiser.
 const (
 	Window           = 30 * 24 * time.Hour
 	MaxPerAdvertiser = 100
 )
 
-// History is the file of audiences released recently, per advertiser: a
-// Sketch and the exact size of each. It holds a random salt, the sketches'
-// salted hashes of user ids, sizes and times; no user id, phone or digest.
+// History is the guards' state, one JSON file: per advertiser, the lists
+// decided within Window (a ListSketch of each, its size, the privacy loss
+// the decision spent), and two secrets made with crypto/rand when the file
+// is created: the salt of every sketch, and the key of the noise that
+// Decide adds to audience sizes. It holds no user id, phone or digest.
+//
+// The file must stay private to the platform: with its secret, the noise
+// of a decision can be recomputed and taken off. To rotate the secret,
+// start a new history file; the budgets start afresh with it, so do it at
+// the end of a Window or keep the old file's spending in mind.
 //
 // Open locks the file against other processes until Close; a History is
 // not safe for concurrent use by goroutines.
@@ -34,17 +44,25 @@ type History struct {
 	file historyFile
 }
 
+// historyVersion is the version of the file. Version 1 files (audience
+// sketches, no secret) are read as empty version 2 files with their salt.
+const historyVersion = 2
+
 type historyFile struct {
-	Version     int                  `json:"version"`
-	Salt        []byte               `json:"salt"`
-	Advertisers map[string][]release `json:"advertisers"`
+	Version int                 `json:"version"`
+	Salt    []byte              `json:"salt"`
+	Secret  []byte              `json:"secret"`
+	Lists   map[string][]upload `json:"lists"` // by canonical advertiser id
 }
 
-type release struct {
-	Time   time.Time `json:"time"`
-	Size   int64     `json:"size"`
-	Sketch string    `json:"sketch"`        // base64 of little-endian uint64s, sorted
-	Run    string    `json:"run,omitempty"` // the run that released it, if named
+// upload is one decided list of an advertiser.
+type upload struct {
+	Time     time.Time `json:"time"`
+	Rows     int64     `json:"rows"`          // distinct accepted identifiers
+	Sketch   string    `json:"sketch"`        // base64 of little-endian uint64s, sorted
+	Epsilon  float64   `json:"epsilon"`       // the privacy loss the decision spent
+	Decision Decision  `json:"decision"`      // released or below minimum
+	Run      string    `json:"run,omitempty"` // the run that decided, if named
 }
 
 // OpenHistory opens the history at path, creating it if it does not
@@ -62,22 +80,31 @@ func OpenHistory(path string) (*History, error) {
 	b, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		h.file = historyFile{Version: 1, Salt: make([]byte, 32), Advertisers: map[string][]release{}}
-		if _, err := rand.Read(h.file.Salt); err != nil {
-			h.Close()
-			return nil, err
-		}
+		h.file = historyFile{Version: historyVersion}
 	case err != nil:
 		h.Close()
 		return nil, err
 	default:
-		if err := json.Unmarshal(b, &h.file); err != nil || h.file.Version != 1 || len(h.file.Salt) != 32 {
+		if err := json.Unmarshal(b, &h.file); err != nil || h.file.Version < 1 || h.file.Version > historyVersion ||
+			len(h.file.Salt) != 32 || (h.file.Version == historyVersion && len(h.file.Secret) != 32) {
 			h.Close()
-			return nil, fmt.Errorf("%s: not a history file of version 1", path)
+			return nil, fmt.Errorf("%s: not a history file of version 1 or %d", path, historyVersion)
 		}
-		if h.file.Advertisers == nil {
-			h.file.Advertisers = map[string][]release{}
+	}
+	if h.file.Version < historyVersion {
+		h.file.Version, h.file.Lists = historyVersion, nil
+	}
+	for _, s := range []*[]byte{&h.file.Salt, &h.file.Secret} {
+		if len(*s) == 0 {
+			*s = make([]byte, 32)
+			if _, err := rand.Read(*s); err != nil {
+				h.Close()
+				return nil, err
+			}
 		}
+	}
+	if h.file.Lists == nil {
+		h.file.Lists = map[string][]upload{}
 	}
 	return h, nil
 }
@@ -92,27 +119,61 @@ func (h *History) Close() error {
 	return err
 }
 
-// NewSketch returns an empty Sketch salted for this history.
+// NewSketch returns an empty audience Sketch salted for this history.
 func (h *History) NewSketch() *Sketch {
 	s := &Sketch{}
 	copy(s.salt[:], h.file.Salt)
 	return s
 }
 
-// Nearest returns the least estimated difference, in users, between the
-// audience s and the audiences released to advertiser within Window of
-// now, and whether there was any. An identical audience gives 0.
-func (h *History) Nearest(advertiser string, s *Sketch, now time.Time) (diff int64, any bool, err error) {
-	vals := s.values()
-	for _, r := range h.file.Advertisers[advertiser] {
-		if now.Sub(r.Time) > Window {
+// NewListSketch returns an empty ListSketch salted for this history.
+func (h *History) NewListSketch() *ListSketch {
+	l := &ListSketch{}
+	copy(l.s.salt[:], h.file.Salt)
+	l.s.in = make(map[uint64]struct{})
+	return l
+}
+
+// CanonicalAdvertiser returns an advertiser id as the history keys it:
+// without surrounding blanks and lower-cased, so " B" and "b" are one
+// advertiser with one budget and one history.
+func CanonicalAdvertiser(id string) string { return strings.ToLower(strings.TrimSpace(id)) }
+
+// recent returns the advertiser's uploads decided within Window of now.
+func (h *History) recent(advertiser string, now time.Time) []upload {
+	var out []upload
+	for _, u := range h.file.Lists[CanonicalAdvertiser(advertiser)] {
+		if now.Sub(u.Time) <= Window {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// Spent returns the privacy loss the advertiser's decisions within Window
+// of now have spent.
+func (h *History) Spent(advertiser string, now time.Time) float64 {
+	var e float64
+	for _, u := range h.recent(advertiser, now) {
+		e += u.Epsilon
+	}
+	return math.Round(e*1e9) / 1e9 // 0.1+0.1+0.1 is 0.3, as people count
+}
+
+// NearestList returns the least estimated difference, in distinct
+// identifiers, between the list l and the lists decided for advertiser
+// within Window of now, and whether there was any. The same list gives 0.
+func (h *History) NearestList(advertiser string, l *ListSketch, now time.Time) (diff int64, any bool, err error) {
+	vals := l.s.values()
+	for _, u := range h.recent(advertiser, now) {
+		if u.Sketch == "" {
 			continue
 		}
-		past, err := decodeSketch(r.Sketch)
+		past, err := decodeSketch(u.Sketch)
 		if err != nil {
 			return 0, false, fmt.Errorf("%s: %w", h.path, err)
 		}
-		d := difference(vals, s.n, past, r.Size)
+		d := difference(vals, l.Distinct(), past, u.Rows)
 		if !any || d < diff {
 			diff, any = d, true
 		}
@@ -120,43 +181,47 @@ func (h *History) Nearest(advertiser string, s *Sketch, now time.Time) (diff int
 	return diff, any, nil
 }
 
-// Check returns the Decision for releasing audience s to advertiser: below
-// minAudience users it is BelowMinimum; if it differs from a recent
-// audience of the advertiser by more than zero and fewer than minAudience
-// users, TooCloseToPast; else Released. nearest is as Nearest's.
-func (h *History) Check(advertiser string, s *Sketch, minAudience int64, now time.Time) (d Decision, nearest *int64, err error) {
-	if s.n < minAudience {
-		return BelowMinimum, nil, nil
-	}
-	diff, any, err := h.Nearest(advertiser, s, now)
-	if err != nil || !any {
-		return Released, nil, err
-	}
-	if diff > 0 && diff < minAudience {
-		return TooCloseToPast, &diff, nil
-	}
-	return Released, &diff, nil
-}
-
-// Record adds the released audience s of advertiser and writes the history
-// whole: to a temporary file, synced, renamed into place. run, if not
-// empty, names the run that released it: a run already recorded is not
-// recorded again, so that a step a distributed runner retries counts once.
-func (h *History) Record(advertiser string, s *Sketch, now time.Time, run string) error {
-	var kept []release
-	for _, r := range h.file.Advertisers[advertiser] {
-		if run != "" && r.Run == run {
+// record adds a decided list of advertiser and writes the history whole:
+// to a temporary file, synced, renamed into place. A run already recorded
+// is not recorded again, so that a step a distributed runner retries
+// spends once.
+func (h *History) record(advertiser string, u upload) error {
+	adv := CanonicalAdvertiser(advertiser)
+	var kept []upload
+	for _, old := range h.file.Lists[adv] {
+		if u.Run != "" && old.Run == u.Run {
 			return nil
 		}
-		if now.Sub(r.Time) <= Window {
-			kept = append(kept, r)
+		if u.Time.Sub(old.Time) <= Window {
+			kept = append(kept, old)
 		}
 	}
-	kept = append(kept, release{Time: now.UTC(), Size: s.n, Sketch: encodeSketch(s.values()), Run: run})
-	if len(kept) > MaxPerAdvertiser {
-		kept = kept[len(kept)-MaxPerAdvertiser:]
+	kept = append(kept, u)
+	// Every upload within Window stays, for its spending; only the
+	// MaxPerAdvertiser most recent keep their sketch.
+	for i := range max(len(kept)-MaxPerAdvertiser, 0) {
+		kept[i].Sketch = ""
 	}
-	h.file.Advertisers[advertiser] = kept
+	h.file.Lists[adv] = kept
+	return h.write()
+}
+
+// forget removes the upload of run, a run that failed after its decision,
+// and writes the history.
+func (h *History) forget(advertiser, run string) error {
+	adv := CanonicalAdvertiser(advertiser)
+	us := h.file.Lists[adv]
+	kept := us[:0]
+	for _, u := range us {
+		if u.Run != run {
+			kept = append(kept, u)
+		}
+	}
+	h.file.Lists[adv] = kept
+	return h.write()
+}
+
+func (h *History) write() error {
 	b, err := json.Marshal(h.file)
 	if err != nil {
 		return err
@@ -166,6 +231,9 @@ func (h *History) Record(advertiser string, s *Sketch, now time.Time, run string
 		return err
 	}
 	_, err = tmp.Write(b)
+	if err == nil {
+		err = tmp.Chmod(0o600)
+	}
 	if err == nil {
 		err = tmp.Sync()
 	}

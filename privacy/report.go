@@ -30,7 +30,9 @@ type Decision string
 const (
 	Released       Decision = "released"
 	BelowMinimum   Decision = "below minimum audience"
-	TooCloseToPast Decision = "too close to a recent audience"
+	TooCloseToPast Decision = "too close to a recent list"
+	BudgetSpent    Decision = "privacy budget spent"
+	Failed         Decision = "failed" // in the audit only: a run that failed after its decision
 )
 
 // DefaultMinAudience is the least audience released unless the platform
@@ -72,7 +74,7 @@ func NewReport(st matcher.Stats, d Decision, minAudience int64) Report {
 		r.AudienceSize = &size
 		rate := 0.0
 		if st.Accepted > 0 {
-			rate = float64(size) / float64(st.Accepted)
+			rate = min(1, float64(size)/float64(st.Accepted))
 		}
 		r.MatchRate = &rate
 	}
@@ -89,9 +91,15 @@ type Audit struct {
 	MinAudience int64         `json:"min_audience"`
 	Exact       matcher.Stats `json:"exact"`
 	Reported    int64         `json:"reported_audience_size"` // what the report said, 0 if nothing
-	// Nearest is the estimated difference, in users, from the closest
-	// recent audience of the advertiser, when a History was asked.
+	// Nearest is the estimated difference, in distinct identifiers, from
+	// the closest recent list of the advertiser, when a History was asked.
 	Nearest *int64 `json:"nearest_difference,omitempty"`
+	// Epsilon is the privacy loss of the decision, Noisy the noisy size it
+	// was made on, and Spent the advertiser's spending within Window
+	// with it, when noise was added.
+	Epsilon float64  `json:"epsilon,omitempty"`
+	Noisy   *int64   `json:"noisy_audience,omitempty"`
+	Spent   *float64 `json:"spent,omitempty"`
 	// Run, if not empty, names the run that decided: a step that a
 	// distributed runner retries logs its decision once (see AppendAudit).
 	Run string `json:"run,omitempty"`

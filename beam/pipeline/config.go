@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/audiencematch/audiencematch/internal/csvrow"
 	"github.com/audiencematch/audiencematch/matcher"
 	"github.com/audiencematch/audiencematch/normalize"
+	"github.com/audiencematch/audiencematch/privacy"
 )
 
 // Config says what one match reads and writes, as the flags of match run
@@ -82,9 +84,14 @@ type Config struct {
 	// id and history file; these three are files of the machine that runs
 	// the writing step.
 	MinAudience int64
-	Audit       string
-	Advertiser  string
-	History     string
+	// Epsilon and Budget are privacy.Guards'. Epsilon 0 is the exact
+	// size (with MinAudience 0: the guards off, for the platform's own
+	// runs); above 0, Advertiser and History are needed.
+	Epsilon    float64
+	Budget     float64
+	Audit      string
+	Advertiser string
+	History    string
 }
 
 // Side is a side of the join.
@@ -154,6 +161,9 @@ func check(ctx context.Context, cfg Config) (*plan, error) {
 		return nil, fmt.Errorf("%w: prefilter %d", ErrConfig, p.Prefilter)
 	case (p.Advertiser == "") != (p.History == ""):
 		return nil, fmt.Errorf("%w: an advertiser and a history go together", ErrConfig)
+	}
+	if err := admit(p); err != nil {
+		return nil, err
 	}
 	if p.Prefilter == matcher.PrefilterAuto {
 		p.Prefilter = matcher.PrefilterBloom
@@ -253,4 +263,32 @@ func unwrapPath(err error) error {
 		return u
 	}
 	return err
+}
+
+// admit checks the guards' settings and, with a history, that the
+// advertiser's budget pays for one more decision: before the pipeline
+// reads anything, so that a refusal is the same whatever the list. The
+// history is a file of the machine that builds the pipeline (as of the one
+// that writes: see Config).
+func admit(p *plan) error {
+	g := privacy.Guards{MinAudience: p.MinAudience, Epsilon: p.Epsilon, Budget: p.Budget, Advertiser: p.Advertiser}
+	if p.History == "" {
+		if err := g.Check(); err != nil {
+			return fmt.Errorf("%w: %v", ErrConfig, err)
+		}
+		return nil
+	}
+	h, err := privacy.OpenHistory(p.History)
+	if err != nil {
+		return &FileError{Name: p.History, Err: err}
+	}
+	defer h.Close()
+	g.History = h
+	switch err := g.Admit(time.Now()); {
+	case errors.Is(err, privacy.ErrBudget):
+		return err
+	case err != nil:
+		return fmt.Errorf("%w: %v", ErrConfig, err)
+	}
+	return nil
 }

@@ -27,12 +27,16 @@ func Example() {
 
 	p, s := beam.NewPipelineWithRoot()
 	err = pipeline.Build(context.Background(), s, pipeline.Config{
-		Users:       demo + "users.csv",
-		List:        demo + "list.csv",
-		Optouts:     demo + "optouts.csv",
-		Out:         filepath.Join(dir, "audience.csv"),
-		Report:      filepath.Join(dir, "report.json"),
-		MinAudience: 10, // the demo is tiny; the default is 100
+		Users:   demo + "users.csv",
+		List:    demo + "list.csv",
+		Optouts: demo + "optouts.csv",
+		Out:     filepath.Join(dir, "audience.csv"),
+		Report:  filepath.Join(dir, "report.json"),
+		// The platform's own run: no minimum, no noise, the exact
+		// figures. An advertiser's run sets MinAudience, Epsilon,
+		// Budget, Advertiser and History (privacy.Guards).
+		MinAudience: 0,
+		Epsilon:     0,
 	})
 	if err != nil {
 		fmt.Println(err)

@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"crypto/rand"
 	"reflect"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -10,6 +9,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/transforms/stats"
 
 	"github.com/audiencematch/audiencematch/matcher"
+	"github.com/audiencematch/audiencematch/privacy"
 )
 
 // Counters, in namespace CounterNamespace. Every one counts after
@@ -56,6 +56,7 @@ func Build(ctx context.Context, s beam.Scope, cfg Config) error {
 	list = beam.Reshuffle(s, list)
 	listKeys, refused := beam.ParDo2(s, &digestListFn{Hasher: h}, list)
 	accepted := stats.CountElms(s, listKeys)
+	uploaded := listKeys // every accepted row's digest, for the list's sketch
 
 	if p.Prefilter == matcher.PrefilterBloom {
 		if p.buildSide == SideUsers {
@@ -71,11 +72,12 @@ func Build(ctx context.Context, s beam.Scope, cfg Config) error {
 	beam.ParDo0(s, &writeFn{
 		Out: p.Out, Report: p.Report, Rejects: p.Rejects,
 		List: p.List, Hashed: p.hashList, Format: p.Format.String(),
-		MinAudience: p.MinAudience, Audit: p.Audit, Advertiser: p.Advertiser, History: p.History,
-		Run: rand.Text(),
+		MinAudience: p.MinAudience, Epsilon: p.Epsilon, Budget: p.Budget,
+		Audit: p.Audit, Advertiser: p.Advertiser, History: p.History,
+		Run: privacy.NewRun(),
 	}, beam.Impulse(s),
 		beam.SideInput{Input: audience}, beam.SideInput{Input: refused},
-		beam.SideInput{Input: accepted}, beam.SideInput{Input: matched})
+		beam.SideInput{Input: accepted}, beam.SideInput{Input: matched}, beam.SideInput{Input: uploaded})
 	return nil
 }
 
@@ -97,7 +99,7 @@ func init() {
 	register.DoFn4x0[context.Context, []byte, beam.Y, func([]byte, beam.Y)](&countShuffledFn{})
 	register.DoFn5x0[[]byte, func(*hit) bool, func(*int64) bool, func(string, rank), func(int64)](&joinFn{})
 	register.Function2x1(minRank)
-	register.DoFn6x1[context.Context, []byte, func(*string, *rank) bool, func(*reject) bool, func(*int) bool, func(*int64) bool, error](&writeFn{})
+	register.DoFn7x1[context.Context, []byte, func(*string, *rank) bool, func(*reject) bool, func(*int) bool, func(*int64) bool, func(*[]byte, *int64) bool, error](&writeFn{})
 
 	register.Emitter1[userRow]()
 	register.Emitter1[listRow]()
@@ -118,4 +120,5 @@ func init() {
 	register.Iter1[reject]()
 	register.Iter1[int]()
 	register.Iter2[string, rank]()
+	register.Iter2[[]byte, int64]()
 }

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -69,7 +70,13 @@ func matchRun(t *testing.T, cfg Config, optouts string, extra ...string) outputs
 	if cfg.Region != "" {
 		args = append(args, "--region", cfg.Region)
 	}
-	args = append(args, "--min-audience", fmt.Sprint(cfg.MinAudience))
+	args = append(args, "--min-audience", fmt.Sprint(cfg.MinAudience), "--epsilon", fmt.Sprint(cfg.Epsilon))
+	if cfg.Budget != 0 {
+		args = append(args, "--budget", fmt.Sprint(cfg.Budget))
+	}
+	if cfg.History != "" {
+		args = append(args, "--advertiser", cfg.Advertiser, "--history", cfg.History)
+	}
 	args = append(args, extra...)
 	cmd := exec.Command(matchBin, args...)
 	var stderr bytes.Buffer
@@ -131,7 +138,7 @@ func counters(res beam.PipelineResult) map[string]int64 {
 // withheld audience is no file on both sides, and its report says so.
 func sameOutputs(t *testing.T, got, want outputs) {
 	t.Helper()
-	if len(want.audience) == 0 && !bytes.Contains(want.report, []byte(`"status": "below minimum audience"`)) {
+	if len(want.audience) == 0 && (len(want.report) == 0 || bytes.Contains(want.report, []byte(`"status": "released"`))) {
 		t.Fatal("match run wrote no audience, and did not withhold it")
 	}
 	for _, f := range []struct {
@@ -196,8 +203,8 @@ func TestBuild_Demo(t *testing.T) {
 	demo, _ := filepath.Abs("../../testdata/demo")
 	audit := filepath.Join(t.TempDir(), "audit.jsonl")
 	got, c := runPipeline(t, Config{Users: filepath.Join(demo, "users.csv"), List: filepath.Join(demo, "list.csv"),
-		Optouts: filepath.Join(demo, "optouts.csv"), MinAudience: 10, Audit: audit})
-	for _, want := range []string{`"rows": 32`, `"status": "released"`, `"audience_size": 22`, `"min_audience": 10`} {
+		Optouts: filepath.Join(demo, "optouts.csv"), Audit: audit})
+	for _, want := range []string{`"rows": 32`, `"status": "released"`, `"audience_size": 22`, `"min_audience": 0`} {
 		if !bytes.Contains(got.report, []byte(want)) {
 			t.Errorf("report lacks %s:\n%s", want, got.report)
 		}
@@ -597,39 +604,76 @@ func TestBuild_Edges(t *testing.T) {
 	}
 }
 
-// TestBuild_Guards: the privacy guards decide as match run's do. The demo
-// under the default minimum is withheld by both, with the same report;
-// with a history, a list one user away from one released is refused.
+// fixedHistory writes a history file with a fixed salt and secret at
+// path, so that the noise of a decision is the same on every run, and the
+// same for match run and the pipeline given a copy each.
+func fixedHistory(t *testing.T, path string) string {
+	t.Helper()
+	salt, secret := make([]byte, 32), make([]byte, 32)
+	for i := range salt {
+		salt[i], secret[i] = byte(i), byte(100+i)
+	}
+	b, _ := json.Marshal(map[string]any{"version": 2, "salt": salt, "secret": secret, "lists": map[string]any{}})
+	write(t, path, b)
+	return path
+}
+
+// TestBuild_Guards: the privacy guards decide as match run's do, noise
+// included: given copies of one history, both withhold the demo under the
+// default minimum with the same report, release a list of 150 users with
+// the same noisy figure, and refuse a list one row away from it; and a
+// spent budget stops the pipeline before it is built.
 func TestBuild_Guards(t *testing.T) {
 	demo, _ := filepath.Abs("../../testdata/demo")
-	cfg := Config{Users: filepath.Join(demo, "users.csv"), List: filepath.Join(demo, "list.csv"), MinAudience: privacy.DefaultMinAudience}
-	want := matchRun(t, cfg, "")
-	got, c := runPipeline(t, cfg)
-	sameOutputs(t, got, want)
-	if got.audience != nil || c[CounterWithheld] != 1 || !bytes.Contains(got.report, []byte(`"status": "below minimum audience"`)) {
-		t.Errorf("default minimum: audience %q, counters %v, report %s", got.audience, c, got.report)
-	}
-
 	dir := t.TempDir()
-	var users, list strings.Builder
+	var users strings.Builder
 	users.WriteString("user_id,phone\n")
 	for i := range 300 {
 		fmt.Fprintf(&users, "u%03d,+1650253%04d\n", i, i)
 	}
 	write(t, filepath.Join(dir, "users.csv"), []byte(users.String()))
-	history := filepath.Join(dir, "history.json")
-	for i, n := range []int{150, 151} {
-		list.Reset()
-		list.WriteString("phone\n")
+	list := func(n int) string {
+		var b strings.Builder
+		b.WriteString("phone\n")
 		for j := range n {
-			fmt.Fprintf(&list, "+1650253%04d\n", j)
+			fmt.Fprintf(&b, "+1650253%04d\n", j)
 		}
-		write(t, filepath.Join(dir, "list.csv"), []byte(list.String()))
-		got, c := runPipeline(t, Config{Users: filepath.Join(dir, "users.csv"), List: filepath.Join(dir, "list.csv"),
-			MinAudience: privacy.DefaultMinAudience, Advertiser: "adv", History: history})
-		if released := c[CounterWithheld] == 0; released != (i == 0) {
-			t.Errorf("list of %d: released %v, report %s", n, released, got.report)
-		}
+		name := filepath.Join(dir, fmt.Sprintf("list%d.csv", n))
+		write(t, name, []byte(b.String()))
+		return name
+	}
+	guards := func(history string) Config {
+		return Config{MinAudience: privacy.DefaultMinAudience, Epsilon: privacy.DefaultEpsilon, Budget: privacy.DefaultBudget,
+			Advertiser: "adv", History: history}
+	}
+	mine, theirs := fixedHistory(t, filepath.Join(dir, "pipeline.json")), fixedHistory(t, filepath.Join(dir, "run.json"))
+	for _, c := range []struct {
+		name, users, list string
+		status            string
+	}{
+		{"demo", filepath.Join(demo, "users.csv"), filepath.Join(demo, "list.csv"), "below minimum audience"},
+		{"150 users", filepath.Join(dir, "users.csv"), list(150), "released"},
+		{"151 users", filepath.Join(dir, "users.csv"), list(151), "too close to a recent list"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := guards(mine)
+			cfg.Users, cfg.List = c.users, c.list
+			want := matchRun(t, Config{Users: c.users, List: c.list, MinAudience: cfg.MinAudience, Epsilon: cfg.Epsilon,
+				Budget: cfg.Budget, Advertiser: "adv", History: theirs}, "")
+			got, counters := runPipeline(t, cfg)
+			sameOutputs(t, got, want)
+			if !bytes.Contains(got.report, []byte(`"status": "`+c.status+`"`)) || (counters[CounterWithheld] == 0) != (c.status == "released") {
+				t.Errorf("report %s, counters %v; want %s", got.report, counters, c.status)
+			}
+		})
+	}
+
+	spent := guards(fixedHistory(t, filepath.Join(dir, "spent.json")))
+	spent.Budget = privacy.DefaultEpsilon / 2
+	spent.Users, spent.List, spent.Out = filepath.Join(dir, "users.csv"), list(150), filepath.Join(dir, "out.csv")
+	_, s := beam.NewPipelineWithRoot()
+	if err := Build(context.Background(), s, spent); !errors.Is(err, privacy.ErrBudget) {
+		t.Errorf("Build over budget: %v, want ErrBudget", err)
 	}
 }
 
@@ -640,7 +684,7 @@ func TestWriteFn_Retried(t *testing.T) {
 	dir := t.TempDir()
 	fn := &writeFn{
 		Out: filepath.Join(dir, "audience.csv"), Report: filepath.Join(dir, "report.json"), List: "list.csv",
-		MinAudience: 2, Audit: filepath.Join(dir, "audit.jsonl"), Advertiser: "adv", History: filepath.Join(dir, "history.json"),
+		MinAudience: 0, Audit: filepath.Join(dir, "audit.jsonl"), Advertiser: "adv", History: filepath.Join(dir, "history.json"),
 		Run: "run-1",
 	}
 	ids := []string{"u1", "u2", "u3"}
@@ -656,7 +700,16 @@ func TestWriteFn_Retried(t *testing.T) {
 			return true
 		}
 		refused := func(*reject) bool { return false }
-		if err := fn.ProcessElement(context.Background(), nil, audience, refused, once(3), once(int64(3))); err != nil {
+		j := 0
+		uploaded := func(d *[]byte, line *int64) bool {
+			if j == len(ids) {
+				return false
+			}
+			*d, *line = []byte(fmt.Sprintf("%032d", j)), int64(j+2)
+			j++
+			return true
+		}
+		if err := fn.ProcessElement(context.Background(), nil, audience, refused, once(3), once(int64(3)), uploaded); err != nil {
 			t.Fatal(err)
 		}
 	}

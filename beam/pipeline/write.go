@@ -28,6 +28,7 @@ import (
 	"crypto/rand"
 	"encoding/csv"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -48,8 +49,9 @@ type writeFn struct {
 	Hashed               bool
 	Format               string // the hash format's name
 
-	MinAudience                int64  // privacy.Guards.MinAudience
-	Audit, Advertiser, History string // as in Config
+	MinAudience                int64   // privacy.Guards'
+	Epsilon, Budget            float64 // privacy.Guards
+	Audit, Advertiser, History string  // as in Config
 
 	// Run names the pipeline run, made when the pipeline is built and so
 	// the same in every attempt of this step: a retried step logs its
@@ -59,9 +61,9 @@ type writeFn struct {
 
 func (fn *writeFn) ProcessElement(ctx context.Context, _ []byte,
 	audience func(*string, *rank) bool, refused func(*reject) bool,
-	accepted func(*int) bool, matched func(*int64) bool) error {
+	accepted func(*int) bool, matched func(*int64) bool, uploaded func(*[]byte, *int64) bool) error {
 	res := gather(audience, refused, accepted, matched)
-	rel, closeHist, err := fn.release(res)
+	rel, closeHist, err := fn.release(res, uploaded)
 	if err != nil {
 		return err
 	}
@@ -73,7 +75,10 @@ func (fn *writeFn) ProcessElement(ctx context.Context, _ []byte,
 	if err := rel.Log(fn.Audit); err != nil {
 		return err
 	}
-	return writeAll(ctx, files)
+	if err := writeAll(ctx, files); err != nil {
+		return errors.Join(err, rel.Fail(fn.Audit))
+	}
+	return nil
 }
 
 // result is what the match found, gathered from the side inputs: the
@@ -130,8 +135,8 @@ func gather(audience func(*string, *rank) bool, refused func(*reject) bool,
 // release asks privacy.Decide, as match run does, whether the audience
 // may leave; this step only writes what it returns. The history, if any,
 // stays locked until the returned close is called.
-func (fn *writeFn) release(res result) (*privacy.Release, func(), error) {
-	g := privacy.Guards{MinAudience: fn.MinAudience, Advertiser: fn.Advertiser, Run: fn.Run}
+func (fn *writeFn) release(res result, uploaded func(*[]byte, *int64) bool) (*privacy.Release, func(), error) {
+	g := privacy.Guards{MinAudience: fn.MinAudience, Epsilon: fn.Epsilon, Budget: fn.Budget, Advertiser: fn.Advertiser, Run: fn.Run}
 	o := privacy.Outcome{Stats: res.stats, List: fn.List}
 	if fn.Hashed {
 		o.HashFormat = fn.Format
@@ -143,9 +148,16 @@ func (fn *writeFn) release(res result) (*privacy.Release, func(), error) {
 			return nil, nil, err
 		}
 		closeHist = func() { g.History.Close() }
-		o.Sketch = g.History.NewSketch()
+		o.Audience, o.Uploaded = g.History.NewSketch(), g.History.NewListSketch()
 		for _, id := range res.audience {
-			o.Sketch.Add(id)
+			o.Audience.Add(id)
+		}
+		var key []byte
+		var line int64
+		var d [32]byte
+		for uploaded(&key, &line) {
+			copy(d[:], key)
+			o.Uploaded.Add(&d)
 		}
 	}
 	rel, err := privacy.Decide(o, g, time.Now())

@@ -81,7 +81,7 @@ func BenchmarkRun_Consent(b *testing.B) {
 		{"bbolt", []string{"--consent", filepath.Join(dir, "consent.db")}},
 	} {
 		b.Run("ledger="+c.name, func(b *testing.B) {
-			args := append([]string{"run", "--users", users, "--list", list, "--out", os.DevNull, "--min-audience", "0"}, c.extra...)
+			args := append([]string{"run", "--users", users, "--list", list, "--out", os.DevNull, "--min-audience", "0", "--epsilon", "0"}, c.extra...)
 			cpu0 := cpuTime()
 			for b.Loop() {
 				var stderr bytes.Buffer
@@ -125,8 +125,8 @@ func BenchmarkCommands(b *testing.B) {
 	}{
 		{"hash", []string{"hash", "--in", p("list.csv"), "--out", filepath.Join(out, "hashed.csv")}},
 		{"index-build", []string{"index", "build", "--users", p("users.csv"), "--out", idx}},
-		{"run-index", []string{"run", "--index", idx, "--optouts", p("optouts.csv"), "--list", p("list.csv"), "--out", filepath.Join(out, "a.csv"), "--min-audience", "0"}},
-		{"run-users", []string{"run", "--users", p("users.csv"), "--optouts", p("optouts.csv"), "--list", p("list.csv"), "--out", filepath.Join(out, "a.csv"), "--min-audience", "0"}},
+		{"run-index", []string{"run", "--index", idx, "--optouts", p("optouts.csv"), "--list", p("list.csv"), "--out", filepath.Join(out, "a.csv"), "--min-audience", "0", "--epsilon", "0"}},
+		{"run-users", []string{"run", "--users", p("users.csv"), "--optouts", p("optouts.csv"), "--list", p("list.csv"), "--out", filepath.Join(out, "a.csv"), "--min-audience", "0", "--epsilon", "0"}},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			for b.Loop() {

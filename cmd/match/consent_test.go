@@ -59,7 +59,7 @@ func TestRun_Consent(t *testing.T) {
 
 	for _, side := range []string{"users", "list"} {
 		all := filepath.Join(dir, "all-"+side+".csv")
-		mustRun(t, "run", "--users", users, "--list", list, "--build-side", side, "--out", all, "--min-audience", "0")
+		mustRun(t, "run", "--users", users, "--list", list, "--build-side", side, "--out", all, "--min-audience", "0", "--epsilon", "0")
 		allIDs := readLines(t, all)
 		for _, p := range []consent.Policy{consent.PolicyOptOut, consent.PolicyOptIn} {
 			t.Run(side+"/"+p.String(), func(t *testing.T) {
@@ -67,7 +67,7 @@ func TestRun_Consent(t *testing.T) {
 				report := filepath.Join(dir, "report-"+side+"-"+p.String()+".json")
 				rejects := filepath.Join(dir, "rejects-"+side+"-"+p.String()+".csv")
 				stderr := mustRun(t, "run", "--users", users, "--list", list, "--build-side", side,
-					"--consent", db, "--policy", p.String(), "--out", out, "--report", report, "--rejects", rejects, "--min-audience", "0")
+					"--consent", db, "--policy", p.String(), "--out", out, "--report", report, "--rejects", rejects, "--min-audience", "0", "--epsilon", "0")
 				got := readLines(t, out)
 				var want []string
 				for _, id := range allIDs {

@@ -38,7 +38,7 @@ func FuzzRun(f *testing.F) {
 		code := run(context.Background(), []string{"run",
 			"--users", "../../testdata/demo/users.csv", "--optouts", "../../testdata/demo/optouts.csv",
 			"--list", listPath, "--out", out, "--report", reportPath, "--rejects", rejects,
-			"--min-audience", "0", "--audit", auditPath}, nil, &stdout, &stderr)
+			"--min-audience", "0", "--epsilon", "0", "--audit", auditPath}, nil, &stdout, &stderr)
 		switch code {
 		case exitUsage:
 			if _, err := os.Stat(out); err == nil {

@@ -123,7 +123,7 @@ func TestIndexCommands(t *testing.T) {
 	bad := filepath.Join(dir, "bad.idx")
 	os.WriteFile(bad, data, 0o644)
 	out := filepath.Join(dir, "audience.csv")
-	code, _, stderr = runArgs("run", "--index", bad, "--list", "../../testdata/demo/list.csv", "--out", out)
+	code, _, stderr = runArgs("run", "--index", bad, "--list", "../../testdata/demo/list.csv", "--out", out, "--min-audience", "0", "--epsilon", "0")
 	if code != 2 || !strings.Contains(stderr, "bad.idx: index file is corrupt: page 1 (offset 8192) fails its checksum") {
 		t.Errorf("damaged index: exit %d: %s", code, stderr)
 	}
@@ -138,10 +138,10 @@ func TestIndexCommands(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"run", "--index", filepath.Join(dir, "none.idx"), "--list", "x.csv"}, "none.idx: no such file or directory"},
-		{[]string{"run", "--index", "../../testdata/demo/users.csv", "--list", "../../testdata/demo/list.csv"}, "users.csv: not an index file"},
-		{[]string{"run", "--index", idx, "--users", "u.csv", "--list", "x.csv"}, "--users and --index both given"},
-		{[]string{"run", "--index", idx, "--build-side", "list", "--list", "x.csv"}, "--build-side does not apply to --index"},
+		{[]string{"run", "--index", filepath.Join(dir, "none.idx"), "--list", "x.csv", "--min-audience", "0", "--epsilon", "0"}, "none.idx: no such file or directory"},
+		{[]string{"run", "--index", "../../testdata/demo/users.csv", "--list", "../../testdata/demo/list.csv", "--min-audience", "0", "--epsilon", "0"}, "users.csv: not an index file"},
+		{[]string{"run", "--index", idx, "--users", "u.csv", "--list", "x.csv", "--min-audience", "0", "--epsilon", "0"}, "--users and --index both given"},
+		{[]string{"run", "--index", idx, "--build-side", "list", "--list", "x.csv", "--min-audience", "0", "--epsilon", "0"}, "--build-side does not apply to --index"},
 		{[]string{"index", "info", filepath.Join(dir, "truncated.idx")}, "index file is corrupt: truncated"},
 		{[]string{"index", "build", "--users", "../../testdata/demo/users.csv"}, "missing --out"},
 		{[]string{"index", "build", "--out", idx}, "missing --users"},
@@ -166,8 +166,8 @@ func TestIndexCommands_Keyed(t *testing.T) {
 		t.Fatalf("build: %d %s", code, stderr)
 	}
 	list, optouts := "../../testdata/demo/list.csv", "../../testdata/demo/optouts.csv"
-	_, want, _ := runArgs("run", "--users", "../../testdata/demo/users.csv", "--optouts", optouts, "--list", list, "--min-audience", "0")
-	code, got, stderr := runArgs("run", "--index", idx, "--key-file", key, "--optouts", optouts, "--list", list, "--min-audience", "0")
+	_, want, _ := runArgs("run", "--users", "../../testdata/demo/users.csv", "--optouts", optouts, "--list", list, "--min-audience", "0", "--epsilon", "0")
+	code, got, stderr := runArgs("run", "--index", idx, "--key-file", key, "--optouts", optouts, "--list", list, "--min-audience", "0", "--epsilon", "0")
 	if code != 0 || got != want || len(want) < 50 {
 		t.Fatalf("keyed run: exit %d %s\ngot  %q\nwant %q", code, stderr, got, want)
 	}
@@ -180,11 +180,11 @@ func TestIndexCommands_Keyed(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"run", "--index", idx, "--list", list}, "the index is keyed; its key is needed"},
-		{[]string{"run", "--index", idx, "--key-file", other, "--list", list}, "not the key the index was built with"},
-		{[]string{"run", "--index", idx, "--key-file", short, "--list", list}, "key shorter than 32 bytes"},
-		{[]string{"run", "--index", idx, "--key-file", filepath.Join(dir, "none.key"), "--list", list}, "none.key: no such file"},
-		{[]string{"run", "--users", "u.csv", "--key-file", key, "--list", list}, "--key-file goes with --index"},
+		{[]string{"run", "--index", idx, "--list", list, "--min-audience", "0", "--epsilon", "0"}, "the index is keyed; its key is needed"},
+		{[]string{"run", "--index", idx, "--key-file", other, "--list", list, "--min-audience", "0", "--epsilon", "0"}, "not the key the index was built with"},
+		{[]string{"run", "--index", idx, "--key-file", short, "--list", list, "--min-audience", "0", "--epsilon", "0"}, "key shorter than 32 bytes"},
+		{[]string{"run", "--index", idx, "--key-file", filepath.Join(dir, "none.key"), "--list", list, "--min-audience", "0", "--epsilon", "0"}, "none.key: no such file"},
+		{[]string{"run", "--users", "u.csv", "--key-file", key, "--list", list, "--min-audience", "0", "--epsilon", "0"}, "--key-file goes with --index"},
 		{[]string{"index", "build", "--users", "../../testdata/demo/users.csv", "--out", filepath.Join(dir, "x.idx"), "--key-file", short}, "key shorter than 32 bytes"},
 	} {
 		code, _, stderr := runArgs(tc.args...)

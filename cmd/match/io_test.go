@@ -24,9 +24,9 @@ func TestRun_IOFailure(t *testing.T) {
 		args []string
 	}{
 		{"report", []string{"run", "--users", "../../testdata/demo/users.csv", "--list", "../../testdata/demo/list.csv",
-			"--out", audience, "--rejects", rejects, "--report", "/dev/full", "--min-audience", "0"}},
+			"--out", audience, "--rejects", rejects, "--report", "/dev/full", "--min-audience", "0", "--epsilon", "0"}},
 		{"out", []string{"run", "--users", "../../testdata/demo/users.csv", "--list", "../../testdata/demo/list.csv",
-			"--out", "/dev/full", "--rejects", rejects, "--min-audience", "0"}},
+			"--out", "/dev/full", "--rejects", rejects, "--min-audience", "0", "--epsilon", "0"}},
 		{"hash", []string{"hash", "--in", "../../testdata/demo/list.csv", "--out", hashed, "--rejects", "/dev/full"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

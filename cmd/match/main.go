@@ -24,8 +24,8 @@ Usage:
                  --index BASE.idx [--key-file KEY]) --list LIST.csv
                 [--optouts OPTOUTS.csv] [--consent CONSENT.db [--policy opt-out|opt-in]
                 [--purpose ads] [--lock-timeout D]] [--region CC]
-                [--hash-format e164|digits|uid2] [--min-audience N]
-                [--advertiser ID --history FILE] [--audit FILE]
+                [--hash-format e164|digits|uid2] [--min-audience N] [--epsilon E]
+                [--budget B] [--advertiser ID --history FILE] [--audit FILE]
                 [--out FILE] [--report FILE] [--rejects FILE]
   match index   build --users USERS.csv --out BASE.idx [--region CC] [--rejects FILE]
                 [--key-file KEY]
@@ -42,10 +42,11 @@ Usage:
 Examples:
   match hash --in customers.csv --format digits --out hashed.csv
   match run --users testdata/demo/users.csv --optouts testdata/demo/optouts.csv \
-      --list testdata/demo/list.csv --report report.json
+      --list testdata/demo/list.csv --report report.json \
+      --advertiser acme --history history.json
   match consent import --db consent.db testdata/demo/consent.csv
   match run --users testdata/demo/users.csv --consent consent.db \
-      --list testdata/demo/list.csv --report report.json
+      --list testdata/demo/list.csv --report report.json --min-audience 0 --epsilon 0
   match prune --audience audience.csv --consent consent.db --out audience-today.csv
 
 "match COMMAND -h" shows a command's flags.

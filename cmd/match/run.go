@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"time"
 
 	"github.com/audiencematch/audiencematch/internal/csvrow"
@@ -19,8 +20,8 @@ const runUsage = `Usage: match run (--users USERS.csv [--build-side users|list|a
                   --index BASE.idx [--key-file KEY]) --list LIST.csv
                  [--optouts OPTOUTS.csv] [--consent CONSENT.db [--policy opt-out|opt-in]
                  [--purpose ads] [--lock-timeout D]] [--region CC]
-                 [--hash-format e164|digits|uid2] [--min-audience N]
-                 [--advertiser ID --history FILE] [--audit FILE]
+                 [--hash-format e164|digits|uid2] [--min-audience N] [--epsilon E]
+                 [--budget B] [--advertiser ID --history FILE] [--audit FILE]
                  [--out FILE] [--report FILE] [--rejects FILE]
 
 Matches a contact list against the user base and writes the audience: the
@@ -42,22 +43,31 @@ CONSENT.db:  a consent ledger (see match consent), read as of the start of
 LIST.csv:    header with either phone (and optionally country) of raw numbers,
              or hash, of values hashed in --hash-format.
 
+The privacy guards (PRIVACY.md) need --advertiser and --history: the
+history file keeps the noise's secret, the advertiser's spending and its
+recent lists. The audience size the guards decide on and report is the
+exact one plus noise of privacy loss --epsilon (two-sided geometric: the
+same list and audience always get the same noise). An audience whose noisy
+size is below --min-audience is not released; each such decision spends
+--epsilon of the advertiser's --budget for 30 days, and a run the budget
+cannot pay for is refused before any list is read. A list that differs by
+more than zero and fewer than --min-audience identifiers from one of the
+advertiser's lists of the last 30 days is refused, whoever is on it. A
+withheld audience is not written (nor anything on stdout) and the exit
+status is 3; the report and the rejects are written. For the platform's
+own runs: --min-audience 0 --epsilon 0, the exact figures.
+
 The report (--report) is the advertiser's view, JSON: list, list_kind
 (phone or hash), hash_format (of a hashed list), rows, accepted, rejected
 and rejected_by (reason: count) of the list as sent, status (released,
-below minimum audience, or too close to a recent audience), min_audience
-and, only if released, audience_size, rounded down to two significant
-digits, and match_rate (audience_size over accepted). It counts no matched
-row and no opted-out user. The exact figures (rows = matched + unmatched +
-rejected, all counted after opt-outs are removed) and the decision are
+below minimum audience, too close to a recent list, or privacy budget
+spent), min_audience and, only if released, audience_size, the noisy size
+rounded down to two significant digits, and match_rate (audience_size
+over accepted, at most 1). It counts no matched row and no opted-out
+user. The exact figures (rows = matched + unmatched + rejected, all
+counted after opt-outs are removed), the noisy size and the decision are
 appended to the platform's audit log (--audit). No raw phone number is
 ever written to an output or to stderr.
-
-An audience of fewer than --min-audience users is not released, nor,
-with --advertiser and --history, one that differs by more than zero and
-fewer than --min-audience users from an audience released to the
-advertiser in the last 30 days: the report and the rejects are written,
-the audience is not, and the exit status is 3.
 
 Examples:
   match run --users users.csv --optouts optouts.csv --list list.csv \
@@ -84,6 +94,8 @@ type runOptions struct {
 	report      string           // --report; "" for none
 	rejects     string           // --rejects; "" for none
 	minAudience int64            // --min-audience, 0 or more
+	epsilon     float64          // --epsilon, 0 or more
+	budget      float64          // --budget, 0 or more
 	advertiser  string           // --advertiser, with --history
 	history     string           // --history, with --advertiser
 	audit       string           // --audit; "" for none
@@ -103,9 +115,11 @@ func runFlags(o *runOptions, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.report, "report", "", "write the JSON report to `FILE`")
 	fs.StringVar(&o.rejects, "rejects", "", "write refused list rows as line,reason to `FILE`")
 	fs.StringVar(&o.buildSide, "build-side", "auto", "`side` the hash table is built on: users, list, or auto (the smaller file)")
-	fs.Int64Var(&o.minAudience, "min-audience", privacy.DefaultMinAudience, "release no audience of fewer than `N` users (0: no minimum)")
+	fs.Int64Var(&o.minAudience, "min-audience", privacy.DefaultMinAudience, "release no audience of fewer than `N` users, by its noisy size (0: no minimum)")
+	fs.Float64Var(&o.epsilon, "epsilon", privacy.DefaultEpsilon, "privacy loss `E` of one decision: the noise on the audience size (0, with --min-audience 0: exact figures, for the platform's own runs)")
+	fs.Float64Var(&o.budget, "budget", privacy.DefaultBudget, "privacy loss `B` an advertiser may spend in 30 days")
 	fs.StringVar(&o.advertiser, "advertiser", "", "the advertiser `ID` the list comes from, for --history")
-	fs.StringVar(&o.history, "history", "", "refuse audiences within --min-audience users of one released to --advertiser in the last 30 days, as kept in `FILE`")
+	fs.StringVar(&o.history, "history", "", "the guards' state `FILE`: the noise's secret, --advertiser's spending and recent lists")
 	fs.StringVar(&o.audit, "audit", "", "append the exact figures and the decision to the audit log `FILE` (JSON lines)")
 	o.consent.flags(fs, false)
 	return fs
@@ -142,6 +156,12 @@ func parseRun(args []string, stderr io.Writer) (*runOptions, error) {
 		return nil, usageErrorf("run: --min-audience %d: want 0 or more", o.minAudience)
 	case (o.advertiser == "") != (o.history == ""):
 		return nil, usageErrorf("run: --advertiser and --history go together")
+	case o.epsilon < 0 || o.budget < 0 || math.IsNaN(o.epsilon) || math.IsInf(o.epsilon, 0) || math.IsNaN(o.budget):
+		return nil, usageErrorf("run: --epsilon %v, --budget %v: want 0 or more", o.epsilon, o.budget)
+	case o.minAudience > 0 && o.epsilon == 0:
+		return nil, usageErrorf("run: --min-audience without noise tells whether one person is a user; give --epsilon, or --min-audience 0 too")
+	case o.epsilon > 0 && o.history == "":
+		return nil, usageErrorf("run: the privacy guards need --advertiser and --history (the noise's secret and the advertiser's budget live there)\nTry: --advertiser ID --history FILE, or --min-audience 0 --epsilon 0 for the platform's own runs")
 	}
 	if err := o.consent.check(fs); err != nil {
 		return nil, err
@@ -158,6 +178,10 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	j, err := openRun(o, stdout, stderr)
+	if errors.Is(err, privacy.ErrBudget) {
+		fmt.Fprintf(stderr, "match: advertiser %q: %v for the last 30 days; no list was read\n", privacy.CanonicalAdvertiser(o.advertiser), err)
+		return errNotReleased
+	}
 	if err != nil {
 		return err
 	}
@@ -174,18 +198,19 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 // match writes, and what release decides on.
 type runJob struct {
 	o           *runOptions
-	users       *usersInput      // --users, or
-	ix          *matcher.Index   // --index
-	list        *listInput       // --list
-	excl        matcher.Consent  // who may not be matched; nil for no one
-	side        string           // the hash table's side: "index", "users" or "list"
-	hist        *privacy.History // --history, locked for the run; or nil
-	sketch      *privacy.Sketch  // the audience's sketch, with hist
-	audience    *output          // held until the guards release it
-	rejects     *rejectsFile     // --rejects, or nil
-	report      *output          // --report, or nil
-	outs        outputs          // audience, rejects and report, committed together
-	userRejects int64            // malformed user rows, for the platform alone
+	users       *usersInput         // --users, or
+	ix          *matcher.Index      // --index
+	list        *listInput          // --list
+	excl        matcher.Consent     // who may not be matched; nil for no one
+	side        string              // the hash table's side: "index", "users" or "list"
+	guards      privacy.Guards      // the guards' settings; History locked for the run, or nil
+	sketch      *privacy.Sketch     // the audience's sketch, with a history
+	uploaded    *privacy.ListSketch // the list's sketch, with a history
+	audience    *output             // held until the guards release it
+	rejects     *rejectsFile        // --rejects, or nil
+	report      *output             // --report, or nil
+	outs        outputs             // audience, rejects and report, committed together
+	userRejects int64               // malformed user rows, for the platform alone
 }
 
 // openRun opens every input first, so that a bad file is reported before
@@ -198,6 +223,9 @@ func openRun(o *runOptions, stdout, stderr io.Writer) (_ *runJob, err error) {
 			j.close()
 		}
 	}()
+	if err := j.openGuards(); err != nil {
+		return nil, err
+	}
 	if err := j.openBase(stderr); err != nil {
 		return nil, err
 	}
@@ -208,16 +236,26 @@ func openRun(o *runOptions, stdout, stderr io.Writer) (_ *runJob, err error) {
 		return nil, err
 	}
 	j.side = j.joinSide()
-	if o.history != "" {
-		if j.hist, err = privacy.OpenHistory(o.history); err != nil {
-			return nil, usageErrorf("%v", err)
-		}
-		j.sketch = j.hist.NewSketch()
-	}
 	if err := j.createOutputs(stdout); err != nil {
 		return nil, err
 	}
 	return j, nil
+}
+
+// openGuards opens the history, locked for the run, and asks whether the
+// advertiser's budget pays for one more decision: before any input is
+// opened, so that a refusal is the same whatever the list.
+func (j *runJob) openGuards() (err error) {
+	j.guards = privacy.Guards{MinAudience: j.o.minAudience, Epsilon: j.o.epsilon, Budget: j.o.budget,
+		Advertiser: j.o.advertiser, Run: privacy.NewRun()}
+	if j.o.history == "" {
+		return nil
+	}
+	if j.guards.History, err = privacy.OpenHistory(j.o.history); err != nil {
+		return usageErrorf("%v", err)
+	}
+	j.sketch, j.uploaded = j.guards.History.NewSketch(), j.guards.History.NewListSketch()
+	return j.guards.Admit(time.Now())
 }
 
 // openBase opens the user base: the index with its key, or the users CSV
@@ -301,8 +339,8 @@ func (j *runJob) createOutputs(stdout io.Writer) (err error) {
 // close closes the inputs and the history. The outputs are committed or
 // aborted by then.
 func (j *runJob) close() {
-	if j.hist != nil {
-		j.hist.Close()
+	if j.guards.History != nil {
+		j.guards.History.Close()
 	}
 	if j.list != nil {
 		j.list.Close()
@@ -330,6 +368,9 @@ func (j *runJob) match(ctx context.Context) (matcher.Stats, error) {
 		return w.Write(rec)
 	}
 	opts := &matcher.Options{Format: j.o.format, Region: j.o.region}
+	if j.uploaded != nil {
+		opts.OnAccept = j.uploaded.Add
+	}
 	var st matcher.Stats
 	var err error
 	switch j.side {
@@ -417,10 +458,8 @@ func (j *runJob) onUserReject(matcher.Reject) { j.userRejects++ }
 // the decision (Release.Log) and commits the outputs: the audience only if
 // released. Withheld, it returns errNotReleased.
 func (j *runJob) release(st matcher.Stats, stderr io.Writer) error {
-	rel, err := privacy.Decide(
-		privacy.Outcome{Stats: st, Sketch: j.sketch, List: j.list.name, HashFormat: j.list.hashFormat(j.o.format)},
-		privacy.Guards{MinAudience: j.o.minAudience, Advertiser: j.o.advertiser, History: j.hist},
-		time.Now())
+	rel, err := privacy.Decide(privacy.Outcome{Stats: st, Audience: j.sketch, Uploaded: j.uploaded,
+		List: j.list.name, HashFormat: j.list.hashFormat(j.o.format)}, j.guards, time.Now())
 	if err != nil {
 		j.outs.abort()
 		return err
@@ -436,7 +475,9 @@ func (j *runJob) release(st matcher.Stats, stderr io.Writer) error {
 }
 
 // commit writes the report, drops the audience unless rel releases it,
-// logs the decision, and commits the outputs: all of them, or none.
+// logs the decision, and commits the outputs: all of them, or none. If
+// they cannot be committed, the decision is taken back (Release.Fail):
+// audited as failed, nothing spent or remembered.
 func (j *runJob) commit(rel *privacy.Release) error {
 	if j.report != nil {
 		if err := privacy.WriteReport(j.report, rel.Report); err != nil {
@@ -453,7 +494,10 @@ func (j *runJob) commit(rel *privacy.Release) error {
 		outs.abort()
 		return err
 	}
-	return outs.commit()
+	if err := outs.commit(); err != nil {
+		return errors.Join(err, rel.Fail(j.o.audit))
+	}
+	return nil
 }
 
 // summarize says on stderr what the run did, in the advertiser's figures,

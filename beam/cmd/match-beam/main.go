@@ -34,6 +34,7 @@ const usage = `Usage: match-beam --users USERS.csv --list LIST.csv --out FILE [-
                   [--consent EXPORT.csv [--policy opt-out|opt-in] [--purpose ads]]
                   [--region CC] [--hash-format e164|digits|uid2] [--report FILE] [--rejects FILE]
                   [--build-side auto|users|list] [--bloom=false] [--min-audience N]
+                  [--epsilon E] [--budget B]
                   [--audit FILE] [--advertiser ID --history FILE] [Beam runner flags]
 
 Runs match run's match as an Apache Beam pipeline: the ids of the users
@@ -108,7 +109,12 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	})
 
 	p, s := beam.NewPipelineWithRoot()
-	if err := pipeline.Build(ctx, s, cfg); err != nil {
+	err = pipeline.Build(ctx, s, cfg)
+	if errors.Is(err, privacy.ErrBudget) {
+		fmt.Fprintf(stderr, "match-beam: advertiser %q: %v for the last 30 days; no list was read\n", privacy.CanonicalAdvertiser(cfg.Advertiser), err)
+		return exitNotReleased
+	}
+	if err != nil {
 		fmt.Fprintf(stderr, "match-beam: %v\n", unwrapConfig(err))
 		return exitUsage
 	}
@@ -150,11 +156,13 @@ func parseArgs(args []string, stderr io.Writer) (pipeline.Config, error) {
 		side    = fs.String("build-side", "auto", "`side` the bloom filter is built on: users, list, or auto (the smaller file)")
 		policy  = fs.String("policy", "opt-out", "consent `policy`: opt-out (excluded if the latest choice is opt-out) or opt-in (excluded unless it is opt-in)")
 		bloomOn = fs.Bool("bloom", true, "filter the larger side with a bloom filter of the smaller before the join")
-		minAud  = fs.Int64("min-audience", privacy.DefaultMinAudience, "release no audience of fewer than `N` users (0: no minimum)")
+		minAud  = fs.Int64("min-audience", privacy.DefaultMinAudience, "release no audience of fewer than `N` users, by its noisy size (0: no minimum)")
 	)
 	fs.StringVar(&cfg.Audit, "audit", "", "append the exact figures and the decision to the audit log `FILE` (JSON lines)")
 	fs.StringVar(&cfg.Advertiser, "advertiser", "", "the advertiser `ID` the list comes from, for --history")
-	fs.StringVar(&cfg.History, "history", "", "refuse audiences within --min-audience users of one released to --advertiser in the last 30 days, as kept in `FILE`")
+	fs.StringVar(&cfg.History, "history", "", "the guards' state `FILE`: the noise's secret, --advertiser's spending and recent lists")
+	fs.Float64Var(&cfg.Epsilon, "epsilon", privacy.DefaultEpsilon, "privacy loss `E` of one decision: the noise on the audience size (0, with --min-audience 0: exact figures, for the platform's own runs)")
+	fs.Float64Var(&cfg.Budget, "budget", privacy.DefaultBudget, "privacy loss `B` an advertiser may spend in 30 days")
 	fs.StringVar(&cfg.Users, "users", "", "the user base `CSV` (required)")
 	fs.StringVar(&cfg.List, "list", "", "the contact list `CSV` (required)")
 	fs.StringVar(&cfg.Optouts, "optouts", "", "`CSV` of opted-out user ids")
@@ -211,6 +219,12 @@ func parseArgs(args []string, stderr io.Writer) (pipeline.Config, error) {
 		return cfg, errors.New("--policy and --purpose apply to a --consent export; none given")
 	case *minAud < 0:
 		return cfg, fmt.Errorf("--min-audience %d: want 0 or more", *minAud)
+	case cfg.Epsilon < 0 || cfg.Budget < 0:
+		return cfg, fmt.Errorf("--epsilon %v, --budget %v: want 0 or more", cfg.Epsilon, cfg.Budget)
+	case *minAud > 0 && cfg.Epsilon == 0:
+		return cfg, errors.New("--min-audience without noise tells whether one person is a user; give --epsilon, or --min-audience 0 too")
+	case cfg.Epsilon > 0 && cfg.History == "":
+		return cfg, errors.New("the privacy guards need --advertiser and --history (the noise's secret and the advertiser's budget live there)\nTry: --advertiser ID --history FILE, or --min-audience 0 --epsilon 0 for the platform's own runs")
 	case (cfg.Advertiser == "") != (cfg.History == ""):
 		return cfg, errors.New("--advertiser and --history go together")
 	}

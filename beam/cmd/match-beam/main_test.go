@@ -60,7 +60,7 @@ func TestRun_Golden(t *testing.T) {
 func TestRun_Usage(t *testing.T) {
 	demo := "../../../testdata/demo/"
 	out := filepath.Join(t.TempDir(), "out.csv")
-	files := []string{"--users", demo + "users.csv", "--list", demo + "list.csv", "--out", out}
+	files := []string{"--users", demo + "users.csv", "--list", demo + "list.csv", "--out", out, "--min-audience", "0", "--epsilon", "0"}
 	cases := []struct {
 		name string
 		args []string
@@ -77,7 +77,9 @@ func TestRun_Usage(t *testing.T) {
 		{"bad policy", append(files, "--policy", "maybe"), exitUsage, `--policy "maybe"`},
 		{"policy without consent", append(files, "--policy", "opt-in"), exitUsage, "apply to a --consent export"},
 		{"unknown flag", append(files, "--colour"), exitUsage, "flag provided but not defined: -colour"},
-		{"missing file", []string{"--users", "nope.csv", "--list", demo + "list.csv", "--out", out}, exitUsage, "nope.csv"},
+		{"missing file", []string{"--users", "nope.csv", "--list", demo + "list.csv", "--out", out, "--min-audience", "0", "--epsilon", "0"}, exitUsage, "nope.csv"},
+		{"guards without a history", []string{"--users", demo + "users.csv", "--list", demo + "list.csv", "--out", out}, exitUsage, "need --advertiser and --history"},
+		{"minimum without noise", append(files, "--min-audience", "5"), exitUsage, "without noise"},
 		{"not a consent export", append(files, "--consent", demo+"optouts.csv"), exitUsage, "a consent export"},
 	}
 	for _, c := range cases {
@@ -98,7 +100,7 @@ func TestRun_Usage(t *testing.T) {
 // reads them, and that Dataflow's --region is --gcp_region.
 func TestParseArgs_BeamFlags(t *testing.T) {
 	cfg, err := parseArgs([]string{"--users", "u.csv", "--list", "l.csv", "--out", "o.csv",
-		"--region", "GB", "--gcp_region", "europe-west1", "--job_name", "m1", "--async=false"}, &bytes.Buffer{})
+		"--region", "GB", "--gcp_region", "europe-west1", "--job_name", "m1", "--async=false", "--min-audience", "0", "--epsilon", "0"}, &bytes.Buffer{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +142,7 @@ func TestRun_Consent(t *testing.T) {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "audience.csv")
 			args := append([]string{"--users", demo + "users.csv", "--list", demo + "list.csv", "--optouts", demo + "optouts.csv",
-				"--consent", consent, "--out", out, "--min-audience", "0"}, c.args...)
+				"--consent", consent, "--out", out, "--min-audience", "0", "--epsilon", "0"}, c.args...)
 			var stderr bytes.Buffer
 			if code := run(context.Background(), args, &stderr); code != exitOK {
 				t.Fatalf("exit %d: %s", code, stderr.Bytes())
