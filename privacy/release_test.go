@@ -215,7 +215,7 @@ func TestDecide_ListDifferencing(t *testing.T) {
 // says released (or, with rounding, when the size reaches the step).
 // known users and one more row make each list; the target is a matchable
 // user in half the trials, chosen by a seeded generator.
-func attack(t *testing.T, known int64, min int64, trials int, guess func(*Release) bool) float64 {
+func attack(t testing.TB, known int64, min int64, trials int, guess func(*Release) bool) float64 {
 	h := openHistory(t)
 	g := on(h)
 	g.MinAudience = min
@@ -319,4 +319,15 @@ func TestRelease_Log(t *testing.T) {
 	if got := h.Spent("adv", now); math.Abs(got-DefaultEpsilon) > 1e-9 {
 		t.Errorf("spent %v, want %v", got, DefaultEpsilon)
 	}
+}
+
+// BenchmarkMembershipAttack runs the 99-known-users attack against the
+// minimum audience and reports the best attacker's success rate (the
+// bound, e^eps/(1+e^eps), is 0.525 at the default epsilon) beside the cost
+// of one decision: go test -run '^$' -bench MembershipAttack -benchtime
+// 20000x ./privacy
+func BenchmarkMembershipAttack(b *testing.B) {
+	rate := attack(b, 99, 100, b.N, func(rel *Release) bool { return rel.Released() })
+	b.ReportMetric(rate, "success")
+	b.ReportMetric(math.Exp(DefaultEpsilon)/(1+math.Exp(DefaultEpsilon)), "bound")
 }
