@@ -11,52 +11,6 @@ import (
 	"testing"
 )
 
-// TestRun_Golden runs match run's golden cases of the root's testdata/cli
-// through match-beam, with the same flags (less the "run"), and compares
-// the files written with match run's golden ones.
-func TestRun_Golden(t *testing.T) {
-	for _, name := range []string{"run-demo", "run-demo-side-list", "run-hashed", "run-uid2"} {
-		t.Run(name, func(t *testing.T) {
-			dir := filepath.Join("../../../testdata/cli", name)
-			tmp := t.TempDir()
-			for _, in := range []string{"users.csv", "list.csv", "optouts.csv"} {
-				if b, err := os.ReadFile(filepath.Join(dir, in)); err == nil {
-					os.WriteFile(filepath.Join(tmp, in), b, 0o644)
-				}
-			}
-			raw, err := os.ReadFile(filepath.Join(dir, "args"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			args := strings.Fields(strings.ReplaceAll(string(raw), "$DIR", tmp))[1:] // no "run"
-			if !strings.Contains(string(raw), "--out") {
-				args = append(args, "--out", filepath.Join(tmp, "audience.csv"))
-			}
-			var stderr bytes.Buffer
-			if code := run(context.Background(), args, &stderr); code != exitOK {
-				t.Fatalf("exit %d: %s", code, stderr.Bytes())
-			}
-			wants, _ := filepath.Glob(filepath.Join(dir, "want", "file.*"))
-			if len(wants) == 0 {
-				t.Fatal("no golden files")
-			}
-			for _, w := range wants {
-				want, _ := os.ReadFile(w)
-				got, err := os.ReadFile(filepath.Join(tmp, strings.TrimPrefix(filepath.Base(w), "file.")))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if got := strings.ReplaceAll(string(got), tmp, "$DIR"); got != string(want) {
-					t.Errorf("%s:\ngot:\n%s\nwant:\n%s", filepath.Base(w), got, want)
-				}
-			}
-			if !strings.Contains(stderr.String(), "rows shuffled into the join") {
-				t.Errorf("stderr: %s", stderr.Bytes())
-			}
-		})
-	}
-}
-
 func TestRun_Usage(t *testing.T) {
 	demo := "../../../testdata/demo/"
 	out := filepath.Join(t.TempDir(), "out.csv")
