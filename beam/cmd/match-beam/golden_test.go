@@ -116,8 +116,13 @@ func TestRun_Golden(t *testing.T) {
 			if out := flagValue(args, "--out"); out != "" {
 				audience = want["file."+filepath.Base(out)]
 			}
-			minAud := strconv.Itoa(strings.Count(audience, "\n")) // the header and each user
-			args := setFlag(args, "--min-audience", minAud)
+			// Under the guards, noise and all: match run and match-beam
+			// share one history (a fixed secret), so that the same list
+			// and audience get the same noise; a minimum 1,000 above the
+			// audience is beyond any noise either could draw.
+			minAud := strconv.Itoa(strings.Count(audience, "\n") + 1000)
+			args := setFlag(setFlag(args, "--min-audience", minAud), "--epsilon", "0.1")
+			args = append(args, "--advertiser", "adv", "--history", fixedHistory(t))
 			ref := matchRun(t, dir, args)
 			if ref["exit"] != fmt.Sprintln(exitNotReleased) {
 				t.Fatalf("match run --min-audience %s: exit %s, not withheld", minAud, ref["exit"])
@@ -456,6 +461,22 @@ func expand(args []string, tmp string) []string {
 		out[i] = strings.ReplaceAll(a, "$DIR", tmp)
 	}
 	return out
+}
+
+// fixedHistory writes a history file of the privacy guards with a fixed
+// salt and secret, and returns its path.
+func fixedHistory(t *testing.T) string {
+	t.Helper()
+	salt, secret := make([]byte, 32), make([]byte, 32)
+	for i := range salt {
+		salt[i], secret[i] = byte(i), byte(100+i)
+	}
+	b, _ := json.Marshal(map[string]any{"version": 2, "salt": salt, "secret": secret, "lists": map[string]any{}})
+	path := filepath.Join(t.TempDir(), "history.json")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // setFlag returns a copy of args with the flag name set to v: its value
