@@ -22,6 +22,10 @@ var (
 	// after 2261, outside what the ledger stores.
 	ErrTimeRange = errors.New("time out of range")
 
+	// ErrFuture is returned when an effective time is more than MaxSkew
+	// after the present.
+	ErrFuture = errors.New("time in the future")
+
 	// ErrTooLong is returned when a user id, purpose or source is longer
 	// than MaxFieldLen bytes.
 	ErrTooLong = errors.New("field too long")

@@ -181,6 +181,21 @@ func ParseTime(s string) (time.Time, error) {
 	return t.UTC(), nil
 }
 
+// MaxSkew is how far past the present an event's effective time may be:
+// enough for clocks that disagree, not enough to schedule a choice. An
+// event dated later would win over every choice the user makes until
+// then, so it is refused (ErrFuture) rather than recorded.
+const MaxSkew = 24 * time.Hour
+
+// CheckTime reports whether e may be recorded at now: ErrFuture if its
+// effective time is more than MaxSkew after now.
+func (e Event) CheckTime(now time.Time) error {
+	if e.Time.After(now.Add(MaxSkew)) {
+		return ErrFuture
+	}
+	return nil
+}
+
 // Supersedes reports whether e wins over old for the same user and
 // purpose: the later effective time wins; at the same time OptOut wins over
 // OptIn (the choice that protects the user); at the same time and choice

@@ -198,3 +198,21 @@ func TestPolicy_Deciding(t *testing.T) {
 		}
 	}
 }
+
+func TestEvent_CheckTime(t *testing.T) {
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		at   time.Time
+		want error
+	}{
+		{now.Add(-100 * 24 * time.Hour), nil},
+		{now, nil},
+		{now.Add(MaxSkew), nil},
+		{now.Add(MaxSkew + time.Second), ErrFuture},
+		{time.Date(2262, 1, 1, 0, 0, 0, 0, time.UTC), ErrFuture},
+	} {
+		if err := (Event{Time: c.at}).CheckTime(now); err != c.want {
+			t.Errorf("CheckTime(%v) = %v, want %v", c.at, err, c.want)
+		}
+	}
+}

@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 
@@ -235,7 +236,7 @@ func (fn *readConsentFn) ProcessElement(ctx context.Context, name string, emit f
 		return err
 	}
 	defer f.Close()
-	want := consent.MatchPurpose(fn.Purpose)
+	want, now := consent.MatchPurpose(fn.Purpose), time.Now()
 	id, purpose, choice, at, source := f.col("user_id"), f.col("purpose"), f.col("choice"), f.col("time"), f.col("source")
 	return f.rows(func(line int64, fields [][]byte, err error) error {
 		if errors.Is(err, csvrow.ErrBlank) {
@@ -244,6 +245,9 @@ func (fn *readConsentFn) ProcessElement(ctx context.Context, name string, emit f
 		if err == nil {
 			var e consent.Event
 			e, err = consent.ParseEvent(field(fields, id), field(fields, purpose), field(fields, choice), field(fields, at), field(fields, source))
+			if err == nil {
+				err = e.CheckTime(now)
+			}
 			if err == nil {
 				if e.Purpose == want {
 					emit(e.UserID, event{Choice: uint8(e.Choice), Time: e.Time.UnixNano(), Source: e.Source})

@@ -315,8 +315,10 @@ func parseConsentSet(args []string, stderr io.Writer) (*consentSetOptions, error
 			return nil, usageErrorf("--time %q: %v", o.when, err)
 		}
 	}
-	if _, err := e.Normalize(); err != nil {
+	if n, err := e.Normalize(); err != nil {
 		return nil, usageErrorf("set: %v\nTry: match consent set -h", err)
+	} else if err := n.CheckTime(time.Now()); err != nil {
+		return nil, usageErrorf("--time %q: %v (at most %v from now)", o.when, err, consent.MaxSkew)
 	}
 	o.event = e
 	return o, nil
@@ -333,14 +335,38 @@ func runConsentSet(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	err = s.Record(ctx, o.event)
+	var held consent.Event
+	if err == nil {
+		held, err = heldChoice(s, o.event)
+	}
 	if cerr := s.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
+	var re *ledger.RowError
+	switch {
+	case errors.As(err, &re):
+		return usageErrorf("set: %v", re.Err)
+	case err != nil:
 		return fmt.Errorf("%s: %w", o.db, err)
+	}
+	if e, _ := o.event.Normalize(); held.Choice != e.Choice || !held.Time.Equal(e.Time) || held.Source != e.Source {
+		return usageErrorf("%s: not recorded: the ledger holds a later choice for this user and purpose (%s at %s), which an older one does not change",
+			o.db, held.Choice, held.Time.Format(time.RFC3339Nano))
 	}
 	fmt.Fprintf(stderr, "match: %s: recorded\n", o.db)
 	return nil
+}
+
+// heldChoice returns the choice the ledger holds for e's user and purpose.
+func heldChoice(s *ledger.Store, e consent.Event) (consent.Event, error) {
+	e, _ = e.Normalize()
+	evs, err := s.Get(e.UserID)
+	for _, h := range evs {
+		if h.Purpose == e.Purpose {
+			return h, err
+		}
+	}
+	return consent.Event{}, err
 }
 
 const consentGetUsage = `Usage: match consent get --db CONSENT.db --user ID [--lock-timeout D]

@@ -135,3 +135,22 @@ func readLines(t *testing.T, path string) []string {
 	}
 	return lines[1:]
 }
+
+// TestConsentSet_TakesEffect: a choice dated far ahead is refused (it
+// would freeze the user's choice), and a choice that an existing later one
+// outranks is not reported as recorded.
+func TestConsentSet_TakesEffect(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "c.db")
+	code, _, stderr := runArgs("consent", "set", "--db", db, "--user", "u1", "--choice", "opt-in", "--time", "2262-01-01T00:00:00Z")
+	if code != exitUsage || !strings.Contains(stderr, "time in the future") {
+		t.Errorf("a choice dated 2262: exit %d, %q", code, stderr)
+	}
+	mustRun(t, "consent", "set", "--db", db, "--user", "u1", "--choice", "opt-in", "--time", "2026-01-02T00:00:00Z")
+	code, _, stderr = runArgs("consent", "set", "--db", db, "--user", "u1", "--choice", "opt-out", "--time", "2026-01-01T00:00:00Z")
+	if code != exitUsage || strings.Contains(stderr, "recorded\n") || !strings.Contains(stderr, "not recorded") {
+		t.Errorf("an older choice: exit %d, %q", code, stderr)
+	}
+	if stderr := mustRun(t, "consent", "set", "--db", db, "--user", " u1 ", "--choice", "opt-out", "--purpose", "ADS"); !strings.Contains(stderr, ": recorded") {
+		t.Errorf("a newer choice: %q", stderr)
+	}
+}

@@ -33,6 +33,7 @@ import (
 	"encoding/binary"
 	"hash"
 	"iter"
+	"time"
 
 	"github.com/audiencematch/audiencematch/consent"
 	bolt "go.etcd.io/bbolt"
@@ -124,9 +125,13 @@ func (s *Store) Import(ctx context.Context, rows iter.Seq[Row], opts *ImportOpti
 	pending := 0   // rows read since the last commit
 	var last int64 // line of the last row read
 	var err error  // what stopped the rows early
+	now := time.Now()
 	for r := range rows {
 		if r.Err == nil {
-			if r.Event, r.Err = r.Event.Normalize(); r.Err != nil {
+			if r.Event, r.Err = r.Event.Normalize(); r.Err == nil {
+				r.Err = r.Event.CheckTime(now)
+			}
+			if r.Err != nil {
 				r.Event = consent.Event{}
 			}
 		}

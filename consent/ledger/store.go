@@ -239,7 +239,8 @@ func (s *Store) Path() string { return s.db.Path() }
 // Record records events in one transaction: when it returns nil, all of
 // them are durable; otherwise none is recorded. Each event is normalized
 // (see Event.Normalize) and an invalid one fails the whole call with a
-// *RowError whose Line is its 1-based position in events. An event that
+// *RowError whose Line is its 1-based position in events; so does an
+// event dated more than consent.MaxSkew after now. An event that
 // does not Supersede the one recorded for its user and purpose changes
 // nothing, so recording an event twice, or an older event after a newer
 // one, is harmless.
@@ -251,8 +252,12 @@ func (s *Store) Record(ctx context.Context, events ...consent.Event) error {
 		return err
 	}
 	b := newBatch(len(events))
+	now := time.Now()
 	for i, e := range events {
 		e, err := e.Normalize()
+		if err == nil {
+			err = e.CheckTime(now)
+		}
 		if err != nil {
 			return &RowError{Line: int64(i + 1), Err: err}
 		}
