@@ -42,6 +42,12 @@ type Config struct {
 	// consent.PolicyOptOut.
 	Policy consent.Policy
 
+	// AllowNewPurpose lets a match run for a Purpose that the consent
+	// export holds no choice for; by default that is refused before the
+	// pipeline runs, as match run refuses a purpose its ledger never
+	// recorded (a typo would exclude no one).
+	AllowNewPurpose bool
+
 	// Purpose is the consent purpose the match is for, compared as the
 	// ledger compares purposes (consent.MatchPurpose: without blanks, in
 	// any case). "": consent.DefaultPurpose.
@@ -197,6 +203,11 @@ func check(ctx context.Context, cfg Config) (*plan, error) {
 			}
 			return nil, err
 		}
+		if !p.AllowNewPurpose {
+			if err := checkPurpose(ctx, p.Consent, p.Purpose); err != nil {
+				return nil, err
+			}
+		}
 	}
 
 	p.buildSide = p.BuildSide
@@ -289,6 +300,33 @@ func admit(p *plan) error {
 		return err
 	case err != nil:
 		return fmt.Errorf("%w: %v", ErrConfig, err)
+	}
+	return nil
+}
+
+// checkPurpose refuses a purpose that the consent export holds no choice
+// for: it reads the export's purpose column until it finds one. A
+// malformed line is left to the pipeline, which fails on it.
+func checkPurpose(ctx context.Context, name, purpose string) error {
+	f, err := openCSV(ctx, name, consentRequired...)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	col, found := f.col("purpose"), false
+	errFound := errors.New("found")
+	err = f.rows(func(_ int64, fields [][]byte, err error) error {
+		if err == nil && consent.CanonicalPurpose(string(fields[col])) == purpose {
+			found = true
+			return errFound
+		}
+		return nil
+	})
+	if err != nil && err != errFound {
+		return err
+	}
+	if !found {
+		return &FileError{Name: name, Err: fmt.Errorf("--purpose %q: the export has no choice for this purpose; AllowNewPurpose if the purpose is new", purpose)}
 	}
 	return nil
 }

@@ -9,6 +9,8 @@ import (
 	"io"
 	"io/fs"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/audiencematch/audiencematch/consent"
@@ -554,9 +556,27 @@ func (c *consentOptions) snapshot() (*ledger.Snapshot, error) {
 		return nil, err
 	}
 	defer s.Close()
+	if err := c.checkPurpose(s); err != nil {
+		return nil, err
+	}
 	snap, err := s.Snapshot(c.purpose, c.policy)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", c.path, err)
 	}
 	return snap, nil
+}
+
+// checkPurpose refuses a --purpose the ledger has never recorded a choice
+// for, unless --allow-new-purpose: "add" for "ads" would otherwise run,
+// exclude no one, and release everyone who opted out of ads.
+func (c *consentOptions) checkPurpose(s *ledger.Store) error {
+	known, err := s.Purposes()
+	if err != nil {
+		return fmt.Errorf("%s: %w", c.path, err)
+	}
+	if c.allowNew || slices.Contains(known, consent.MatchPurpose(c.purpose)) {
+		return nil
+	}
+	return usageErrorf("%s: --purpose %q: the ledger has no choice for this purpose (it has: %s)\nTry: --allow-new-purpose if the purpose is new",
+		c.path, c.purpose, strings.Join(known, ", "))
 }

@@ -108,6 +108,7 @@ type consentOptions struct {
 	policyName string         // --policy as given
 	policy     consent.Policy // --policy, parsed by check
 	purpose    string         // --purpose
+	allowNew   bool           // --allow-new-purpose
 	timeout    time.Duration  // --lock-timeout
 }
 
@@ -122,6 +123,7 @@ func (c *consentOptions) flags(fs *flag.FlagSet, required bool) {
 	fs.StringVar(&c.path, "consent", "", ledger)
 	fs.StringVar(&c.policyName, "policy", "opt-out", "consent `policy`: opt-out (matchable unless opted out) or opt-in (matchable only if opted in)")
 	fs.StringVar(&c.purpose, "purpose", consent.DefaultPurpose, "the consent `purpose` that gates matching")
+	fs.BoolVar(&c.allowNew, "allow-new-purpose", false, "match for a --purpose the ledger has never recorded (by default refused: a typo would exclude no one)")
 	lockTimeoutFlag(fs, &c.timeout)
 }
 
@@ -131,7 +133,7 @@ func (c *consentOptions) flags(fs *flag.FlagSet, required bool) {
 func (c *consentOptions) check(fs *flag.FlagSet) error {
 	var set []string
 	fs.Visit(func(f *flag.Flag) {
-		if f.Name == "policy" || f.Name == "purpose" {
+		if f.Name == "policy" || f.Name == "purpose" || f.Name == "allow-new-purpose" {
 			set = append(set, "--"+f.Name)
 		}
 	})

@@ -23,7 +23,7 @@ Usage:
   match run     (--users USERS.csv [--build-side users|list|auto] |
                  --index BASE.idx [--key-file KEY]) --list LIST.csv
                 [--optouts OPTOUTS.csv] [--consent CONSENT.db [--policy opt-out|opt-in]
-                [--purpose ads] [--lock-timeout D]] [--region CC]
+                [--purpose ads] [--allow-new-purpose] [--lock-timeout D]] [--region CC]
                 [--hash-format e164|digits|uid2] [--min-audience N] [--epsilon E]
                 [--budget B] [--advertiser ID --history FILE] [--audit FILE]
                 [--out FILE] [--report FILE] [--rejects FILE]
@@ -31,7 +31,7 @@ Usage:
                 [--key-file KEY]
   match index   info [--verify] [--json] BASE.idx
   match prune   --audience AUDIENCE.csv --consent CONSENT.db [--policy opt-out|opt-in]
-                [--purpose ads] [--lock-timeout D] [--out FILE]
+                [--purpose ads] [--allow-new-purpose] [--lock-timeout D] [--out FILE]
   match consent import --db CONSENT.db [--rejects FILE] [--batch N] [--lock-timeout D] EVENTS.csv
   match consent set --db CONSENT.db --user ID --choice opt-out|opt-in [--purpose ads]
                 [--time RFC3339] [--source TEXT] [--lock-timeout D]

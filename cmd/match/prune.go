@@ -14,7 +14,7 @@ import (
 )
 
 const pruneUsage = `Usage: match prune --audience AUDIENCE.csv --consent CONSENT.db [--policy opt-out|opt-in]
-                   [--purpose ads] [--lock-timeout D] [--out FILE]
+                   [--purpose ads] [--allow-new-purpose] [--lock-timeout D] [--out FILE]
 
 Re-applies today's consent to an audience built earlier, so that an opt-out
 reaches audiences that already exist: writes the users of AUDIENCE.csv that

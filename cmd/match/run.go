@@ -19,7 +19,7 @@ import (
 const runUsage = `Usage: match run (--users USERS.csv [--build-side users|list|auto] |
                   --index BASE.idx [--key-file KEY]) --list LIST.csv
                  [--optouts OPTOUTS.csv] [--consent CONSENT.db [--policy opt-out|opt-in]
-                 [--purpose ads] [--lock-timeout D]] [--region CC]
+                 [--purpose ads] [--allow-new-purpose] [--lock-timeout D]] [--region CC]
                  [--hash-format e164|digits|uid2] [--min-audience N] [--epsilon E]
                  [--budget B] [--advertiser ID --history FILE] [--audit FILE]
                  [--out FILE] [--report FILE] [--rejects FILE]
@@ -39,7 +39,9 @@ CONSENT.db:  a consent ledger (see match consent), read as of the start of
              latest --purpose choice is opt-out is excluded; under opt-in
              every user whose latest choice is not opt-in is, users the
              ledger does not know included. With --optouts too, a user
-             either excludes is excluded.
+             either excludes is excluded. A --purpose the ledger has no
+             choice for is refused (a typo would exclude no one) unless
+             --allow-new-purpose.
 LIST.csv:    header with either phone (and optionally country) of raw numbers,
              or hash, of values hashed in --hash-format.
 

@@ -31,7 +31,8 @@ import (
 )
 
 const usage = `Usage: match-beam --users USERS.csv --list LIST.csv --out FILE [--optouts OPTOUTS.csv]
-                  [--consent EXPORT.csv [--policy opt-out|opt-in] [--purpose ads]]
+                  [--consent EXPORT.csv [--policy opt-out|opt-in] [--purpose ads]
+                  [--allow-new-purpose]]
                   [--region CC] [--hash-format e164|digits|uid2] [--report FILE] [--rejects FILE]
                   [--build-side auto|users|list] [--bloom=false] [--min-audience N]
                   [--epsilon E] [--budget B]
@@ -168,6 +169,7 @@ func parseArgs(args []string, stderr io.Writer) (pipeline.Config, error) {
 	fs.StringVar(&cfg.Optouts, "optouts", "", "`CSV` of opted-out user ids")
 	fs.StringVar(&cfg.Consent, "consent", "", "consent export `CSV` (user_id,purpose,choice,time,source)")
 	fs.StringVar(&cfg.Purpose, "purpose", consent.DefaultPurpose, "consent `purpose` of the match")
+	fs.BoolVar(&cfg.AllowNewPurpose, "allow-new-purpose", false, "match for a --purpose the consent export has no choice for (by default refused: a typo would exclude no one)")
 	fs.StringVar(&cfg.Region, "region", normalize.DefaultRegion, "`region` of rows without a country")
 	fs.StringVar(&cfg.Out, "out", "", "write the audience to `FILE` (required)")
 	fs.StringVar(&cfg.Report, "report", "", "write the JSON report to `FILE`")
@@ -215,7 +217,7 @@ func parseArgs(args []string, stderr io.Writer) (pipeline.Config, error) {
 		return cfg, errors.New("missing --list\nTry: match-beam -h")
 	case cfg.Out == "" || cfg.Out == "-" || cfg.Report == "-" || cfg.Rejects == "-":
 		return cfg, errors.New("--out, --report and --rejects must name files: the pipeline's workers write them\nTry: match-beam -h")
-	case (set["policy"] || set["purpose"]) && cfg.Consent == "":
+	case (set["policy"] || set["purpose"] || set["allow-new-purpose"]) && cfg.Consent == "":
 		return cfg, errors.New("--policy and --purpose apply to a --consent export; none given")
 	case *minAud < 0:
 		return cfg, fmt.Errorf("--min-audience %d: want 0 or more", *minAud)
