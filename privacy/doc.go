@@ -1,18 +1,30 @@
 // Package privacy decides what of a match may leave the platform, so that
-// audience figures cannot be used to learn whether a person is a user.
+// neither an audience's figures nor the decision to release it tell an
+// advertiser whether a given person is a user.
 //
-// Three guards, applied by the match command and usable from Go:
+// There is one decision, Decide, which match run and the Beam pipeline
+// both call, and a few types: Guards (the settings), Outcome (what a match
+// found, exactly), Release (the decision, the advertiser's Report and the
+// platform's Audit record), and History (one file per platform: the
+// noise's secret, each advertiser's spending and recent lists).
 //
-//   - A minimum audience: an audience smaller than it is not released at
-//     all, neither its users nor its size.
-//   - Coarse figures: the advertiser's Report gives the audience size
-//     rounded down to two significant digits (Round), and nothing about
-//     matched rows or opted-out users; the exact figures go to the
-//     platform's Audit log.
-//   - A differencing defence: a History keeps, per advertiser, a Sketch of
-//     each audience released recently, and an audience that differs from
-//     one of them by fewer users than the minimum is refused. Sketches
-//     hold salted 64-bit hashes of user ids, never ids or phone digests.
+// The guards, in the order Decide applies them:
 //
-// PRIVACY.md at the root of the module is the threat model these serve.
+//   - A budget: each decision made on an audience spends Epsilon of the
+//     advertiser's Budget for Window; past it a run is refused before it
+//     reads the list (Guards.Admit), the same way for every list.
+//   - A differencing defence on lists: a list whose distinct identifiers
+//     differ from a recent list of the advertiser's by more than zero and
+//     fewer than MinAudience is refused, whoever its rows are. Sketches
+//     hold salted 64-bit hashes, never ids or digests.
+//   - Noisy figures: the release decision (the noisy size reaches
+//     MinAudience) and the reported size (rounded down to two significant
+//     digits, Round) use the exact size plus two-sided geometric noise of
+//     parameter exp(-Epsilon), keyed on the secret, the advertiser, the list
+//     and the audience, so each decision is Epsilon-differentially private
+//     and the same question gets the same answer. The exact figures go to
+//     the platform's Audit log only.
+//
+// PRIVACY.md at the root of the module is the threat model, with the
+// arithmetic of the defaults.
 package privacy

@@ -73,9 +73,10 @@ ever written to an output or to stderr.
 
 Examples:
   match run --users users.csv --optouts optouts.csv --list list.csv \
-      --out audience.csv --report report.json --rejects rejects.csv
+      --out audience.csv --report report.json --rejects rejects.csv \
+      --advertiser acme --history history.json
   match run --users users.csv --consent consent.db --policy opt-in \
-      --list list.csv --out audience.csv
+      --list list.csv --out audience.csv --min-audience 0 --epsilon 0
 
 Flags:
 `

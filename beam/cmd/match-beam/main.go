@@ -42,8 +42,12 @@ Runs match run's match as an Apache Beam pipeline: the ids of the users
 whose phone is on the list, each once, excluded users never, under the
 header "user_id", in the order of the list row that first matched them;
 the report and rejects exactly as match run writes them, under the same
-privacy guards (minimum audience, rounded report, audit log, differencing
-history: see PRIVACY.md); a withheld audience is not written, exit status 3.
+privacy guards, decided by the same function (noisy size, minimum
+audience, budget per advertiser, differencing on lists, audit log: see
+PRIVACY.md); a withheld audience is not written, exit status 3. The guards
+need --advertiser and --history, files of the machine that builds the
+pipeline and of the worker that writes (the same file on Prism); for the
+platform's own runs, --min-audience 0 --epsilon 0.
 
 Consent: --optouts is a CSV of opted-out user ids; --consent is a consent
 export (user_id,purpose,choice,time,source). Under --policy opt-out a user
@@ -60,11 +64,11 @@ write to this terminal.
 
 Example (locally, on Prism):
   match-beam --users users.csv --optouts optouts.csv --list list.csv \
-      --out audience.csv --report report.json
+      --out audience.csv --report report.json --advertiser acme --history history.json
 
-Example (Flink job server on localhost:8099):
+Example (Flink job server on localhost:8099, the platform's own run):
   match-beam --runner flink --endpoint localhost:8099 --environment_type LOOPBACK \
-      --users users.csv --list list.csv --out audience.csv
+      --users users.csv --list list.csv --out audience.csv --min-audience 0 --epsilon 0
 
 Flags:
 `
