@@ -349,7 +349,7 @@ func runConsentSet(ctx context.Context, args []string, stdout, stderr io.Writer)
 	case errors.As(err, &re):
 		return usageErrorf("set: %v", re.Err)
 	case err != nil:
-		return fmt.Errorf("%s: %w", o.db, err)
+		return ledgerError(o.db, err)
 	}
 	if e, _ := o.event.Normalize(); held.Choice != e.Choice || !held.Time.Equal(e.Time) || held.Source != e.Source {
 		return usageErrorf("%s: not recorded: the ledger holds a later choice for this user and purpose (%s at %s), which an older one does not change",
@@ -428,7 +428,7 @@ func runConsentGet(ctx context.Context, args []string, stdout, stderr io.Writer)
 	evs, err := s.Get(o.user)
 	s.Close()
 	if err != nil {
-		return fmt.Errorf("%s: %w", o.db, err)
+		return ledgerError(o.db, err)
 	}
 	w := newEventWriter(stdout)
 	for _, e := range evs {
@@ -515,7 +515,7 @@ func (o *consentExportOptions) write(s *ledger.Store, out *output) (int64, error
 	var n int64
 	for e, err := range s.Events() {
 		if err != nil {
-			return n, fmt.Errorf("%s: %w", o.db, err)
+			return n, ledgerError(o.db, err)
 		}
 		w.write(e)
 		n++
@@ -561,7 +561,7 @@ func (c *consentOptions) snapshot() (*ledger.Snapshot, error) {
 	}
 	snap, err := s.Snapshot(c.purpose, c.policy)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", c.path, err)
+		return nil, ledgerError(c.path, err)
 	}
 	return snap, nil
 }
@@ -572,11 +572,20 @@ func (c *consentOptions) snapshot() (*ledger.Snapshot, error) {
 func (c *consentOptions) checkPurpose(s *ledger.Store) error {
 	known, err := s.Purposes()
 	if err != nil {
-		return fmt.Errorf("%s: %w", c.path, err)
+		return ledgerError(c.path, err)
 	}
 	if c.allowNew || slices.Contains(known, consent.MatchPurpose(c.purpose)) {
 		return nil
 	}
 	return usageErrorf("%s: --purpose %q: the ledger has no choice for this purpose (it has: %s)\nTry: --allow-new-purpose if the purpose is new",
 		c.path, c.purpose, strings.Join(known, ", "))
+}
+
+// ledgerError names the ledger in err. A damaged ledger is a bad input
+// file (exit 2): it cannot say who opted out, so nothing is matched.
+func ledgerError(path string, err error) error {
+	if errors.Is(err, ledger.ErrCorrupt) {
+		return usageErrorf("%s: %v", path, err)
+	}
+	return fmt.Errorf("%s: %w", path, err)
 }

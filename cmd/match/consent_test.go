@@ -154,3 +154,31 @@ func TestConsentSet_TakesEffect(t *testing.T) {
 		t.Errorf("a newer choice: %q", stderr)
 	}
 }
+
+// TestRun_DamagedLedger: a ledger whose opt-out record was flipped to an
+// opt-in stops match run and prune (exit 2, naming the ledger); nothing is
+// released.
+func TestRun_DamagedLedger(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "c.db")
+	mustRun(t, "consent", "set", "--db", db, "--user", "u004", "--choice", "opt-out", "--source", "MARKSOURCE")
+	b, _ := os.ReadFile(db)
+	i := bytes.Index(b, []byte("MARKSOURCE"))
+	if i < 9 || b[i-9] != 2 {
+		t.Fatal("record not found")
+	}
+	b[i-9] = 1
+	os.WriteFile(db, b, 0o644)
+	out := filepath.Join(dir, "audience.csv")
+	code, _, stderr := runArgs("run", "--users", "../../testdata/demo/users.csv", "--list", "../../testdata/demo/list.csv",
+		"--consent", db, "--out", out, "--min-audience", "0", "--epsilon", "0")
+	if code != exitUsage || !strings.Contains(stderr, db+": consent ledger damaged") {
+		t.Errorf("run: exit %d, %q", code, stderr)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("an audience was written")
+	}
+	if code, _, stderr := runArgs("consent", "export", "--db", db, "--out", filepath.Join(dir, "e.csv")); code != exitUsage {
+		t.Errorf("export: exit %d, %q", code, stderr)
+	}
+}

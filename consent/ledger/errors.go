@@ -16,6 +16,12 @@ var (
 	// asked to record events.
 	ErrReadOnly = errors.New("consent ledger opened read-only")
 
+	// ErrCorrupt is returned when a record of the ledger fails its
+	// checksum or cannot be a record, or bbolt fails on a damaged page: the
+	// ledger cannot be trusted to say who opted out, so nothing is
+	// answered from it.
+	ErrCorrupt = errors.New("consent ledger damaged")
+
 	// ErrClosed is returned when a closed Store is used.
 	ErrClosed = errors.New("consent ledger closed")
 )

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"errors"
+	"fmt"
 	"unsafe"
 
 	"github.com/audiencematch/audiencematch/consent"
@@ -52,7 +53,7 @@ func (s *Store) Snapshot(purpose string, p consent.Policy) (*Snapshot, error) {
 	want := p.Deciding()
 	key := snapKey{purpose, p}
 	var snap *Snapshot
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		s.mu.Lock()
 		c, ok := s.cache[key]
 		s.mu.Unlock()
@@ -64,15 +65,26 @@ func (s *Store) Snapshot(purpose string, p consent.Policy) (*Snapshot, error) {
 		// map's keys point into it, one allocation instead of one per id.
 		var blob []byte
 		var ends []int
+		var read totals
 		if b := tx.Bucket(bucketLedger).Bucket([]byte(purpose)); b != nil {
 			cur := b.Cursor()
 			for k, v := cur.First(); k != nil; k, v = cur.Next() {
-				if len(v) == 0 || consent.Choice(v[0]) != want {
+				rv, err := checkValue(s.version, purpose, string(k), v)
+				if err != nil {
+					return fmt.Errorf("%w: a record of purpose %q", err, purpose)
+				}
+				if s.version >= 2 {
+					read.add(v)
+				}
+				if consent.Choice(rv[0]) != want {
 					continue
 				}
 				blob = append(blob, k...)
 				ends = append(ends, len(blob))
 			}
+		}
+		if err := s.checkTotals(tx, purpose, read); err != nil {
+			return err
 		}
 		snap = &Snapshot{policy: p, purpose: purpose, ids: make(map[string]struct{}, len(ends))}
 		start := 0

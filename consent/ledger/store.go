@@ -4,19 +4,33 @@ package ledger
 // of copy-on-write pages, ACID transactions, fsync at every commit). bbolt
 // checksums its two meta pages, which makes a commit atomic: after a crash
 // the file opens at the last committed transaction, whole. It does not
-// checksum data pages. Inside it, three top-level buckets:
+// checksum data pages, so the ledger does, per record and per purpose.
+// Inside it, four top-level buckets:
 //
-//	meta      "format"  -> 0x01                  the format version; Open refuses any other
+//	meta      "format"  -> 0x02                  the format version; Open reads 1 and 2
 //	ledger    PURPOSE   -> bucket                one nested bucket per purpose, named by
 //	                                             the purpose (lower case)
-//	          USER_ID   -> choice | time | source
+//	          USER_ID   -> choice | time | source | crc
 //	                       1 byte: 1 opt-in, 2 opt-out
 //	                       8 bytes: effective time, ns since 1970-01-01 UTC,
 //	                                int64 big-endian
 //	                       the rest: source, UTF-8, possibly empty
+//	                       4 bytes: CRC-32C (Castagnoli) of PURPOSE, 0x00,
+//	                                USER_ID, 0x00 and the bytes before it
+//	                                (format 2; format 1 has no crc)
+//	sums      PURPOSE   -> count | sum           8 + 8 bytes, big-endian: the purpose's
+//	                                             records and the sum of their crcs,
+//	                                             mod 2^64 (format 2)
 //	imports   NAME      -> line | digest         import progress of a named source
 //	                       8 bytes: the last line committed, uint64 big-endian
 //	                       32 bytes: SHA-256 of the rows up to it (see import.go)
+//
+// A record whose crc does not match, or a purpose whose records do not add
+// up to its sums (a record lost or added by damage to a page), is
+// ErrCorrupt, and so is a panic or a fault of bbolt on a damaged page:
+// every reader fails rather than answer from a ledger it cannot trust.
+// The first open for writing of a format 1 ledger upgrades it to format 2
+// in one transaction.
 //
 // A ledger keeps, for each (user, purpose), the winning event only: the one
 // that Supersedes every other event recorded for it. That is what every
@@ -33,10 +47,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io/fs"
 	"iter"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -47,12 +63,16 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 )
 
-const formatVersion = 1
+// formatVersion is the version of the ledger's format that Open writes:
+// 2 adds a CRC-32C to every record. Version 1 ledgers are read, and
+// upgraded in place by the first open for writing.
+const formatVersion = 2
 
 var (
 	bucketMeta    = []byte("meta")
 	bucketLedger  = []byte("ledger")
 	bucketImports = []byte("imports")
+	bucketSums    = []byte("sums")
 	keyFormat     = []byte("format")
 )
 
@@ -88,6 +108,7 @@ var ErrLocked = errors.New("consent ledger locked by another process")
 type Store struct {
 	db       *bolt.DB
 	readOnly bool
+	version  byte // the file's format version, 1 or 2
 
 	mu    sync.Mutex         // guards cache
 	cache map[snapKey]cached // the last snapshot made for each purpose and policy
@@ -140,9 +161,15 @@ func Open(path string, opts *Options) (*Store, error) {
 	}
 	s := &Store{db: db, readOnly: opts.ReadOnly, cache: map[snapKey]cached{}}
 	if opts.ReadOnly {
-		err = db.View(checkFormat)
+		err = s.view(func(tx *bolt.Tx) (err error) {
+			s.version, err = checkFormat(tx)
+			return err
+		})
 	} else {
-		err = db.Update(initFormat)
+		err = s.update(func(tx *bolt.Tx) (err error) {
+			s.version, err = initFormat(tx)
+			return err
+		})
 	}
 	if err != nil {
 		db.Close()
@@ -175,7 +202,7 @@ func create(path string, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	err = db.Update(initFormat)
+	err = db.Update(func(tx *bolt.Tx) error { _, err := initFormat(tx); return err })
 	if cerr := db.Close(); err == nil {
 		err = cerr
 	}
@@ -188,43 +215,114 @@ func create(path string, opts *Options) error {
 	return nil
 }
 
-// checkFormat refuses a database that is not a ledger of formatVersion.
-func checkFormat(tx *bolt.Tx) error {
+// checkFormat refuses a database that is not a ledger of version 1 or
+// formatVersion, and returns its version.
+func checkFormat(tx *bolt.Tx) (byte, error) {
 	m := tx.Bucket(bucketMeta)
 	if m == nil {
-		return ErrNotLedger
+		return 0, ErrNotLedger
 	}
-	if v := m.Get(keyFormat); len(v) != 1 || v[0] != formatVersion {
-		return fmt.Errorf("%w (format version %x, want %d)", ErrNotLedger, v, formatVersion)
+	v := m.Get(keyFormat)
+	if len(v) != 1 || v[0] < 1 || v[0] > formatVersion {
+		return 0, fmt.Errorf("%w (format version %x, want 1 to %d)", ErrNotLedger, v, formatVersion)
 	}
-	if tx.Bucket(bucketLedger) == nil || tx.Bucket(bucketImports) == nil {
-		return ErrNotLedger
+	if tx.Bucket(bucketLedger) == nil || tx.Bucket(bucketImports) == nil || (v[0] >= 2 && tx.Bucket(bucketSums) == nil) {
+		return 0, ErrNotLedger
 	}
-	return nil
+	return v[0], nil
 }
 
-// initFormat makes an empty database a ledger, and checks any other.
-func initFormat(tx *bolt.Tx) error {
+// initFormat makes an empty database a ledger, upgrades a version 1
+// ledger to formatVersion (a checksum on every record), and checks any
+// other. It returns the version the file has after it.
+func initFormat(tx *bolt.Tx) (byte, error) {
 	empty := true
 	tx.ForEach(func([]byte, *bolt.Bucket) error {
 		empty = false
 		return nil
 	})
 	if !empty {
-		return checkFormat(tx)
+		v, err := checkFormat(tx)
+		if err != nil || v == formatVersion {
+			return v, err
+		}
+		return formatVersion, upgrade(tx)
 	}
 	m, err := tx.CreateBucket(bucketMeta)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if err := m.Put(keyFormat, []byte{formatVersion}); err != nil {
+		return 0, err
+	}
+	for _, b := range [][]byte{bucketLedger, bucketImports, bucketSums} {
+		if _, err := tx.CreateBucket(b); err != nil {
+			return 0, err
+		}
+	}
+	return formatVersion, nil
+}
+
+// upgrade rewrites every record of a version 1 ledger with its checksum,
+// in the transaction that opens it for writing.
+func upgrade(tx *bolt.Tx) error {
+	led := tx.Bucket(bucketLedger)
+	sums, err := tx.CreateBucketIfNotExists(bucketSums)
+	if err != nil {
 		return err
 	}
-	if _, err := tx.CreateBucket(bucketLedger); err != nil {
+	err = led.ForEachBucket(func(p []byte) error {
+		b := led.Bucket(p)
+		type kv struct{ k, v []byte }
+		var all []kv
+		var t totals
+		err := b.ForEach(func(k, v []byte) error {
+			e, err := decodeValue(1, string(p), string(k), v)
+			if err != nil {
+				return err
+			}
+			nv := encodeValue(string(p), string(k), e)
+			t.add(nv)
+			all = append(all, kv{slices.Clone(k), nv})
+			return nil
+		})
+		for _, r := range all {
+			if err == nil {
+				err = b.Put(r.k, r.v)
+			}
+		}
+		if err == nil {
+			err = sums.Put(p, t.encode())
+		}
+		return err
+	})
+	if err != nil {
 		return err
 	}
-	_, err = tx.CreateBucket(bucketImports)
-	return err
+	return tx.Bucket(bucketMeta).Put(keyFormat, []byte{formatVersion})
+}
+
+// view and update run fn in a read or write transaction. bbolt does not
+// checksum data pages, and panics on some damaged ones, or reads past its
+// memory map where a damaged offset points (a fault, made a panic here
+// with debug.SetPanicOnFault): either is returned as ErrCorrupt, so a
+// damaged ledger is an error naming it, never a crash or an answer.
+func (s *Store) view(fn func(*bolt.Tx) error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer recoverCorrupt(&err)
+	return s.db.View(fn)
+}
+
+func (s *Store) update(fn func(*bolt.Tx) error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer recoverCorrupt(&err)
+	return s.db.Update(fn)
+}
+
+func recoverCorrupt(err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("%w (%v)", ErrCorrupt, r)
+	}
 }
 
 // Close closes the ledger, waiting for transactions in progress. Snapshots
@@ -269,27 +367,51 @@ func (s *Store) Record(ctx context.Context, events ...consent.Event) error {
 // commit writes a batch, and with it, in the same transaction, the import
 // progress of the named source if name is not empty.
 func (s *Store) commit(b *batch, name string, prog *progress) error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		led := tx.Bucket(bucketLedger)
+	err := s.update(func(tx *bolt.Tx) error {
+		led, sums := tx.Bucket(bucketLedger), tx.Bucket(bucketSums)
 		var pb *bolt.Bucket
 		var purpose string
+		var t totals
+		flush := func() error {
+			if pb == nil {
+				return nil
+			}
+			return sums.Put([]byte(purpose), t.encode())
+		}
 		for e := range b.winners() {
 			if pb == nil || e.Purpose != purpose {
+				if err := flush(); err != nil {
+					return err
+				}
 				var err error
 				if pb, err = led.CreateBucketIfNotExists([]byte(e.Purpose)); err != nil {
 					return err
 				}
 				purpose = e.Purpose
-			}
-			key := []byte(e.UserID)
-			if old := pb.Get(key); old != nil {
-				if oe, err := decodeValue(old); err == nil && !e.Supersedes(oe) {
-					continue
+				if t, err = decodeTotals(sums.Get([]byte(purpose))); err != nil {
+					return err
 				}
 			}
-			if err := pb.Put(key, encodeValue(e)); err != nil {
+			key := []byte(e.UserID)
+			old := pb.Get(key)
+			if old != nil {
+				oe, err := decodeValue(s.version, e.Purpose, e.UserID, old)
+				if err != nil {
+					return err // a damaged record is not overwritten blindly
+				}
+				if !e.Supersedes(oe) {
+					continue
+				}
+				t.remove(old)
+			}
+			v := encodeValue(e.Purpose, e.UserID, e)
+			if err := pb.Put(key, v); err != nil {
 				return err
 			}
+			t.add(v)
+		}
+		if err := flush(); err != nil {
+			return err
 		}
 		if name != "" && prog != nil {
 			return tx.Bucket(bucketImports).Put([]byte(name), prog.encode())
@@ -306,16 +428,16 @@ func (s *Store) commit(b *batch, name string, prog *progress) error {
 // in purpose order; none if the ledger knows nothing of the user. The id
 // is compared without surrounding blanks.
 func (s *Store) Get(userID string) ([]consent.Event, error) {
-	userID = strings.TrimSpace(userID)
+	userID = consent.CanonicalUserID(userID)
 	var out []consent.Event
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		if userID == "" {
 			return nil
 		}
 		led := tx.Bucket(bucketLedger)
 		return led.ForEachBucket(func(purpose []byte) error {
 			if v := led.Bucket(purpose).Get([]byte(userID)); v != nil {
-				e, err := decodeValue(v)
+				e, err := decodeValue(s.version, string(purpose), userID, v)
 				if err != nil {
 					return err
 				}
@@ -338,12 +460,13 @@ func (s *Store) Get(userID string) ([]consent.Event, error) {
 func (s *Store) Events() iter.Seq2[consent.Event, error] {
 	return func(yield func(consent.Event, error) bool) {
 		stopped := false
-		err := s.db.View(func(tx *bolt.Tx) error {
+		err := s.view(func(tx *bolt.Tx) error {
 			led := tx.Bucket(bucketLedger)
 			type head struct {
 				purpose string
 				c       *bolt.Cursor
 				k, v    []byte
+				read    totals
 			}
 			var heads []*head // in purpose order
 			err := led.ForEachBucket(func(p []byte) error {
@@ -364,11 +487,19 @@ func (s *Store) Events() iter.Seq2[consent.Event, error] {
 					}
 				}
 				if min == nil {
+					for _, h := range heads {
+						if err := s.checkTotals(tx, h.purpose, h.read); err != nil {
+							return err
+						}
+					}
 					return nil
 				}
-				e, err := decodeValue(min.v)
+				e, err := decodeValue(s.version, min.purpose, string(min.k), min.v)
 				if err != nil {
 					return err
+				}
+				if s.version >= 2 {
+					min.read.add(min.v)
 				}
 				e.UserID, e.Purpose = string(min.k), min.purpose
 				if !yield(e, nil) {
@@ -390,7 +521,7 @@ func (s *Store) Events() iter.Seq2[consent.Event, error] {
 // Purposes returns the purposes the ledger holds events for, sorted.
 func (s *Store) Purposes() ([]string, error) {
 	var out []string
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketLedger).ForEachBucket(func(p []byte) error {
 			out = append(out, string(p))
 			return nil
@@ -399,22 +530,93 @@ func (s *Store) Purposes() ([]string, error) {
 	return out, err
 }
 
-// encodeValue returns the stored form of e's choice, time and source.
-func encodeValue(e consent.Event) []byte {
-	v := make([]byte, 9+len(e.Source))
+// encodeValue returns the stored form of e's choice, time and source,
+// followed by a CRC-32C (Castagnoli) of the purpose, the user id and the
+// rest of the value, so that a damaged or misplaced record is detected.
+func encodeValue(purpose, userID string, e consent.Event) []byte {
+	v := make([]byte, 9+len(e.Source), 9+len(e.Source)+4)
 	v[0] = byte(e.Choice)
 	binary.BigEndian.PutUint64(v[1:9], uint64(e.Time.UnixNano()))
 	copy(v[9:], e.Source)
-	return v
+	return binary.BigEndian.AppendUint32(v, recordSum(purpose, userID, v))
 }
 
-// errCorrupt is returned for a stored value that is not one encodeValue
-// writes.
-var errCorrupt = errors.New("consent ledger: corrupt event value")
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-func decodeValue(v []byte) (consent.Event, error) {
+func recordSum(purpose, userID string, v []byte) uint32 {
+	c := crc32.Update(0, castagnoli, []byte(purpose))
+	c = crc32.Update(c, castagnoli, []byte{0})
+	c = crc32.Update(c, castagnoli, []byte(userID))
+	c = crc32.Update(c, castagnoli, []byte{0})
+	return crc32.Update(c, castagnoli, v)
+}
+
+// totals are the number of records of a purpose and the sum of their
+// checksums, kept in the sums bucket under the purpose's name and updated
+// with every record written: a reader that adds up the records it read
+// and finds other totals knows records were lost or added by damage,
+// which a checksum per record cannot tell.
+type totals struct {
+	n   uint64
+	sum uint64
+}
+
+func (t *totals) add(v []byte)    { t.n++; t.sum += uint64(binary.BigEndian.Uint32(v[len(v)-4:])) }
+func (t *totals) remove(v []byte) { t.n--; t.sum -= uint64(binary.BigEndian.Uint32(v[len(v)-4:])) }
+
+func (t totals) encode() []byte {
+	return binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, t.n), t.sum)
+}
+
+func decodeTotals(b []byte) (totals, error) {
+	switch len(b) {
+	case 0:
+		return totals{}, nil
+	case 16:
+		return totals{binary.BigEndian.Uint64(b), binary.BigEndian.Uint64(b[8:])}, nil
+	}
+	return totals{}, ErrCorrupt
+}
+
+// checkTotals compares the totals of what a reader read of a purpose with
+// the stored ones (version 2 ledgers only).
+func (s *Store) checkTotals(tx *bolt.Tx, purpose string, read totals) error {
+	if s.version < 2 {
+		return nil
+	}
+	stored, err := decodeTotals(tx.Bucket(bucketSums).Get([]byte(purpose)))
+	if err == nil && stored != read {
+		err = ErrCorrupt
+	}
+	if err != nil {
+		return fmt.Errorf("%w: the records of purpose %q do not add up", err, purpose)
+	}
+	return nil
+}
+
+// checkValue returns the value without its checksum, or ErrCorrupt if the
+// checksum does not match (version 2) or the value cannot be one (both).
+func checkValue(version byte, purpose, userID string, v []byte) ([]byte, error) {
+	if version >= 2 {
+		if len(v) < 13 {
+			return nil, ErrCorrupt
+		}
+		n := len(v) - 4
+		if binary.BigEndian.Uint32(v[n:]) != recordSum(purpose, userID, v[:n]) {
+			return nil, ErrCorrupt
+		}
+		v = v[:n]
+	}
 	if len(v) < 9 || (v[0] != byte(consent.OptIn) && v[0] != byte(consent.OptOut)) {
-		return consent.Event{}, errCorrupt
+		return nil, ErrCorrupt
+	}
+	return v, nil
+}
+
+func decodeValue(version byte, purpose, userID string, v []byte) (consent.Event, error) {
+	v, err := checkValue(version, purpose, userID, v)
+	if err != nil {
+		return consent.Event{}, err
 	}
 	return consent.Event{
 		Choice: consent.Choice(v[0]),

@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/audiencematch/audiencematch/consent"
 	"github.com/audiencematch/audiencematch/matcher"
+	bolt "go.etcd.io/bbolt"
 )
 
 // Snapshot is what a match takes.
@@ -235,4 +237,119 @@ func TestOpen_Create(t *testing.T) {
 		t.Fatalf("a new ledger does not open read-only: %v", err)
 	}
 	r.Close()
+}
+
+// damage opens a ledger holding u1's opt-out (source "MARKSOURCE") and
+// u2's opt-in for ads, closes it, and returns its path and bytes.
+func damageFixture(t *testing.T) (string, []byte) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "c.db")
+	s, err := Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Record(context.Background(), ev("u1", "ads", consent.OptOut, 0, "MARKSOURCE"), ev("u2", "ads", consent.OptIn, 0, "x")); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path, b
+}
+
+// TestStore_Damaged: a flipped choice byte (bbolt checksums no data page)
+// once turned an opt-out into an opt-in silently. Now every reader fails
+// with ErrCorrupt: no snapshot, no export, no answer for the user.
+func TestStore_Damaged(t *testing.T) {
+	path, b := damageFixture(t)
+	i := bytes.Index(b, []byte("MARKSOURCE"))
+	if i < 9 || b[i-9] != byte(consent.OptOut) {
+		t.Fatalf("record not found in the file")
+	}
+	b[i-9] = byte(consent.OptIn)
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(path, &Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, p := range []consent.Policy{consent.PolicyOptOut, consent.PolicyOptIn} {
+		if snap, err := s.Snapshot("ads", p); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("Snapshot(%v) of a damaged ledger: %v, %v", p, snap, err)
+		}
+	}
+	if _, err := s.Get("u1"); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("Get: %v", err)
+	}
+	var last error
+	for _, err := range s.Events() {
+		last = err
+	}
+	if !errors.Is(last, ErrCorrupt) {
+		t.Errorf("Events ended with %v", last)
+	}
+}
+
+// TestStore_DamagedFuzz flips bytes all over the data pages of a ledger:
+// whatever it hits, a snapshot is either the true one or an error, never a
+// panic and never another answer.
+func TestStore_DamagedFuzz(t *testing.T) {
+	path, orig := damageFixture(t)
+	const page = 4096
+	for off := 2 * page; off < len(orig); off += 11 {
+		b := bytes.Clone(orig)
+		b[off] ^= 0x5a
+		os.WriteFile(path, b, 0o644)
+		s, err := Open(path, &Options{ReadOnly: true})
+		if err != nil {
+			continue
+		}
+		snap, err := s.Snapshot("ads", consent.PolicyOptOut)
+		if err == nil && (!snap.Excludes("u1") || snap.Excludes("u2")) {
+			t.Errorf("a flipped byte at %d changed the answer without an error", off)
+		}
+		s.Close()
+	}
+}
+
+// TestOpen_UpgradeV1 reads a ledger of format 1 (no checksums) and
+// upgrades it when opened for writing.
+func TestOpen_UpgradeV1(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v1.db")
+	db, err := bolt.Open(path, 0o644, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1 := func(e consent.Event) []byte { return encodeValue("", "", e)[:9+len(e.Source)] }
+	err = db.Update(func(tx *bolt.Tx) error {
+		m, _ := tx.CreateBucket(bucketMeta)
+		m.Put(keyFormat, []byte{1})
+		led, _ := tx.CreateBucket(bucketLedger)
+		tx.CreateBucket(bucketImports)
+		ads, _ := led.CreateBucket([]byte("ads"))
+		ads.Put([]byte("u1"), v1(ev("u1", "ads", consent.OptOut, 0, "web")))
+		return ads.Put([]byte("u2"), v1(ev("u2", "ads", consent.OptIn, 0, "")))
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ro := range []bool{true, false, true} {
+		s, err := Open(path, &Options{ReadOnly: ro})
+		if err != nil {
+			t.Fatalf("open (read-only %v): %v", ro, err)
+		}
+		snap, err := s.Snapshot("ads", consent.PolicyOptOut)
+		if err != nil || !snap.Excludes("u1") || snap.Excludes("u2") {
+			t.Errorf("read-only %v, version %d: %v", ro, s.version, err)
+		}
+		if !ro && s.version != formatVersion {
+			t.Errorf("not upgraded: version %d", s.version)
+		}
+		s.Close()
+	}
 }
