@@ -96,6 +96,7 @@ import (
 	"time"
 
 	"github.com/audiencematch/audiencematch/internal/parallel"
+	"github.com/audiencematch/audiencematch/internal/tempfile"
 	"github.com/audiencematch/audiencematch/normalize"
 	"github.com/bits-and-blooms/bloom/v3"
 )
@@ -164,9 +165,12 @@ var sectionNames = [numSections]string{"e164 dir", "e164 keys", "digits dir", "d
 // one, and opts.Format and opts.Prefilter are not used. A refused user row
 // is passed to onReject (if not nil) and left out.
 //
-// The file is written beside path under a temporary name, synced, and
-// renamed into place only when whole: a build that fails or is killed
-// leaves no file at path.
+// The file is written beside path under a temporary name (".NAME.match-tmp-"
+// and 16 hex digits; a killed build's one is removed by a later build an
+// hour on, see internal/tempfile), synced, and renamed into place only
+// when whole: a build that fails or is killed leaves no file at path. A
+// new file has mode 0666 less the umask; a file replaced keeps its mode.
+// Errors name path, never the temporary file.
 //
 // Memory: about 60 bytes a row while building.
 func WriteIndex(ctx context.Context, path string, users iter.Seq[User], opts *Options, onReject func(Reject)) (*IndexInfo, error) {
@@ -187,9 +191,9 @@ func WriteIndex(ctx context.Context, path string, users iter.Seq[User], opts *Op
 	// The reading is over: give its garbage and the id set back before
 	// sorting allocates, so the peak is what the collection needs.
 	debug.FreeOSMemory()
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	tmp, err := tempfile.Create(path)
 	if err != nil {
-		return nil, err
+		return nil, fileError(path, err)
 	}
 	defer func() {
 		if tmp != nil {
@@ -197,21 +201,23 @@ func WriteIndex(ctx context.Context, path string, users iter.Seq[User], opts *Op
 			os.Remove(tmp.Name())
 		}
 	}()
+	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() {
+		if err := tmp.Chmod(fi.Mode().Perm()); err != nil {
+			return nil, fileError(path, err)
+		}
+	}
 	info, err := c.write(tmp, o.Region)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return nil, err
+		return nil, fileError(path, err)
 	}
 	if err := tmp.Sync(); err != nil {
-		return nil, err
+		return nil, fileError(path, err)
 	}
 	if err := tmp.Close(); err != nil {
-		return nil, err
+		return nil, fileError(path, err)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
-		return nil, err
+		return nil, fileError(path, err)
 	}
 	tmp = nil
 	if d, err := os.Open(filepath.Dir(path)); err == nil {
@@ -219,6 +225,20 @@ func WriteIndex(ctx context.Context, path string, users iter.Seq[User], opts *Op
 		d.Close()
 	}
 	return info, nil
+}
+
+// fileError is err, met writing the index file at path, as an error that
+// names path and not the temporary file.
+func fileError(path string, err error) error {
+	var pe *os.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
+		err = pe.Err
+	case errors.As(err, &le):
+		err = le.Err
+	}
+	return fmt.Errorf("%s: %w", path, err)
 }
 
 // blockRows is the number of rows in a block of the collection's stores:

@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
+	"github.com/audiencematch/audiencematch/internal/tempfile"
 	"github.com/audiencematch/audiencematch/matcher"
 )
 
@@ -17,14 +20,25 @@ import (
 // take a few hundred write calls.
 const outBuf = 1 << 20
 
-// output is a file written whole or not at all: it is written to a temporary
-// file beside its name and renamed into place by Commit. Without a name, or
-// with "-" or "/dev/stdout", it writes to stdout; a name that exists and is
-// not a regular file (a symlink, device or pipe) is written in place.
+// output is a file written whole or not at all, or a stream.
+//
+// A regular file, or a name that does not exist yet, is written to a
+// temporary file beside it (".NAME.match-tmp-" and 16 hex digits, see
+// internal/tempfile; mode 0666 less the umask, or the mode of the file it
+// replaces) and renamed over it by commit, so that readers see the old
+// file or the new one, whole. A symbolic link is followed: the temporary
+// file goes beside the file the link ends at, which is replaced, and the
+// link stays.
+//
+// Stdout (no name, "-" or "/dev/stdout") and an existing file that is not
+// regular (a device, a pipe) are streams, written in place as the command
+// goes: what was written stays if the command then fails, unless the
+// output is held (see hold).
 type output struct {
-	name string
-	tmp  *os.File // the temporary file, until Commit or Abort
-	dev  *os.File // a non-regular file written in place
+	name   string   // as given, for messages
+	target string   // the file the temporary file replaces: name, links followed
+	tmp    *os.File // the temporary file, until Commit or Abort
+	dev    *os.File // a non-regular file written in place
 	*bufio.Writer
 	held   *bytes.Buffer // see hold
 	heldTo io.Writer
@@ -33,7 +47,8 @@ type output struct {
 
 // hold keeps what is written in memory until the output is committed, and
 // drops it if aborted, where the output is not a temporary file (stdout, a
-// device): for an output that must not be seen unless the run decides so.
+// device): for an output that must not be seen unless the run decides so,
+// or unless it is whole.
 func (o *output) hold() {
 	if o.tmp != nil || o.held != nil {
 		return
@@ -47,59 +62,127 @@ func (o *output) hold() {
 	o.Writer = bufio.NewWriterSize(o.held, outBuf)
 }
 
+// isStdout reports whether an output named name goes to stdout.
+func isStdout(name string) bool {
+	return name == "" || name == "-" || name == "/dev/stdout"
+}
+
 func createOutput(name string, stdout io.Writer) (*output, error) {
-	if name == "" || name == "-" || name == "/dev/stdout" {
-		return &output{stdout: stdout, Writer: bufio.NewWriterSize(stdout, outBuf)}, nil
+	if isStdout(name) {
+		o := &output{stdout: stdout}
+		o.Writer = bufio.NewWriterSize(failWriter{stdout, o}, outBuf)
+		return o, nil
 	}
-	if fi, err := os.Lstat(name); err == nil && !fi.Mode().IsRegular() {
-		// A symlink, device or pipe: write through it in place, since
-		// renaming over it would replace it.
-		flag := os.O_WRONLY
-		if fi, err := os.Stat(name); err == nil && fi.Mode().IsRegular() {
-			flag |= os.O_TRUNC
-		}
-		f, err := os.OpenFile(name, flag, 0)
+	target, err := followLinks(name)
+	if err != nil {
+		return nil, usageErrorf("%s: cannot create: %v", name, err)
+	}
+	fi, err := os.Stat(target)
+	if err == nil && !fi.Mode().IsRegular() {
+		// A device or a pipe: written in place, since renaming over it
+		// would replace it.
+		f, err := os.OpenFile(target, os.O_WRONLY, 0)
 		if err != nil {
 			return nil, usageErrorf("%s: cannot open: %v", name, errors.Unwrap(err))
 		}
-		return &output{name: name, dev: f, Writer: bufio.NewWriterSize(f, outBuf)}, nil
+		o := &output{name: name, dev: f}
+		o.Writer = bufio.NewWriterSize(failWriter{f, o}, outBuf)
+		return o, nil
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp*")
+	tmp, err := tempfile.Create(target)
 	if err != nil {
 		return nil, usageErrorf("%s: cannot create: %v", name, errors.Unwrap(err))
 	}
-	return &output{name: name, tmp: tmp, Writer: bufio.NewWriterSize(&writeBehind{f: tmp}, outBuf)}, nil
+	if fi != nil {
+		// A file replaced keeps its permissions, as one rewritten in
+		// place (by a shell's ">") would.
+		if err := tmp.Chmod(fi.Mode().Perm()); err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+			return nil, usageErrorf("%s: cannot create: %v", name, errors.Unwrap(err))
+		}
+	}
+	o := &output{name: name, target: target, tmp: tmp}
+	o.Writer = bufio.NewWriterSize(failWriter{&writeBehind{f: tmp}, o}, outBuf)
+	return o, nil
+}
+
+// followLinks returns the file that name ends at once its symbolic links
+// are followed, which need not exist yet (a file to be made, or that a
+// dangling link names): a temporary file beside it, renamed to it, lands
+// where writing to name would.
+func followLinks(name string) (string, error) {
+	for range 40 { // as many links as Linux follows
+		if p, err := filepath.EvalSymlinks(name); err == nil {
+			return p, nil
+		}
+		dir, base := splitPath(name)
+		fi, err := os.Lstat(name)
+		if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+			// Not there yet: resolve its directory, so that "link/.."
+			// is the directory the system would go to.
+			if d, err := filepath.EvalSymlinks(dir); err == nil {
+				return filepath.Join(d, base), nil
+			}
+			return name, nil // creating it will say what is wrong
+		}
+		link, err := os.Readlink(name)
+		if err != nil {
+			return "", bareError(err)
+		}
+		if !filepath.IsAbs(link) {
+			link = dir + string(filepath.Separator) + link // not cleaned, as above
+		}
+		name = link
+	}
+	return "", syscall.ELOOP
+}
+
+// splitPath splits name after its last separator, without cleaning the
+// directory as filepath.Dir does.
+func splitPath(name string) (dir, base string) {
+	i := len(name) - 1
+	for i >= 0 && !os.IsPathSeparator(name[i]) {
+		i--
+	}
+	switch {
+	case i < 0:
+		return ".", name
+	case i == 0:
+		return name[:1], name[1:]
+	}
+	return name[:i], name[i+1:]
 }
 
 // finish flushes the file and, for a temporary file, syncs and closes it,
 // so that only the rename is left.
 func (o *output) finish() error {
 	if err := o.Flush(); err != nil {
-		return fmt.Errorf("%s: %w", o.displayName(), err)
+		return o.fail(err)
 	}
 	if o.held != nil {
 		_, err := o.held.WriteTo(o.heldTo)
 		o.held = nil
 		if err != nil {
-			return fmt.Errorf("%s: %w", o.displayName(), err)
+			return o.fail(err)
 		}
 	}
 	if o.dev != nil {
 		err := o.dev.Close()
 		o.dev = nil
-		return err
+		if err != nil {
+			return o.fail(err)
+		}
+		return nil
 	}
 	if o.tmp == nil {
 		return nil
 	}
-	if err := o.tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("%s: %w", o.name, err)
-	}
 	if err := o.tmp.Sync(); err != nil {
-		return fmt.Errorf("%s: %w", o.name, err)
+		return o.fail(err)
 	}
 	if err := o.tmp.Close(); err != nil {
-		return fmt.Errorf("%s: %w", o.name, err)
+		return o.fail(err)
 	}
 	return nil
 }
@@ -111,9 +194,9 @@ func (o *output) rename() error {
 	}
 	tmp := o.tmp.Name()
 	o.tmp = nil
-	if err := os.Rename(tmp, o.name); err != nil {
+	if err := os.Rename(tmp, o.target); err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("%s: %w", o.name, err)
+		return o.fail(err)
 	}
 	return nil
 }
@@ -133,6 +216,56 @@ func (o *output) Abort() {
 	o.tmp.Close() // may be closed already by finish
 	os.Remove(o.tmp.Name())
 	o.tmp = nil
+}
+
+// outputError is a failure to write an output. It names the output as it
+// was given, never its temporary file.
+type outputError struct {
+	name string
+	err  error
+}
+
+func (e *outputError) Error() string { return e.name + ": " + e.err.Error() }
+func (e *outputError) Unwrap() error { return e.err }
+
+// fail returns err as an *outputError of o, unless it is one already.
+func (o *output) fail(err error) error {
+	var oe *outputError
+	if errors.As(err, &oe) {
+		return err
+	}
+	return &outputError{o.displayName(), bareError(err)}
+}
+
+// bareError returns the error under an *fs.PathError or *os.LinkError,
+// whose path may be a temporary file's or, for stdout, one the user never
+// named.
+func bareError(err error) error {
+	var pe *fs.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
+		return pe.Err
+	case errors.As(err, &le):
+		return le.Err
+	}
+	return err
+}
+
+// failWriter is the writer under an output's buffer: its errors name the
+// output (see fail), also where they surface through a csv.Writer or a
+// json.Encoder on top.
+type failWriter struct {
+	w io.Writer
+	o *output
+}
+
+func (w failWriter) Write(p []byte) (int, error) {
+	n, err := w.w.Write(p)
+	if err != nil {
+		err = w.o.fail(err)
+	}
+	return n, err
 }
 
 func (o *output) displayName() string {

@@ -51,7 +51,6 @@ import (
 	"io/fs"
 	"iter"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -59,6 +58,7 @@ import (
 	"time"
 
 	"github.com/audiencematch/audiencematch/consent"
+	"github.com/audiencematch/audiencematch/internal/tempfile"
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 )
@@ -180,15 +180,18 @@ func Open(path string, opts *Options) (*Store, error) {
 
 // create makes a new, empty ledger at path if there is no file there, and
 // does so atomically: the ledger is made whole under a temporary name
-// beside it and linked into place, so a process killed while creating it
-// leaves either no file or a whole ledger, never a bbolt file without the
-// ledger's buckets (which read-only opens would refuse). If another
-// process creates the ledger first, its file is kept.
+// beside it (".NAME.match-tmp-" and 16 hex digits, see internal/tempfile)
+// and linked into place, so a process killed while creating it leaves
+// either no file or a whole ledger, never a bbolt file without the
+// ledger's buckets (which read-only opens would refuse); the temporary
+// file it leaves is removed by a later creation, an hour on. If another
+// process creates the ledger first, its file is kept. The ledger's mode is
+// bbolt's 0644, less the umask.
 func create(path string, opts *Options) error {
 	if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
 		return nil // it exists (or cannot be checked: Open will say why)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".new*")
+	tmp, err := tempfile.Create(path) // and a killed creation's, an hour on
 	if err != nil {
 		return err
 	}
