@@ -435,7 +435,10 @@ func runConsentGet(ctx context.Context, args []string, stdout, stderr io.Writer)
 		w.write(e)
 	}
 	w.Flush()
-	return w.Error()
+	if err := w.Error(); err != nil {
+		return fmt.Errorf("stdout: %w", bareError(err))
+	}
+	return nil
 }
 
 const consentExportUsage = `Usage: match consent export --db CONSENT.db [--out FILE] [--lock-timeout D]

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/audiencematch/audiencematch/internal/tempfile"
 	"github.com/audiencematch/audiencematch/matcher"
 	"github.com/audiencematch/audiencematch/normalize"
 )
@@ -98,7 +100,7 @@ func runIndexBuild(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	if err := b.outs.commit(); err != nil {
-		os.Remove(o.out)
+		os.Remove(b.target)
 		return err
 	}
 	took := time.Since(start)
@@ -114,13 +116,14 @@ type indexBuild struct {
 	o             *indexBuildOptions
 	key           []byte // nil for an index without a key
 	users         *usersInput
+	target        string // the index file: --out, links followed
 	rejects       *rejectsFile
 	outs          outputs // the rejects; the index renames itself into place
 	rows, refused int64
 }
 
-// openIndexBuild reads the key, opens the user base and creates the
-// rejects.
+// openIndexBuild reads the key, opens the user base, checks that the
+// index can be written and creates the rejects.
 func openIndexBuild(o *indexBuildOptions, stdout, stderr io.Writer) (*indexBuild, error) {
 	key, err := readKey(o.keyFile)
 	if err != nil {
@@ -130,12 +133,17 @@ func openIndexBuild(o *indexBuildOptions, stdout, stderr io.Writer) (*indexBuild
 	if err != nil {
 		return nil, err
 	}
+	target, err := indexTarget(o.out)
+	if err != nil {
+		users.Close()
+		return nil, err
+	}
 	rj, err := newRejects(o.rejects, stdout)
 	if err != nil {
 		users.Close()
 		return nil, err
 	}
-	b := &indexBuild{o: o, key: key, users: users, rejects: rj}
+	b := &indexBuild{o: o, key: key, users: users, target: target, rejects: rj}
 	if rj != nil {
 		b.outs = append(b.outs, rj.output)
 	}
@@ -154,17 +162,39 @@ func (b *indexBuild) build(ctx context.Context) (*matcher.IndexInfo, error) {
 	// Reading stops at an I/O error; the build must not go on without
 	// the rest of the file, so it is checked before the index is renamed
 	// into place, by a reader that fails instead of ending.
-	info, err := matcher.WriteIndex(ctx, b.o.out, func(yield func(matcher.User) bool) {
+	info, err := matcher.WriteIndex(ctx, b.target, func(yield func(matcher.User) bool) {
 		b.userRows(yield)
 		if b.users.err != nil {
 			yield(matcher.User{Err: b.users.err})
 		}
 	}, &matcher.Options{Region: b.o.region, Key: b.key}, b.onReject)
 	if err == nil && b.users.err != nil {
-		os.Remove(b.o.out)
+		os.Remove(b.target)
 		err = b.users.err
 	}
 	return info, err
+}
+
+// indexTarget returns the file an index named name is written to, its
+// links followed, once it has checked that a temporary file can be made
+// beside it and that it is a regular file, if it exists: a build that
+// could not write its index fails before it reads the user base, with a
+// usage error naming the file as given.
+func indexTarget(name string) (string, error) {
+	target, err := followLinks(name)
+	if err != nil {
+		return "", usageErrorf("%s: cannot create: %v", name, err)
+	}
+	if fi, err := os.Stat(target); err == nil && !fi.Mode().IsRegular() {
+		return "", usageErrorf("%s: not a regular file: the index is memory-mapped", name)
+	}
+	f, err := tempfile.Create(target)
+	if err != nil {
+		return "", usageErrorf("%s: cannot create: %v", name, errors.Unwrap(err))
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return target, nil
 }
 
 // userRows yields the rows of the user base, counting them.
@@ -218,15 +248,20 @@ func runIndexInfo(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return indexError(o.path, err)
 	}
+	var buf bytes.Buffer
 	if o.json {
 		b, err := json.MarshalIndent(info, "", "  ")
 		if err != nil {
 			return err
 		}
-		_, err = fmt.Fprintf(stdout, "%s\n", b)
-		return err
+		buf.Write(b)
+		buf.WriteByte('\n')
+	} else {
+		printIndexInfo(&buf, o.path, info, o.verify)
 	}
-	printIndexInfo(stdout, o.path, info, o.verify)
+	if _, err := stdout.Write(buf.Bytes()); err != nil {
+		return fmt.Errorf("stdout: %w", bareError(err))
+	}
 	return nil
 }
 

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -184,6 +187,74 @@ func TestOutput_StaleTemps(t *testing.T) {
 	for _, p := range kept {
 		if _, err := os.Stat(p); err != nil {
 			t.Errorf("%s: removed: %v", filepath.Base(p), err)
+		}
+	}
+}
+
+// TestPrune_StdoutHeld checks that prune writes nothing to stdout when a
+// line after the first megabyte of the audience is malformed: an audience
+// on stdout is held until whole, as match run's is.
+func TestPrune_StdoutHeld(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "consent.db")
+	mustRun(t, "consent", "import", "--db", db, "../../testdata/demo/consent.csv")
+	var b bytes.Buffer
+	b.WriteString("user_id\n")
+	for i := range 200_000 {
+		fmt.Fprintf(&b, "x%07d\n", i)
+	}
+	b.WriteString("\"broken\n")
+	audience := filepath.Join(dir, "audience.csv")
+	if err := os.WriteFile(audience, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runArgs("prune", "--audience", audience, "--consent", db)
+	if code != exitUsage || !strings.Contains(stderr, "line 200002: bad quoting; an audience must be whole") {
+		t.Errorf("exit %d, stderr %q; want %d and the bad line", code, stderr, exitUsage)
+	}
+	if len(stdout) > 0 {
+		t.Errorf("stdout has %d bytes of a failed prune, want none", len(stdout))
+	}
+}
+
+// TestIndexInfo_StdoutFails checks that index info fails (exit 1, a
+// message) when stdout cannot be written.
+func TestIndexInfo_StdoutFails(t *testing.T) {
+	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Skip("no /dev/full here")
+	}
+	defer full.Close()
+	idx := filepath.Join(t.TempDir(), "base.idx")
+	mustRun(t, "index", "build", "--users", "../../testdata/demo/users.csv", "--out", idx)
+	for _, args := range [][]string{{"index", "info", idx}, {"index", "info", "--json", idx}} {
+		var stderr bytes.Buffer
+		code := run(context.Background(), args, nil, full, &stderr)
+		if want := "match: stdout: no space left on device\n"; code != exitFailure || stderr.String() != want {
+			t.Errorf("%q to /dev/full: exit %d, stderr %q; want %d and %q", args, code, &stderr, exitFailure, want)
+		}
+	}
+}
+
+// TestIndexBuild_Unwritable checks that index build refuses an index it
+// could not write before it reads the user base: exit 2, a message naming
+// --out as given, never a temporary file. (A pipe, not /dev/null, for a
+// file that is not regular: code that took it for one would replace it,
+// and tests may run as root.)
+func TestIndexBuild_Unwritable(t *testing.T) {
+	dir := t.TempDir()
+	if err := syscall.Mkfifo(filepath.Join(dir, "pipe"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ out, want string }{
+		{filepath.Join(dir, "no", "base.idx"), "match: $DIR/no/base.idx: cannot create: no such file or directory\n"},
+		{filepath.Join(dir, "users.csv", "base.idx"), "match: $DIR/users.csv/base.idx: cannot create: not a directory\n"},
+		{filepath.Join(dir, "pipe"), "match: $DIR/pipe: not a regular file: the index is memory-mapped\n"},
+	} {
+		os.WriteFile(filepath.Join(dir, "users.csv"), []byte("user_id,phone\n"), 0o644)
+		code, _, stderr := runArgs("index", "build", "--users", "../../testdata/demo/users.csv", "--out", tc.out)
+		if stderr = strings.ReplaceAll(stderr, dir, "$DIR"); code != exitUsage || stderr != tc.want {
+			t.Errorf("--out %s: exit %d, stderr %q; want %d and %q", tc.out, code, stderr, exitUsage, tc.want)
 		}
 	}
 }

@@ -120,6 +120,9 @@ func openPrune(o *pruneOptions, stdout, stderr io.Writer) (_ *pruning, err error
 	if p.out, err = createOutput(o.out, stdout); err != nil {
 		return nil, err
 	}
+	// An audience is used whole or not at all: to stdout or a device
+	// too, nothing of it leaves before the last line is read.
+	p.out.hold()
 	return p, nil
 }
 
