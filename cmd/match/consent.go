@@ -129,6 +129,9 @@ func parseConsentImport(args []string, stderr io.Writer) (*consentImportOptions,
 		return nil, usageErrorf("--batch %d: want at least 1", o.batch)
 	}
 	o.events = pos[0]
+	if err := checkFiles(inputFile("the events file", o.events), stateFile("--db", o.db), outputFile("--rejects", o.rejects)); err != nil {
+		return nil, err
+	}
 	return o, nil
 }
 
@@ -481,6 +484,9 @@ func parseConsentExport(args []string, stderr io.Writer) (*consentExportOptions,
 	}
 	if o.db == "" {
 		return nil, usageErrorf("missing --db")
+	}
+	if err := checkFiles(inputFile("--db", o.db), stdoutFile("--out", o.out)); err != nil {
+		return nil, err
 	}
 	return o, nil
 }

@@ -65,6 +65,9 @@ func parseHash(args []string, stderr io.Writer) (*hashOptions, error) {
 	if o.in == "" {
 		return nil, usageErrorf("missing --in")
 	}
+	if err := checkFiles(inputFile("--in", o.in), stdoutFile("--out", o.out), outputFile("--rejects", o.rejects)); err != nil {
+		return nil, err
+	}
 	return o, nil
 }
 

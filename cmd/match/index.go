@@ -78,6 +78,10 @@ func parseIndexBuild(args []string, stderr io.Writer) (*indexBuildOptions, error
 	case o.users == "":
 		return nil, usageErrorf("index build: missing --users\nTry: match index -h")
 	}
+	if err := checkFiles(inputFile("--users", o.users), inputFile("--key-file", o.keyFile),
+		outputFile("--out", o.out), outputFile("--rejects", o.rejects)); err != nil {
+		return nil, err
+	}
 	return o, nil
 }
 

@@ -303,6 +303,121 @@ func (outs outputs) abort() {
 	}
 }
 
+// namedFile is a file a command names, as checkFiles compares it.
+type namedFile struct {
+	what string // how it was named: "--list", or "the events file" for an argument
+	name string // as given; for an output, "" or "-" may mean stdout
+	use  fileUse
+}
+
+// fileUse is what a command does with a file.
+type fileUse int
+
+const (
+	reads   fileUse = iota // an input
+	updates                // state read and written in place: a history, an audit log, a ledger
+	writes                 // an output
+)
+
+// inputFile, stateFile and outputFile name a file read, updated or
+// written; "" names none. stdoutFile names an output that is stdout if
+// "", "-" or "/dev/stdout".
+func inputFile(flag, name string) []namedFile  { return namedIf(flag, name, reads) }
+func stateFile(flag, name string) []namedFile  { return namedIf(flag, name, updates) }
+func outputFile(flag, name string) []namedFile { return namedIf(flag, name, writes) }
+func stdoutFile(flag, name string) []namedFile { return []namedFile{{flag, name, writes}} }
+
+func namedIf(flag, name string, use fileUse) []namedFile {
+	if name == "" {
+		return nil
+	}
+	return []namedFile{{flag, name, use}}
+}
+
+// checkFiles refuses, before any file is opened, to write a file the
+// command reads or writes otherwise: a file written (an output, or state
+// such as the audit log) that is the same file as another file named, by
+// device and inode, symbolic links followed; for files that do not exist
+// yet, by directory and name. Streams (stdout, devices, pipes) are not
+// compared, so two outputs may go to /dev/null; but two outputs to stdout
+// would be mixed, and are refused too. Each file is compared with the
+// ones before it, and the message names the later one: list inputs first.
+func checkFiles(files ...[]namedFile) error {
+	var all []namedFile
+	var ids []fileID
+	for _, group := range files {
+		for _, f := range group {
+			all, ids = append(all, f), append(ids, identify(f))
+		}
+	}
+	for i, f := range all {
+		for j, g := range all[:i] {
+			if f.use == reads && g.use == reads {
+				continue
+			}
+			if ids[i].stdout && ids[j].stdout {
+				return usageErrorf("%s and %s both write to stdout; give one of them a file", g.what, f.what)
+			}
+			if !ids[i].same(ids[j]) {
+				continue
+			}
+			if f.name == g.name {
+				return usageErrorf("%s: %s is the same file as %s", f.name, f.what, g.what)
+			}
+			return usageErrorf("%s: %s is the same file as %s (%s)", f.name, f.what, g.what, g.name)
+		}
+	}
+	return nil
+}
+
+// fileID is what identifies a file for checkFiles.
+type fileID struct {
+	stdout bool        // an output to stdout
+	stream bool        // an existing file that is not regular: not compared
+	fi     os.FileInfo // of an existing regular file
+	dir    os.FileInfo // of the directory of a file that does not exist yet,
+	base   string      // and its name there
+	abs    string      // the absolute path, if neither exists
+}
+
+func identify(f namedFile) fileID {
+	if f.use == writes && isStdout(f.name) {
+		return fileID{stdout: true}
+	}
+	p, err := followLinks(f.name)
+	if err != nil {
+		p = f.name
+	}
+	fi, err := os.Stat(p)
+	switch {
+	case err == nil && !fi.Mode().IsRegular():
+		return fileID{stream: true}
+	case err == nil:
+		return fileID{fi: fi}
+	}
+	if di, err := os.Stat(filepath.Dir(p)); err == nil {
+		return fileID{dir: di, base: filepath.Base(p)}
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		abs = filepath.Clean(p)
+	}
+	return fileID{abs: abs}
+}
+
+// same reports whether a and b are the same file; streams never are.
+func (a fileID) same(b fileID) bool {
+	switch {
+	case a.stdout || b.stdout || a.stream || b.stream:
+		return false
+	case a.fi != nil || b.fi != nil:
+		return a.fi != nil && b.fi != nil && os.SameFile(a.fi, b.fi)
+	case a.dir != nil || b.dir != nil:
+		return a.dir != nil && b.dir != nil && a.base == b.base && os.SameFile(a.dir, b.dir)
+	}
+	return a.abs == b.abs
+}
+
 // rejectsFile writes refused rows as "line,reason".
 type rejectsFile struct{ *output }
 

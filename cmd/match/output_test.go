@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -16,6 +17,43 @@ import (
 
 	"github.com/audiencematch/audiencematch/internal/tempfile"
 )
+
+// sameFileDir makes a directory holding an input of every kind, a ledger,
+// an index and its key, a symbolic link and a hard link to list.csv.
+func sameFileDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, from := range map[string]string{
+		"users.csv":    "../../testdata/demo/users.csv",
+		"list.csv":     "../../testdata/demo/list.csv",
+		"optouts.csv":  "../../testdata/demo/optouts.csv",
+		"events.csv":   "../../testdata/demo/consent.csv",
+		"audience.csv": "../../testdata/cli/prune/audience.csv",
+	} {
+		b, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "index.key"), bytes.Repeat([]byte{7}, 32), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "consent", "import", "--db", filepath.Join(dir, "consent.db"), filepath.Join(dir, "events.csv"))
+	mustRun(t, "index", "build", "--users", filepath.Join(dir, "users.csv"), "--out", filepath.Join(dir, "base.idx"))
+	if err := os.Symlink("list.csv", filepath.Join(dir, "link.csv")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(filepath.Join(dir, "list.csv"), filepath.Join(dir, "hard.csv")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
 
 // dirState returns the name, mode and contents of each file of dir.
 func dirState(t *testing.T, dir string) map[string]string {
@@ -34,6 +72,101 @@ func dirState(t *testing.T, dir string) map[string]string {
 		m[e.Name()] = fmt.Sprintf("%v %x", fi.Mode(), b)
 	}
 	return m
+}
+
+// TestCheckFiles_SameFile checks that every command refuses, with exit
+// status 2 and a message naming the files, before it writes anything, an
+// output that is the same file as one of its inputs, as its state or as
+// another output, whether named the same, through a link or by another
+// path; and two outputs to stdout.
+func TestCheckFiles_SameFile(t *testing.T) {
+	dir := sameFileDir(t)
+	run0 := []string{"run", "--min-audience", "0", "--epsilon", "0"}
+	withUsers := append(slices.Clone(run0), "--users", "$DIR/users.csv", "--list", "$DIR/list.csv")
+	withIndex := append(slices.Clone(run0), "--index", "$DIR/base.idx", "--list", "$DIR/list.csv")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"hash/out-in", []string{"hash", "--in", "$DIR/list.csv", "--out", "$DIR/list.csv"}, "$DIR/list.csv: --out is the same file as --in\n"},
+		{"hash/out-in-symlink", []string{"hash", "--in", "$DIR/list.csv", "--out", "$DIR/link.csv"}, "$DIR/link.csv: --out is the same file as --in ($DIR/list.csv)\n"},
+		{"hash/out-in-hard-link", []string{"hash", "--in", "$DIR/list.csv", "--out", "$DIR/hard.csv"}, "$DIR/hard.csv: --out is the same file as --in ($DIR/list.csv)\n"},
+		{"hash/out-in-other-path", []string{"hash", "--in", "$DIR/list.csv", "--out", "$DIR/sub/../list.csv"}, "$DIR/sub/../list.csv: --out is the same file as --in ($DIR/list.csv)\n"},
+		{"hash/rejects-in", []string{"hash", "--in", "$DIR/link.csv", "--out", "$DIR/new.csv", "--rejects", "$DIR/list.csv"}, "$DIR/list.csv: --rejects is the same file as --in ($DIR/link.csv)\n"},
+		{"hash/rejects-out-new", []string{"hash", "--in", "$DIR/list.csv", "--out", "$DIR/new.csv", "--rejects", "$DIR/../" + filepath.Base(dir) + "/new.csv"}, "--rejects is the same file as --out ($DIR/new.csv)\n"},
+		{"hash/rejects-stdout", []string{"hash", "--in", "$DIR/list.csv", "--rejects", "-"}, "--out and --rejects both write to stdout; give one of them a file\n"},
+		{"run/out-list", append(slices.Clone(withUsers), "--out", "$DIR/list.csv"), "$DIR/list.csv: --out is the same file as --list\n"},
+		{"run/report-users", append(slices.Clone(withUsers), "--report", "$DIR/users.csv"), "$DIR/users.csv: --report is the same file as --users\n"},
+		{"run/rejects-optouts", append(slices.Clone(withUsers), "--optouts", "$DIR/optouts.csv", "--rejects", "$DIR/optouts.csv"), "--rejects is the same file as --optouts\n"},
+		{"run/out-consent", append(slices.Clone(withUsers), "--consent", "$DIR/consent.db", "--out", "$DIR/consent.db"), "--out is the same file as --consent\n"},
+		{"run/out-index", append(slices.Clone(withIndex), "--out", "$DIR/base.idx"), "--out is the same file as --index\n"},
+		{"run/report-key", append(slices.Clone(withIndex), "--key-file", "$DIR/index.key", "--report", "$DIR/index.key"), "--report is the same file as --key-file\n"},
+		{"run/out-audit", append(slices.Clone(withUsers), "--audit", "$DIR/audit.jsonl", "--out", "$DIR/audit.jsonl"), "$DIR/audit.jsonl: --out is the same file as --audit\n"},
+		{"run/audit-list", append(slices.Clone(withUsers), "--audit", "$DIR/list.csv"), "$DIR/list.csv: --audit is the same file as --list\n"},
+		{"run/report-history", append(slices.Clone(withUsers), "--advertiser", "acme", "--history", "$DIR/history.json", "--report", "$DIR/history.json"), "--report is the same file as --history\n"},
+		{"run/history-audit", append(slices.Clone(withUsers), "--advertiser", "acme", "--history", "$DIR/h.json", "--audit", "$DIR/h.json"), "--audit is the same file as --history\n"},
+		{"run/out-report", append(slices.Clone(withUsers), "--out", "$DIR/a.csv", "--report", "$DIR/a.csv"), "$DIR/a.csv: --report is the same file as --out\n"},
+		{"run/report-stdout", append(slices.Clone(withUsers), "--report", "-"), "--out and --report both write to stdout; give one of them a file\n"},
+		{"run/rejects-dev-stdout", append(slices.Clone(withUsers), "--out", "/dev/stdout", "--rejects", "-"), "--out and --rejects both write to stdout; give one of them a file\n"},
+		{"index-build/rejects-users", []string{"index", "build", "--users", "$DIR/users.csv", "--out", "$DIR/new.idx", "--rejects", "$DIR/users.csv"}, "--rejects is the same file as --users\n"},
+		{"index-build/out-users", []string{"index", "build", "--users", "$DIR/users.csv", "--out", "$DIR/users.csv"}, "$DIR/users.csv: --out is the same file as --users\n"},
+		{"index-build/out-key", []string{"index", "build", "--users", "$DIR/users.csv", "--key-file", "$DIR/index.key", "--out", "$DIR/index.key"}, "--out is the same file as --key-file\n"},
+		{"index-build/out-rejects", []string{"index", "build", "--users", "$DIR/users.csv", "--out", "$DIR/x", "--rejects", "$DIR/x"}, "--rejects is the same file as --out\n"},
+		{"prune/out-audience", []string{"prune", "--audience", "$DIR/audience.csv", "--consent", "$DIR/consent.db", "--out", "$DIR/audience.csv"}, "$DIR/audience.csv: --out is the same file as --audience\n"},
+		{"prune/out-consent", []string{"prune", "--audience", "$DIR/audience.csv", "--consent", "$DIR/consent.db", "--out", "$DIR/consent.db"}, "--out is the same file as --consent\n"},
+		{"consent-import/rejects-events", []string{"consent", "import", "--db", "$DIR/consent.db", "--rejects", "$DIR/events.csv", "$DIR/events.csv"}, "$DIR/events.csv: --rejects is the same file as the events file\n"},
+		{"consent-import/rejects-db", []string{"consent", "import", "--db", "$DIR/consent.db", "--rejects", "$DIR/consent.db", "$DIR/events.csv"}, "--rejects is the same file as --db\n"},
+		{"consent-import/db-events", []string{"consent", "import", "--db", "$DIR/events.csv", "$DIR/events.csv"}, "--db is the same file as the events file\n"},
+		{"consent-export/out-db", []string{"consent", "export", "--db", "$DIR/consent.db", "--out", "$DIR/consent.db"}, "$DIR/consent.db: --out is the same file as --db\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := dirState(t, dir)
+			args := make([]string, len(tc.args))
+			for i, a := range tc.args {
+				args[i] = strings.ReplaceAll(a, "$DIR", dir)
+			}
+			code, stdout, stderr := runArgs(args...)
+			stderr = strings.ReplaceAll(stderr, dir, "$DIR")
+			if code != exitUsage || !strings.HasPrefix(stderr, "match: ") || !strings.HasSuffix(stderr, tc.want) || strings.Count(stderr, "\n") != 1 {
+				t.Errorf("exit %d, stderr %q; want exit %d and one line ending %q", code, stderr, exitUsage, tc.want)
+			}
+			if stdout != "" {
+				t.Errorf("stdout %q, want nothing", stdout)
+			}
+			if after := dirState(t, dir); !maps.Equal(before, after) {
+				t.Errorf("files changed: before %v\nafter %v", slices.Sorted(maps.Keys(before)), slices.Sorted(maps.Keys(after)))
+			}
+		})
+	}
+
+	// Streams are not files to protect: outputs may share one. (A pipe
+	// here, not /dev/null: code that took a device for a file would
+	// replace it, and tests may run as root.)
+	pipe := drainedFIFO(t)
+	args := append(slices.Clone(withUsers), "--out", pipe, "--rejects", pipe, "--report", pipe)
+	for i, a := range args {
+		args[i] = strings.ReplaceAll(a, "$DIR", dir)
+	}
+	if code, _, stderr := runArgs(args...); code != 0 {
+		t.Errorf("outputs to one pipe: exit %d: %s", code, stderr)
+	}
+}
+
+// drainedFIFO makes a named pipe whose contents are read and dropped.
+func drainedFIFO(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "pipe")
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Skipf("no named pipes here: %v", err)
+	}
+	r, err := os.OpenFile(path, os.O_RDWR, 0) // does not wait for a writer
+	if err != nil {
+		t.Fatal(err)
+	}
+	go io.Copy(io.Discard, r)
+	t.Cleanup(func() { r.Close() })
+	return path
 }
 
 // TestOutput_Symlink checks that an output named by a symbolic link

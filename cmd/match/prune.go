@@ -63,6 +63,9 @@ func parsePrune(args []string, stderr io.Writer) (*pruneOptions, error) {
 	if err := o.consent.check(fs); err != nil {
 		return nil, err
 	}
+	if err := checkFiles(inputFile("--audience", o.audience), inputFile("--consent", o.consent.path), stdoutFile("--out", o.out)); err != nil {
+		return nil, err
+	}
 	return o, nil
 }
 

@@ -169,6 +169,12 @@ func parseRun(args []string, stderr io.Writer) (*runOptions, error) {
 	if err := o.consent.check(fs); err != nil {
 		return nil, err
 	}
+	if err := checkFiles(inputFile("--users", o.users), inputFile("--index", o.index), inputFile("--key-file", o.keyFile),
+		inputFile("--list", o.list), inputFile("--optouts", o.optouts), inputFile("--consent", o.consent.path),
+		stateFile("--history", o.history), stateFile("--audit", o.audit),
+		stdoutFile("--out", o.out), outputFile("--rejects", o.rejects), outputFile("--report", o.report)); err != nil {
+		return nil, err
+	}
 	return o, nil
 }
 
