@@ -27,7 +27,8 @@ demo:
 
 ## test: vet, every test with the race detector, then the 1M-input
 ## differential test of the fast path against libphonenumber (too slow
-## under -race at that size), then the Beam module's tests on Prism
+## under -race at that size) and the ledger's damage test (bbolt's reads of
+## a damaged page are fatal under -race's checkptr), then the Beam module's tests on Prism
 ## (beam/, its own module; without -race, which would compile Beam's whole
 ## dependency tree a second time: about 5 more minutes on two cores; its
 ## tests pass under -race, run them with `cd beam && go test -race ./...`)
@@ -35,6 +36,7 @@ test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 	$(GO) test -count=1 -run='^TestFastPath_Differential$$' -v ./normalize
+	$(GO) test -count=1 -run='^TestStore_DamagedFuzz$$' ./consent/ledger
 	cd beam && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 
