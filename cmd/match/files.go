@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"unsafe"
 
 	"golang.org/x/term"
@@ -73,9 +72,18 @@ func (in *input) Close() {
 func (in *input) column(name string, required bool) (int, error) {
 	i := csvrow.Index(in.header, name)[0]
 	if i < 0 && required {
-		return -1, usageErrorf("%s: missing column %q (header: %s)", in.name, name, strings.Join(in.header, ","))
+		return -1, in.missing(name)
 	}
 	return i, nil
+}
+
+// missing returns the usage error of a header without the column want, or
+// without any of its alternatives. Like every message about an input, it
+// names the file, the line and the problem, never the data: a header that
+// is really a row of phones is counted, not shown (see
+// csvrow.DescribeHeader).
+func (in *input) missing(want ...string) error {
+	return usageErrorf("%s: line 1: %w", in.name, &csvrow.MissingColumnError{Want: want, Header: in.header})
 }
 
 // rows calls fn for each data line: its number and fields, or the reason it
@@ -214,7 +222,7 @@ func openList(path string, stderr io.Writer) (*listInput, error) {
 	l.country, _ = in.column("country", false)
 	switch {
 	case l.phone < 0 && l.hash < 0:
-		err = usageErrorf("%s: missing column \"phone\" or \"hash\"", in.name)
+		err = in.missing("phone", "hash")
 	case l.phone >= 0 && l.hash >= 0:
 		err = usageErrorf("%s: has both a \"phone\" and a \"hash\" column; keep one", in.name)
 	}
