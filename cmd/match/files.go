@@ -17,10 +17,10 @@ import (
 	"github.com/schollz/progressbar/v3"
 )
 
-// input is an open CSV file with its header read.
+// input is an open CSV file, or stdin, with its header read.
 type input struct {
-	name   string
-	f      *os.File
+	name   string   // the path as given, or "stdin"
+	f      *os.File // nil for stdin
 	r      *csvrow.Reader
 	header []string
 	bar    *progressbar.ProgressBar
@@ -28,34 +28,65 @@ type input struct {
 	arena  csvrow.Arena // the strings of the fields
 }
 
-// openInput opens a CSV file and reads its header. Failures are usage
-// errors naming the file. If stderr is a terminal, reading shows progress.
-func openInput(name, what string, stderr io.Writer) (*input, error) {
+// stdinName names stdin in messages and reports.
+const stdinName = "stdin"
+
+// isStdin reports whether an input's name means stdin: "-", or
+// /dev/stdin, which would be stdin all the same.
+func isStdin(name string) bool { return name == "-" || name == "/dev/stdin" }
+
+// oneStdin refuses a command more than one input read from stdin, since
+// each would see part of it. flags alternates an input flag's name and
+// its value: "--users", o.users, "--list", o.list.
+func oneStdin(cmd string, flags ...string) error {
+	var on []string
+	for i := 0; i+1 < len(flags); i += 2 {
+		if isStdin(flags[i+1]) {
+			on = append(on, flags[i])
+		}
+	}
+	if len(on) > 1 {
+		return usageErrorf("%s: %s and %s both read stdin; only one input can", cmd, on[0], on[1])
+	}
+	return nil
+}
+
+// openInput opens a CSV file, or stdin if name is "-", and reads its
+// header. Failures are usage errors naming the file. If stderr is a
+// terminal, reading a large file shows progress. stdin is read once, as
+// it comes: no command reads an input twice or needs its size.
+func openInput(name, what string, stdin io.Reader, stderr io.Writer) (*input, error) {
 	if name == "" {
 		return nil, usageErrorf("missing --%s", what)
 	}
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, usageErrorf("%s: %v", name, errors.Unwrap(err))
-	}
-	in := &input{name: name, f: f}
-	var r io.Reader = f
-	if isTerminal(stderr) {
-		if fi, err := f.Stat(); err == nil && fi.Size() > 8<<20 {
-			in.bar = progressbar.NewOptions64(fi.Size(),
-				progressbar.OptionSetWriter(stderr),
-				progressbar.OptionSetDescription("match: reading "+filepath.Base(name)),
-				progressbar.OptionShowBytes(true),
-				progressbar.OptionThrottle(200e6),
-				progressbar.OptionClearOnFinish())
-			r = io.TeeReader(f, in.bar)
+	in := &input{name: name}
+	var r io.Reader
+	if isStdin(name) {
+		in.name, r = stdinName, stdin
+	} else {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, usageErrorf("%s: %v", name, errors.Unwrap(err))
+		}
+		in.f, r = f, f
+		if isTerminal(stderr) {
+			if fi, err := f.Stat(); err == nil && fi.Size() > 8<<20 {
+				in.bar = progressbar.NewOptions64(fi.Size(),
+					progressbar.OptionSetWriter(stderr),
+					progressbar.OptionSetDescription("match: reading "+filepath.Base(name)),
+					progressbar.OptionShowBytes(true),
+					progressbar.OptionThrottle(200e6),
+					progressbar.OptionClearOnFinish())
+				r = io.TeeReader(f, in.bar)
+			}
 		}
 	}
 	in.r = csvrow.NewReader(r)
+	var err error
 	in.header, err = in.r.Header()
 	if err != nil {
-		f.Close()
-		return nil, usageErrorf("%s: %v", name, err)
+		in.Close()
+		return nil, usageErrorf("%s: %v", in.name, err)
 	}
 	return in, nil
 }
@@ -64,8 +95,13 @@ func (in *input) Close() {
 	if in.bar != nil {
 		in.bar.Finish()
 	}
-	in.f.Close()
+	if in.f != nil {
+		in.f.Close()
+	}
 }
+
+// stdin reports whether the input is read from stdin.
+func (in *input) stdin() bool { return in.f == nil }
 
 // column returns the position of the named column, or a usage error if it
 // is required and missing.
@@ -176,8 +212,8 @@ type usersInput struct {
 }
 
 // openUsers opens the user base CSV at path, as --users.
-func openUsers(path string, stderr io.Writer) (*usersInput, error) {
-	in, err := openInput(path, "users", stderr)
+func openUsers(path string, stdin io.Reader, stderr io.Writer) (*usersInput, error) {
+	in, err := openInput(path, "users", stdin, stderr)
 	if err != nil {
 		return nil, err
 	}
@@ -211,8 +247,8 @@ type listInput struct {
 }
 
 // openList opens the contact list CSV at path, as --list.
-func openList(path string, stderr io.Writer) (*listInput, error) {
-	in, err := openInput(path, "list", stderr)
+func openList(path string, stdin io.Reader, stderr io.Writer) (*listInput, error) {
+	in, err := openInput(path, "list", stdin, stderr)
 	if err != nil {
 		return nil, err
 	}

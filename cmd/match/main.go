@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 )
 
@@ -49,6 +50,7 @@ Examples:
       --list testdata/demo/list.csv --report report.json --min-audience 0 --epsilon 0
   match prune --audience audience.csv --consent consent.db --out audience-today.csv
 
+An input file named - is read from stdin (one input per command).
 "match COMMAND -h" shows a command's flags.
 `
 
@@ -77,18 +79,22 @@ const (
 var errNotReleased = errors.New("audience not released")
 
 // run is the whole command, with its environment passed in, so that tests
-// call it with buffers. It returns the exit status.
+// call it with buffers (a nil stdin reads as empty). It returns the exit
+// status.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return exitUsage
 	}
+	if stdin == nil {
+		stdin = strings.NewReader("")
+	}
 	var err error
 	switch c, g := lookup("", args[0]), lookupGroup(args[0]); {
 	case c != nil:
-		err = c.run(ctx, args[1:], stdout, stderr)
+		err = c.run(ctx, args[1:], stdin, stdout, stderr)
 	case g != nil:
-		err = g.run(ctx, args[1:], stdout, stderr)
+		err = g.run(ctx, args[1:], stdin, stdout, stderr)
 	case isHelp(args[0]):
 		fmt.Fprint(stdout, usage)
 		return exitOK

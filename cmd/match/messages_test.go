@@ -81,6 +81,11 @@ var messageCases = []messageCase{
 		strings.Repeat("{P}", 100) + ",US\n{N}\xff,US\n\n{P},{E}\n"},
 		args: "hash --in $DIR/in.csv --out $DIR/out.csv --rejects $DIR/rejects.csv", code: 0, want: "10 rows, 1 hashed, 9 rejected"},
 
+	{name: "hash/stdin-no-header", stdin: "{P}\n{E}\n",
+		args: "hash --in - --out $DIR/out.csv", code: 2, want: `stdin: line 1: missing column "phone"`},
+	{name: "hash/stdin-bad-rows", stdin: "phone\n{E}\n\"{P}\n{HP}\n",
+		args: "hash --in - --out $DIR/out.csv --rejects $DIR/rejects.csv", code: 0, want: "stdin: 3 rows, 0 hashed, 3 rejected"},
+
 	// match run --users, --list, --optouts
 	{name: "run/users-no-header", files: map[string]string{"users.csv": "u1,{P}\nu2,{E}\n", "list.csv": "phone\n{N}\n"},
 		args: "run --users $DIR/users.csv --list $DIR/list.csv --min-audience 0 --epsilon 0 --out $DIR/out.csv",
@@ -132,6 +137,18 @@ var messageCases = []messageCase{
 			"--out $DIR/out.csv --rejects $DIR/rejects.csv --report $DIR/report.json --audit $DIR/audit.jsonl",
 		code: 0, want: "5 rows, 2 accepted, 3 rejected"},
 
+	{name: "run/stdin-users-no-header", files: map[string]string{"list.csv": "phone\n{N}\n"}, stdin: "u1,{P}\n",
+		args: "run --users - --list $DIR/list.csv --min-audience 0 --epsilon 0 --out $DIR/out.csv",
+		code: 2, want: `stdin: line 1: missing column "user_id"`},
+	{name: "run/stdin-list-no-header", files: map[string]string{"users.csv": "user_id,phone\nu1,{P}\n"}, stdin: "{HP}\n",
+		args: "run --users $DIR/users.csv --list - --min-audience 0 --epsilon 0 --out $DIR/out.csv",
+		code: 2, want: `stdin: line 1: missing column "phone" or "hash"`},
+	{name: "run/stdin-optouts-bad-line", files: map[string]string{"users.csv": "user_id,phone\nu1,{P}\n", "list.csv": "phone\n{N}\n"},
+		stdin: "user_id\n\"{P}\n", args: "run --users $DIR/users.csv --list $DIR/list.csv --optouts - --min-audience 0 --epsilon 0 --out $DIR/out.csv",
+		code: 2, want: "stdin: line 2: bad quoting"},
+	{name: "run/stdin-twice", stdin: "{P}\n",
+		args: "run --users - --list - --min-audience 0 --epsilon 0 --out $DIR/out.csv", code: 2, want: "both read stdin"},
+
 	// match index build --users
 	{name: "index/no-header", files: map[string]string{"users.csv": "{P},u1\n{E},u2\n"},
 		args: "index build --users $DIR/users.csv --out $DIR/base.idx", code: 2, want: `missing column "user_id"`},
@@ -139,6 +156,9 @@ var messageCases = []messageCase{
 		args: "index build --users $DIR/users.csv --out $DIR/base.idx", code: 2, want: "line 1: bad quoting"},
 	{name: "index/bad-rows", files: map[string]string{"users.csv": "user_id,phone\nu1,{P}\n{E},{HP}\nu3,\"{N}\nu4,{P},{E}\n"},
 		args: "index build --users $DIR/users.csv --out $DIR/base.idx --rejects $DIR/rejects.csv", code: 0, want: "4 rows, 1 indexed"},
+
+	{name: "index/stdin-bad-rows", stdin: "user_id,phone\nu1,{P}\n{E},{HP}\n",
+		args: "index build --users - --out $DIR/base.idx --rejects $DIR/rejects.csv", code: 0, want: "stdin: 2 rows, 1 indexed"},
 
 	// match prune --audience
 	{name: "prune/no-header", files: map[string]string{"audience.csv": "{P}\n{E}\n"},
@@ -150,6 +170,9 @@ var messageCases = []messageCase{
 	{name: "prune/ids", files: map[string]string{"audience.csv": "user_id\n{P}\n{E}\nu1\n"},
 		args: "prune --audience $DIR/audience.csv --consent $DIR/consent.db --out $DIR/out.csv", code: 0, want: "kept 2 of 3 users"},
 
+	{name: "prune/stdin-bad-line", stdin: "user_id\n{P},{E}\n",
+		args: "prune --audience - --consent $DIR/consent.db --out $DIR/out.csv", code: 2, want: "stdin: line 2: wrong number of fields"},
+
 	// match consent import EVENTS
 	{name: "consent/no-header", files: map[string]string{"events.csv": "{P},ads,opt-out,2024-05-01T00:00:00Z\n"},
 		args: "consent import --db $DIR/new.db $DIR/events.csv", code: 2, want: `missing column "user_id"`},
@@ -160,6 +183,10 @@ var messageCases = []messageCase{
 	{name: "consent/bad-rows", files: map[string]string{"events.csv": "user_id,purpose,choice,time\n" +
 		"{P},ads,{E},2024-05-01T00:00:00Z\n{E},ads,opt-out,{N}\n\"{P},ads\n{HP},{HE},opt-in,2024-05-01T00:00:00Z\n,ads,opt-out,2024-05-01T00:00:00Z\n{P},,opt-out,2024-05-01T00:00:00Z\n"},
 		args: "consent import --db $DIR/new.db --rejects $DIR/rejects.csv $DIR/events.csv", code: 0, want: "6 lines, 1 accepted, 5 rejected"},
+	{name: "consent/stdin-no-header", stdin: "{E},ads,opt-out,2024-05-01T00:00:00Z\n",
+		args: "consent import --db $DIR/new.db -", code: 2, want: `stdin: line 1: missing column "user_id"`},
+	{name: "consent/stdin-bad-rows", stdin: "user_id,purpose,choice,time\n{P},ads,{E},2024-05-01T00:00:00Z\n{E},ads,opt-out,{N}\n",
+		args: "consent import --db $DIR/new.db --rejects $DIR/rejects.csv -", code: 0, want: "stdin: 2 lines, 0 accepted, 2 rejected"},
 }
 
 // TestMessages_NoIdentifiers feeds every command that reads a CSV files
