@@ -19,8 +19,10 @@ import (
 
 // input is an open CSV file, or stdin, with its header read.
 type input struct {
-	name   string   // the path as given, or "stdin"
-	f      *os.File // nil for stdin
+	name   string      // the path as given, or "stdin"
+	f      *os.File    // nil for stdin
+	comp   compression // found by the first bytes (see compress.go)
+	text   io.Closer   // the decompressor of a compressed input
 	r      *csvrow.Reader
 	header []string
 	bar    *progressbar.ProgressBar
@@ -52,9 +54,10 @@ func oneStdin(cmd string, flags ...string) error {
 }
 
 // openInput opens a CSV file, or stdin if name is "-", and reads its
-// header. Failures are usage errors naming the file. If stderr is a
-// terminal, reading a large file shows progress. stdin is read once, as
-// it comes: no command reads an input twice or needs its size.
+// header. A gzip or zstd input is decompressed as it is read. Failures are
+// usage errors naming the file. If stderr is a terminal, reading a large
+// file shows progress. stdin is read once, as it comes: no command reads
+// an input twice or needs its size.
 func openInput(name, what string, stdin io.Reader, stderr io.Writer) (*input, error) {
 	if name == "" {
 		return nil, usageErrorf("missing --%s", what)
@@ -81,9 +84,17 @@ func openInput(name, what string, stdin io.Reader, stderr io.Writer) (*input, er
 			}
 		}
 	}
-	in.r = csvrow.NewReader(r)
 	var err error
-	in.header, err = in.r.Header()
+	if in.comp, r, err = sniff(r); err == nil && in.comp != uncompressed {
+		var text io.ReadCloser
+		if text, err = decompress(in.comp, r); err == nil {
+			in.text, r = text, text
+		}
+	}
+	if err == nil {
+		in.r = csvrow.NewReader(r)
+		in.header, err = in.r.Header()
+	}
 	if err != nil {
 		in.Close()
 		return nil, usageErrorf("%s: %v", in.name, err)
@@ -95,9 +106,22 @@ func (in *input) Close() {
 	if in.bar != nil {
 		in.bar.Finish()
 	}
+	if in.text != nil {
+		in.text.Close()
+	}
 	if in.f != nil {
 		in.f.Close()
 	}
+}
+
+// size returns the size of the input's text, to compare the sides of a
+// join: of a compressed file, an estimate (see textSize). ok is false for
+// stdin, which cannot be sized without reading it.
+func (in *input) size() (n int64, ok bool) {
+	if in.f == nil {
+		return 0, false
+	}
+	return textSize(in.f, in.comp)
 }
 
 // stdin reports whether the input is read from stdin.

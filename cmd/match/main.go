@@ -50,7 +50,8 @@ Examples:
       --list testdata/demo/list.csv --report report.json --min-audience 0 --epsilon 0
   match prune --audience audience.csv --consent consent.db --out audience-today.csv
 
-An input file named - is read from stdin (one input per command).
+An input file may be compressed with gzip or zstd; one named - is read from
+stdin (one input per command).
 "match COMMAND -h" shows a command's flags.
 `
 

@@ -52,12 +52,13 @@ func leaks(s string) []string {
 // arguments ($DIR is its directory), what it reads on stdin, the exit
 // status and a part of stderr that shows the path was taken.
 type messageCase struct {
-	name  string
-	files map[string]string
-	args  string
-	stdin string
-	code  int
-	want  string
+	name   string
+	files  map[string]string
+	args   string
+	stdin  string
+	code   int
+	want   string
+	mangle func(testing.TB, []byte) []byte // if not nil, applied to each file and stdin
 }
 
 // messageCases take every error path of every command that reads a CSV.
@@ -189,6 +190,35 @@ var messageCases = []messageCase{
 		args: "consent import --db $DIR/new.db --rejects $DIR/rejects.csv -", code: 0, want: "stdin: 2 lines, 0 accepted, 2 rejected"},
 }
 
+// Compressed inputs of identifiers, damaged.
+func gzipCut(t testing.TB, b []byte) []byte   { z := gzipText(t, b); return z[:len(z)-6] }
+func gzipFlip(t testing.TB, b []byte) []byte  { return flip(gzipText(t, b), -6) }
+func zstdCut(t testing.TB, b []byte) []byte   { z := zstdText(t, b); return z[:len(z)-3] }
+func zstdFlip(t testing.TB, b []byte) []byte  { z := zstdText(t, b); return flip(z, len(z)/2) }
+func gzipWhole(t testing.TB, b []byte) []byte { return gzipText(t, b) }
+
+func init() {
+	rows := "user_id,phone\nu1,{P}\n{E},{HP}\nu3,\"{N}\n"
+	messageCases = append(messageCases,
+		messageCase{name: "compressed/hash-gzip-cut", files: map[string]string{"in.csv": "phone\n{P}\n{N}\n{E}\n{HP}\n"}, mangle: gzipCut,
+			args: "hash --in $DIR/in.csv --out $DIR/out.csv --rejects $DIR/rejects.csv", code: 1, want: "gzip: truncated or corrupt data"},
+		messageCase{name: "compressed/hash-gzip-no-header", files: map[string]string{"in.csv": "{P}\n{N}\n"}, mangle: gzipWhole,
+			args: "hash --in $DIR/in.csv --out $DIR/out.csv", code: 2, want: `missing column "phone"`},
+		messageCase{name: "compressed/run-users-zstd-cut", files: map[string]string{"users.csv": rows, "list.csv": "phone\n{N}\n"}, mangle: zstdCut,
+			args: "run --users $DIR/users.csv --list $DIR/list.csv --min-audience 0 --epsilon 0 --out $DIR/out.csv --rejects $DIR/rejects.csv --report $DIR/report.json",
+			code: 2, want: "zstd: truncated or corrupt data"},
+		messageCase{name: "compressed/run-list-zstd-flip", files: map[string]string{"users.csv": rows, "list.csv": "hash\n{HP}\n{HN}\n{HE}\n{P}\n"}, mangle: zstdFlip,
+			args: "run --users $DIR/users.csv --list $DIR/list.csv --min-audience 0 --epsilon 0 --out $DIR/out.csv --rejects $DIR/rejects.csv --report $DIR/report.json",
+			code: 2, want: "zstd: truncated or corrupt data"},
+		messageCase{name: "compressed/index-gzip-checksum", files: map[string]string{"users.csv": rows}, mangle: gzipFlip,
+			args: "index build --users $DIR/users.csv --out $DIR/base.idx --rejects $DIR/rejects.csv", code: 1, want: "gzip: truncated or corrupt data (invalid checksum)"},
+		messageCase{name: "compressed/consent-stdin-gzip-cut", stdin: "user_id,purpose,choice,time\n{P},ads,{E},2024-05-01T00:00:00Z\n", mangle: gzipCut,
+			args: "consent import --db $DIR/new.db --rejects $DIR/rejects.csv -", code: 1, want: "stdin: gzip: truncated or corrupt data"},
+		messageCase{name: "compressed/prune-gzip-bad-line", files: map[string]string{"audience.csv": "user_id\nu1\n\"{P}\n"}, mangle: gzipWhole,
+			args: "prune --audience $DIR/audience.csv --consent $DIR/consent.db --out $DIR/out.csv", code: 2, want: "line 3: bad quoting"},
+	)
+}
+
 // TestMessages_NoIdentifiers feeds every command that reads a CSV files
 // made of phones, emails and their digests, in ways that take each of its
 // error paths, and checks that none of them reaches stderr, stdout or any
@@ -207,8 +237,15 @@ func TestMessages_NoIdentifiers(t *testing.T) {
 func (c messageCase) check(t *testing.T) {
 	t.Helper()
 	dir := t.TempDir()
+	data := func(s string) []byte {
+		b := []byte(fill(s))
+		if c.mangle != nil {
+			b = c.mangle(t, b)
+		}
+		return b
+	}
 	for name, s := range c.files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(fill(s)), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, name), data(s), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -218,7 +255,7 @@ func (c messageCase) check(t *testing.T) {
 	before := listDir(t, dir)
 	args := strings.Fields(strings.ReplaceAll(c.args, "$DIR", dir))
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), args, strings.NewReader(fill(c.stdin)), &stdout, &stderr)
+	code := run(context.Background(), args, bytes.NewReader(data(c.stdin)), &stdout, &stderr)
 	if code != c.code || !strings.Contains(stderr.String(), c.want) {
 		t.Errorf("exit %d, stderr %q; want exit %d and %q", code, &stderr, c.code, c.want)
 	}

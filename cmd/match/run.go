@@ -300,9 +300,9 @@ func (o *runOptions) exclusions(stdin io.Reader, stderr io.Writer) (matcher.Cons
 }
 
 // joinSide returns the side the hash table goes on: "index" with --index,
-// else --build-side, where "auto" picks the smaller file. A side read from
-// stdin cannot be sized without reading it: auto streams it, and builds
-// on the file.
+// else --build-side, where "auto" picks the smaller file, comparing the
+// sizes of their text, uncompressed. A side read from stdin cannot be
+// sized without reading it: auto streams it, and builds on the file.
 func (j *runJob) joinSide() string {
 	if j.ix != nil {
 		return "index"
@@ -315,9 +315,9 @@ func (j *runJob) joinSide() string {
 	case j.list.stdin():
 		return "users"
 	}
-	us, uerr := j.users.f.Stat()
-	ls, lerr := j.list.f.Stat()
-	if uerr == nil && lerr == nil && ls.Size() < us.Size() {
+	us, uok := j.users.size()
+	ls, lok := j.list.size()
+	if uok && lok && ls < us {
 		return "list"
 	}
 	return "users"

@@ -10,105 +10,6 @@ import (
 	"testing"
 )
 
-// stdinFixtures are small inputs for every command, with a bad row or two,
-// so that rejects and summaries are compared too.
-var stdinFixtures = map[string]string{
-	"users.csv":    "user_id,phone,country\nu1,+16505551234,\nu2,(650) 555-0101,US\nu3,not a phone,\nu4,020 7946 0018,GB\nu5,+14155550100,\n",
-	"list.csv":     "phone,country\n650-555-1234,\n+1 650 555 0101,\nnope,\n02079460018,GB\n+14155550100,\n",
-	"optouts.csv":  "user_id\nu5\n",
-	"audience.csv": "user_id\nu1\nu2\nu4\n",
-	"events.csv":   "user_id,purpose,choice,time\nu1,ads,opt-out,2024-05-01T00:00:00Z\nu2,ads,maybe,2024-05-01T00:00:00Z\nu4,ads,opt-out,2024-05-02T00:00:00Z\n",
-}
-
-// TestStdin_SameAsFile runs each command with each of its inputs given as
-// a file, then as "-" with the file on stdin, and checks that the exit
-// status, stdout, stderr (where "stdin" names the input) and every file
-// written are the same.
-func TestStdin_SameAsFile(t *testing.T) {
-	const runCmd = "run --users $USERS --list $LIST --optouts $OPTOUTS --min-audience 0 --epsilon 0 --out $DIR/out.csv --rejects $DIR/rejects.csv --report $DIR/report.json"
-	for _, tc := range []struct {
-		name  string
-		input string // the file read from stdin the second time
-		args  string // $USERS, $LIST, ... are the files; the one of input becomes "-"
-		setup string // a command to run first, such as one that makes a ledger
-	}{
-		{name: "hash", input: "list.csv", args: "hash --in $LIST --out $DIR/out.csv --rejects $DIR/rejects.csv"},
-		{name: "hash-stdout", input: "list.csv", args: "hash --in $LIST --format uid2"},
-		{name: "run-users", input: "users.csv", args: runCmd},
-		{name: "run-users-side-users", input: "users.csv", args: runCmd + " --build-side users"},
-		{name: "run-users-side-list", input: "users.csv", args: runCmd + " --build-side list"},
-		{name: "run-list", input: "list.csv", args: runCmd},
-		{name: "run-list-side-list", input: "list.csv", args: runCmd + " --build-side list"},
-		{name: "run-optouts", input: "optouts.csv", args: runCmd},
-		{name: "run-index-list", input: "list.csv", setup: "index build --users $USERS --out $DIR/base.idx",
-			args: "run --index $DIR/base.idx --list $LIST --min-audience 0 --epsilon 0 --rejects $DIR/rejects.csv"},
-		{name: "index-build", input: "users.csv", args: "index build --users $USERS --out $DIR/base.idx --rejects $DIR/rejects.csv"},
-		{name: "prune", input: "audience.csv", setup: "consent import --db $DIR/consent.db $EVENTS",
-			args: "prune --audience $AUDIENCE --consent $DIR/consent.db --out $DIR/out.csv"},
-		{name: "consent-import", input: "events.csv", args: "consent import --db $DIR/consent.db --rejects $DIR/rejects.csv $EVENTS"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var got [2]map[string]string
-			for i, fromStdin := range []bool{false, true} {
-				dir := t.TempDir()
-				expand := func(s string, fromStdin bool) []string {
-					for name, body := range stdinFixtures {
-						p := filepath.Join(dir, name)
-						os.WriteFile(p, []byte(body), 0o644)
-						if fromStdin && name == tc.input {
-							p = "-"
-						}
-						s = strings.ReplaceAll(s, "$"+strings.ToUpper(strings.TrimSuffix(name, ".csv")), p)
-					}
-					return strings.Fields(strings.ReplaceAll(s, "$DIR", dir))
-				}
-				if tc.setup != "" {
-					mustRun(t, expand(tc.setup, false)...)
-				}
-				stdin := ""
-				if fromStdin {
-					stdin = stdinFixtures[tc.input]
-				}
-				var stdout, stderr bytes.Buffer
-				code := run(context.Background(), expand(tc.args, fromStdin), strings.NewReader(stdin), &stdout, &stderr)
-				g := map[string]string{"exit": string(rune('0' + code)), "stdout": stdout.String()}
-				// The summary names the input; index build's second line
-				// has the time it took.
-				msg := strings.ReplaceAll(stderr.String(), filepath.Join(dir, tc.input), "stdin")
-				msg = strings.ReplaceAll(msg, dir, "$DIR")
-				if tc.name == "index-build" {
-					msg, _, _ = strings.Cut(msg, "\n")
-				}
-				g["stderr"] = msg
-				for _, name := range []string{"out.csv", "rejects.csv", "report.json"} {
-					if b, err := os.ReadFile(filepath.Join(dir, name)); err == nil {
-						g[name] = strings.ReplaceAll(strings.ReplaceAll(string(b), filepath.Join(dir, tc.input), "stdin"), dir, "$DIR")
-					}
-				}
-				if strings.Contains(tc.args, "consent.db") {
-					_, g["ledger"], _ = runArgs("consent", "export", "--db", filepath.Join(dir, "consent.db"))
-				}
-				if strings.Contains(tc.args, "--out $DIR/base.idx") {
-					_, g["index"], _ = runArgs("run", "--index", filepath.Join(dir, "base.idx"), "--list", filepath.Join(dir, "list.csv"),
-						"--min-audience", "0", "--epsilon", "0")
-				}
-				got[i] = g
-			}
-			if got[0]["exit"] != "0" {
-				t.Fatalf("from the file: exit %s: %s", got[0]["exit"], got[0]["stderr"])
-			}
-			for k, v := range got[0] {
-				if got[1][k] != v {
-					t.Errorf("%s from the file:\n%s\nfrom stdin:\n%s", k, v, got[1][k])
-				}
-			}
-			if len(got[0]) != len(got[1]) {
-				t.Errorf("outputs from the file %v, from stdin %v", got[0], got[1])
-			}
-		})
-	}
-}
-
 // failReader fails the test that reads it.
 type failReader struct{ t *testing.T }
 
@@ -148,7 +49,7 @@ func TestStdin_OnlyOne(t *testing.T) {
 // the hash table on the file.
 func TestStdin_BuildSideAuto(t *testing.T) {
 	dir := t.TempDir()
-	for name, body := range stdinFixtures {
+	for name, body := range inputFixtures {
 		os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644)
 	}
 	for _, tc := range []struct {
@@ -161,7 +62,7 @@ func TestStdin_BuildSideAuto(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		j, err := openRun(o, strings.NewReader(stdinFixtures["users.csv"]), io.Discard, io.Discard)
+		j, err := openRun(o, strings.NewReader(inputFixtures["users.csv"]), io.Discard, io.Discard)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -181,7 +82,7 @@ func TestStdin_ConsentImportAgain(t *testing.T) {
 	var ledgers []string
 	for range 2 {
 		var stdout, stderr bytes.Buffer
-		code := run(context.Background(), []string{"consent", "import", "--db", db, "-"}, strings.NewReader(stdinFixtures["events.csv"]), &stdout, &stderr)
+		code := run(context.Background(), []string{"consent", "import", "--db", db, "-"}, strings.NewReader(inputFixtures["events.csv"]), &stdout, &stderr)
 		if want := "match: stdin: 3 lines, 2 accepted, 1 rejected; 2 events recorded in 1 batches\n"; code != 0 || stderr.String() != want {
 			t.Errorf("exit %d, stderr %q; want 0, %q", code, &stderr, want)
 		}
