@@ -37,6 +37,7 @@ var commands = []command{
 	{"consent", "set", func(w io.Writer) *flag.FlagSet { return consentSetFlags(new(consentSetOptions), w) }, runConsentSet},
 	{"consent", "get", func(w io.Writer) *flag.FlagSet { return consentGetFlags(new(consentGetOptions), w) }, runConsentGet},
 	{"consent", "export", func(w io.Writer) *flag.FlagSet { return consentExportFlags(new(consentExportOptions), w) }, runConsentExport},
+	{"", "version", versionFlags, runVersion},
 }
 
 // lookup returns the command called name in group ("" for a command

@@ -38,6 +38,7 @@ Usage:
                 [--time RFC3339] [--source TEXT] [--lock-timeout D]
   match consent get --db CONSENT.db --user ID [--lock-timeout D]
   match consent export --db CONSENT.db [--out FILE] [--lock-timeout D]
+  match version
   match help
 
 Examples:
@@ -90,8 +91,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if stdin == nil {
 		stdin = strings.NewReader("")
 	}
+	name := args[0]
+	if isVersion(name) {
+		name = "version" // match --version is match version
+	}
 	var err error
-	switch c, g := lookup("", args[0]), lookupGroup(args[0]); {
+	switch c, g := lookup("", name), lookupGroup(name); {
 	case c != nil:
 		err = c.run(ctx, args[1:], stdin, stdout, stderr)
 	case g != nil:

@@ -476,6 +476,7 @@ func (j *runJob) release(st matcher.Stats, stderr io.Writer) error {
 		j.outs.abort()
 		return err
 	}
+	rel.Audit.Version = readBuild().String()
 	if err := j.commit(rel); err != nil {
 		return err
 	}
