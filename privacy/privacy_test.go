@@ -92,3 +92,19 @@ func TestRun(t *testing.T) {
 	}
 
 }
+
+// TestAudit_Engine checks that an audit record names the engine that
+// decided, as "engine", only when the caller says which.
+func TestAudit_Engine(t *testing.T) {
+	audit := filepath.Join(t.TempDir(), "audit.jsonl")
+	for _, v := range []string{"match v1.2.0, go1.26.8, phonenumbers v1.8.1", ""} {
+		if err := AppendAudit(audit, Audit{List: "l", Decision: Released, Version: v}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, _ := os.ReadFile(audit)
+	lines := bytes.Split(bytes.TrimSpace(b), []byte("\n"))
+	if len(lines) != 2 || !bytes.Contains(lines[0], []byte(`"engine":"match v1.2.0, go1.26.8, phonenumbers v1.8.1"`)) || bytes.Contains(lines[1], []byte(`"engine"`)) {
+		t.Errorf("audit log:\n%s", b)
+	}
+}

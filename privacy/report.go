@@ -103,6 +103,9 @@ type Audit struct {
 	// Run, if not empty, names the run that decided: a step that a
 	// distributed runner retries logs its decision once (see AppendAudit).
 	Run string `json:"run,omitempty"`
+	// Version, if not empty, names the engine that decided: the build,
+	// which the caller sets (Decide leaves it empty).
+	Version string `json:"engine,omitempty"`
 }
 
 // AppendAudit appends a to the audit log at path as one JSON line, and

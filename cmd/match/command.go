@@ -21,8 +21,9 @@ type command struct {
 	// printing its usage text to stderr on -h.
 	flagSet func(stderr io.Writer) *flag.FlagSet
 
-	// run parses and checks args, then runs the command.
-	run func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+	// run parses and checks args, then runs the command. An input named
+	// "-" is read from stdin.
+	run func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error
 }
 
 // commands are every match command, in the order of the summary.
@@ -36,6 +37,7 @@ var commands = []command{
 	{"consent", "set", func(w io.Writer) *flag.FlagSet { return consentSetFlags(new(consentSetOptions), w) }, runConsentSet},
 	{"consent", "get", func(w io.Writer) *flag.FlagSet { return consentGetFlags(new(consentGetOptions), w) }, runConsentGet},
 	{"consent", "export", func(w io.Writer) *flag.FlagSet { return consentExportFlags(new(consentExportOptions), w) }, runConsentExport},
+	{"", "version", versionFlags, runVersion},
 }
 
 // lookup returns the command called name in group ("" for a command
@@ -83,7 +85,7 @@ func lookupGroup(name string) *group {
 
 // run runs the group's command that args name: "match index build ..."
 // runs "build" with the rest of args.
-func (g *group) run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func (g *group) run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, g.usage)
 		return usageErrorf("%s", g.missing)
@@ -93,7 +95,7 @@ func (g *group) run(ctx context.Context, args []string, stdout, stderr io.Writer
 		return nil
 	}
 	if c := lookup(g.name, args[0]); c != nil {
-		return c.run(ctx, args[1:], stdout, stderr)
+		return c.run(ctx, args[1:], stdin, stdout, stderr)
 	}
 	return usageErrorf("%s: unknown command %q\nTry: match %s -h", g.name, args[0], g.name)
 }

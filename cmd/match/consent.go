@@ -85,7 +85,9 @@ purpose, unknown choice, bad time, broken CSV) is skipped and listed in
 Every committed batch is durable. If an import is interrupted (a crash, a
 kill, ^C), running it again resumes after the last committed batch and
 records the rest exactly once; importing a file again records nothing new.
-Recording an event twice never changes the ledger.
+Recording an event twice never changes the ledger. EVENTS.csv "-" reads
+stdin, once: no resume point is kept, and a rerun records every event
+again.
 
 Example:
   match consent import --db consent.db --rejects rejects.csv events.csv
@@ -135,18 +137,20 @@ func parseConsentImport(args []string, stderr io.Writer) (*consentImportOptions,
 	return o, nil
 }
 
-// runConsentImport is match consent import: check the events file, create
-// the rejects, record the events, then commit the rejects.
-func runConsentImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// runConsentImport is match consent import: open the events file and
+// check its header, create the rejects, record the events, then commit
+// the rejects.
+func runConsentImport(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	o, err := parseConsentImport(args, stderr)
 	if err != nil {
 		return err
 	}
 	// Check the file before the ledger is opened (or created).
-	name, err := checkEvents(o.events, stderr)
+	ev, name, err := openImport(o.events, stdin, stderr)
 	if err != nil {
 		return err
 	}
+	defer ev.Close()
 	rj, err := newRejects(o.rejects, stdout)
 	if err != nil {
 		return err
@@ -155,7 +159,7 @@ func runConsentImport(ctx context.Context, args []string, stdout, stderr io.Writ
 	if rj != nil {
 		outs = append(outs, rj.output)
 	}
-	st, err := o.record(ctx, name, rj, stderr)
+	st, err := o.record(ctx, ev, name, rj, stderr)
 	if err != nil {
 		outs.abort()
 		return err
@@ -164,7 +168,7 @@ func runConsentImport(ctx context.Context, args []string, stdout, stderr io.Writ
 		return err
 	}
 	msg := fmt.Sprintf("match: %s: %d lines, %d accepted, %d rejected; %d events recorded in %d batches",
-		o.events, st.Lines, st.Accepted, st.Rejected, st.Recorded, st.Batches)
+		ev.name, st.Lines, st.Accepted, st.Rejected, st.Recorded, st.Batches)
 	if st.Resumed > 0 {
 		msg += fmt.Sprintf(" (lines up to %d were committed by an earlier import)", st.Resumed)
 	}
@@ -172,36 +176,51 @@ func runConsentImport(ctx context.Context, args []string, stdout, stderr io.Writ
 	return nil
 }
 
-// checkEvents opens the events file at path to check its header, and
-// returns its absolute name, under which the ledger keeps its progress.
-func checkEvents(path string, stderr io.Writer) (string, error) {
-	in, err := openEvents(path, stderr)
+// openImport opens the events file at path, or stdin, and checks its
+// header. It returns the name under which the ledger keeps the import's
+// progress: the file's absolute path, or "" for stdin, which is read once
+// and keeps none (a rerun records every event again, which changes
+// nothing).
+func openImport(path string, stdin io.Reader, stderr io.Writer) (*events, string, error) {
+	ev, err := openEvents(path, stdin, stderr)
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
-	in.Close()
+	if ev.stdin() {
+		return ev, "", nil
+	}
 	name, err := filepath.Abs(path)
 	if err != nil {
-		return "", usageErrorf("%s: %v", path, err)
+		ev.Close()
+		return nil, "", usageErrorf("%s: %v", path, err)
 	}
-	return name, nil
+	return ev, name, nil
 }
 
-// record opens the ledger and imports the events file into it, as name,
-// passing refused lines to rj.
-func (o *consentImportOptions) record(ctx context.Context, name string, rj *rejectsFile, stderr io.Writer) (ledger.ImportStats, error) {
+// record opens the ledger and imports the events of ev into it, as name,
+// passing refused lines to rj. The import reads the rows once, from ev,
+// or twice, to check where an earlier import under name stopped: then the
+// file is opened again for the second pass.
+func (o *consentImportOptions) record(ctx context.Context, ev *events, name string, rj *rejectsFile, stderr io.Writer) (ledger.ImportStats, error) {
 	s, err := openLedger(o.db, false, o.timeout)
 	if err != nil {
 		return ledger.ImportStats{}, err
 	}
 	var readErr error
+	first := ev
 	rows := func(yield func(ledger.Row) bool) {
-		in, err := openEvents(o.events, stderr)
-		if err != nil {
-			readErr = err
-			return
+		in := first
+		first = nil
+		if in == nil {
+			if ev.stdin() {
+				readErr = fmt.Errorf("%s: read twice", ev.name) // no progress name: never
+				return
+			}
+			if in, readErr = openEvents(o.events, nil, stderr); readErr != nil {
+				return
+			}
+			defer in.Close()
 		}
-		defer in.Close()
 		in.eventRows(yield)
 		if in.err != nil {
 			readErr = in.err
@@ -230,8 +249,8 @@ type events struct {
 	user, purpose, choice, time, source int
 }
 
-func openEvents(path string, stderr io.Writer) (*events, error) {
-	in, err := openInput(path, "events", stderr)
+func openEvents(path string, stdin io.Reader, stderr io.Writer) (*events, error) {
+	in, err := openInput(path, "events", stdin, stderr)
 	if err != nil {
 		return nil, err
 	}
@@ -330,7 +349,7 @@ func parseConsentSet(args []string, stderr io.Writer) (*consentSetOptions, error
 }
 
 // runConsentSet is match consent set: record the event of the flags.
-func runConsentSet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runConsentSet(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	o, err := parseConsentSet(args, stderr)
 	if err != nil {
 		return err
@@ -419,7 +438,7 @@ func parseConsentGet(args []string, stderr io.Writer) (*consentGetOptions, error
 }
 
 // runConsentGet is match consent get: print the user's latest choices.
-func runConsentGet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runConsentGet(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	o, err := parseConsentGet(args, stderr)
 	if err != nil {
 		return err
@@ -492,7 +511,7 @@ func parseConsentExport(args []string, stderr io.Writer) (*consentExportOptions,
 }
 
 // runConsentExport is match consent export: write the whole ledger.
-func runConsentExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runConsentExport(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	o, err := parseConsentExport(args, stderr)
 	if err != nil {
 		return err

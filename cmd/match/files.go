@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"unsafe"
 
 	"golang.org/x/term"
@@ -18,10 +17,12 @@ import (
 	"github.com/schollz/progressbar/v3"
 )
 
-// input is an open CSV file with its header read.
+// input is an open CSV file, or stdin, with its header read.
 type input struct {
-	name   string
-	f      *os.File
+	name   string      // the path as given, or "stdin"
+	f      *os.File    // nil for stdin
+	comp   compression // found by the first bytes (see compress.go)
+	text   io.Closer   // the decompressor of a compressed input
 	r      *csvrow.Reader
 	header []string
 	bar    *progressbar.ProgressBar
@@ -29,34 +30,74 @@ type input struct {
 	arena  csvrow.Arena // the strings of the fields
 }
 
-// openInput opens a CSV file and reads its header. Failures are usage
-// errors naming the file. If stderr is a terminal, reading shows progress.
-func openInput(name, what string, stderr io.Writer) (*input, error) {
+// stdinName names stdin in messages and reports.
+const stdinName = "stdin"
+
+// isStdin reports whether an input's name means stdin: "-", or
+// /dev/stdin, which would be stdin all the same.
+func isStdin(name string) bool { return name == "-" || name == "/dev/stdin" }
+
+// oneStdin refuses a command more than one input read from stdin, since
+// each would see part of it. flags alternates an input flag's name and
+// its value: "--users", o.users, "--list", o.list.
+func oneStdin(cmd string, flags ...string) error {
+	var on []string
+	for i := 0; i+1 < len(flags); i += 2 {
+		if isStdin(flags[i+1]) {
+			on = append(on, flags[i])
+		}
+	}
+	if len(on) > 1 {
+		return usageErrorf("%s: %s and %s both read stdin; only one input can", cmd, on[0], on[1])
+	}
+	return nil
+}
+
+// openInput opens a CSV file, or stdin if name is "-", and reads its
+// header. A gzip or zstd input is decompressed as it is read. Failures are
+// usage errors naming the file. If stderr is a terminal, reading a large
+// file shows progress. stdin is read once, as it comes: no command reads
+// an input twice or needs its size.
+func openInput(name, what string, stdin io.Reader, stderr io.Writer) (*input, error) {
 	if name == "" {
 		return nil, usageErrorf("missing --%s", what)
 	}
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, usageErrorf("%s: %v", name, errors.Unwrap(err))
-	}
-	in := &input{name: name, f: f}
-	var r io.Reader = f
-	if isTerminal(stderr) {
-		if fi, err := f.Stat(); err == nil && fi.Size() > 8<<20 {
-			in.bar = progressbar.NewOptions64(fi.Size(),
-				progressbar.OptionSetWriter(stderr),
-				progressbar.OptionSetDescription("match: reading "+filepath.Base(name)),
-				progressbar.OptionShowBytes(true),
-				progressbar.OptionThrottle(200e6),
-				progressbar.OptionClearOnFinish())
-			r = io.TeeReader(f, in.bar)
+	in := &input{name: name}
+	var r io.Reader
+	if isStdin(name) {
+		in.name, r = stdinName, stdin
+	} else {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, usageErrorf("%s: %v", name, errors.Unwrap(err))
+		}
+		in.f, r = f, f
+		if isTerminal(stderr) {
+			if fi, err := f.Stat(); err == nil && fi.Size() > 8<<20 {
+				in.bar = progressbar.NewOptions64(fi.Size(),
+					progressbar.OptionSetWriter(stderr),
+					progressbar.OptionSetDescription("match: reading "+filepath.Base(name)),
+					progressbar.OptionShowBytes(true),
+					progressbar.OptionThrottle(200e6),
+					progressbar.OptionClearOnFinish())
+				r = io.TeeReader(f, in.bar)
+			}
 		}
 	}
-	in.r = csvrow.NewReader(r)
-	in.header, err = in.r.Header()
+	var err error
+	if in.comp, r, err = sniff(r); err == nil && in.comp != uncompressed {
+		var text io.ReadCloser
+		if text, err = decompress(in.comp, r); err == nil {
+			in.text, r = text, text
+		}
+	}
+	if err == nil {
+		in.r = csvrow.NewReader(r)
+		in.header, err = in.r.Header()
+	}
 	if err != nil {
-		f.Close()
-		return nil, usageErrorf("%s: %v", name, err)
+		in.Close()
+		return nil, usageErrorf("%s: %v", in.name, err)
 	}
 	return in, nil
 }
@@ -65,17 +106,44 @@ func (in *input) Close() {
 	if in.bar != nil {
 		in.bar.Finish()
 	}
-	in.f.Close()
+	if in.text != nil {
+		in.text.Close()
+	}
+	if in.f != nil {
+		in.f.Close()
+	}
 }
+
+// size returns the size of the input's text, to compare the sides of a
+// join: of a compressed file, an estimate (see textSize). ok is false for
+// stdin, which cannot be sized without reading it.
+func (in *input) size() (n int64, ok bool) {
+	if in.f == nil {
+		return 0, false
+	}
+	return textSize(in.f, in.comp)
+}
+
+// stdin reports whether the input is read from stdin.
+func (in *input) stdin() bool { return in.f == nil }
 
 // column returns the position of the named column, or a usage error if it
 // is required and missing.
 func (in *input) column(name string, required bool) (int, error) {
 	i := csvrow.Index(in.header, name)[0]
 	if i < 0 && required {
-		return -1, usageErrorf("%s: missing column %q (header: %s)", in.name, name, strings.Join(in.header, ","))
+		return -1, in.missing(name)
 	}
 	return i, nil
+}
+
+// missing returns the usage error of a header without the column want, or
+// without any of its alternatives. Like every message about an input, it
+// names the file, the line and the problem, never the data: a header that
+// is really a row of phones is counted, not shown (see
+// csvrow.DescribeHeader).
+func (in *input) missing(want ...string) error {
+	return usageErrorf("%s: line 1: %w", in.name, &csvrow.MissingColumnError{Want: want, Header: in.header})
 }
 
 // rows calls fn for each data line: its number and fields, or the reason it
@@ -168,8 +236,8 @@ type usersInput struct {
 }
 
 // openUsers opens the user base CSV at path, as --users.
-func openUsers(path string, stderr io.Writer) (*usersInput, error) {
-	in, err := openInput(path, "users", stderr)
+func openUsers(path string, stdin io.Reader, stderr io.Writer) (*usersInput, error) {
+	in, err := openInput(path, "users", stdin, stderr)
 	if err != nil {
 		return nil, err
 	}
@@ -203,8 +271,8 @@ type listInput struct {
 }
 
 // openList opens the contact list CSV at path, as --list.
-func openList(path string, stderr io.Writer) (*listInput, error) {
-	in, err := openInput(path, "list", stderr)
+func openList(path string, stdin io.Reader, stderr io.Writer) (*listInput, error) {
+	in, err := openInput(path, "list", stdin, stderr)
 	if err != nil {
 		return nil, err
 	}
@@ -214,7 +282,7 @@ func openList(path string, stderr io.Writer) (*listInput, error) {
 	l.country, _ = in.column("country", false)
 	switch {
 	case l.phone < 0 && l.hash < 0:
-		err = usageErrorf("%s: missing column \"phone\" or \"hash\"", in.name)
+		err = in.missing("phone", "hash")
 	case l.phone >= 0 && l.hash >= 0:
 		err = usageErrorf("%s: has both a \"phone\" and a \"hash\" column; keep one", in.name)
 	}

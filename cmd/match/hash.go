@@ -41,7 +41,7 @@ type hashOptions struct {
 // hashFlags returns the FlagSet of match hash, bound to o.
 func hashFlags(o *hashOptions, stderr io.Writer) *flag.FlagSet {
 	fs := newFlagSet("hash", hashUsage, stderr)
-	fs.StringVar(&o.in, "in", "", "the contact list `CSV` (required)")
+	fs.StringVar(&o.in, "in", "", "the contact list `CSV`, or - for stdin (required)")
 	fs.StringVar(&o.formatName, "format", "e164", "hash `format`: e164, digits or uid2")
 	fs.StringVar(&o.region, "region", normalize.DefaultRegion, "`region` of rows without a country")
 	fs.StringVar(&o.out, "out", "", "write hashes to `FILE` (default stdout)")
@@ -73,12 +73,12 @@ func parseHash(args []string, stderr io.Writer) (*hashOptions, error) {
 
 // runHash is match hash: open the list and create the outputs, hash every
 // row, then commit the outputs together.
-func runHash(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runHash(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	o, err := parseHash(args, stderr)
 	if err != nil {
 		return err
 	}
-	j, err := openHash(o, stdout, stderr)
+	j, err := openHash(o, stdin, stdout, stderr)
 	if err != nil {
 		return err
 	}
@@ -123,9 +123,9 @@ type refused struct {
 }
 
 // openHash opens the list, finds its columns and creates the outputs.
-func openHash(o *hashOptions, stdout, stderr io.Writer) (_ *hashJob, err error) {
+func openHash(o *hashOptions, stdin io.Reader, stdout, stderr io.Writer) (_ *hashJob, err error) {
 	j := &hashJob{o: o, free: make(chan *hashChunk, 64)}
-	if j.list, err = openInput(o.in, "in", stderr); err != nil {
+	if j.list, err = openInput(o.in, "in", stdin, stderr); err != nil {
 		return nil, err
 	}
 	defer func() {

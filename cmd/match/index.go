@@ -53,7 +53,7 @@ type indexBuildOptions struct {
 // indexBuildFlags returns the FlagSet of match index build, bound to o.
 func indexBuildFlags(o *indexBuildOptions, stderr io.Writer) *flag.FlagSet {
 	fs := newFlagSet("index build", indexUsage+"\nFlags of build:\n", stderr)
-	fs.StringVar(&o.users, "users", "", "the user base `CSV` (required)")
+	fs.StringVar(&o.users, "users", "", "the user base `CSV`, or - for stdin (required)")
 	fs.StringVar(&o.out, "out", "", "write the index to `FILE` (required)")
 	fs.StringVar(&o.region, "region", normalize.DefaultRegion, "`region` of rows without a country")
 	fs.StringVar(&o.rejects, "rejects", "", "write refused user rows as line,reason to `FILE`")
@@ -87,12 +87,12 @@ func parseIndexBuild(args []string, stderr io.Writer) (*indexBuildOptions, error
 
 // runIndexBuild is match index build: read the key, open the user base
 // and create the rejects, build the index, then commit the rejects.
-func runIndexBuild(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runIndexBuild(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	o, err := parseIndexBuild(args, stderr)
 	if err != nil {
 		return err
 	}
-	b, err := openIndexBuild(o, stdout, stderr)
+	b, err := openIndexBuild(o, stdin, stdout, stderr)
 	if err != nil {
 		return err
 	}
@@ -128,12 +128,12 @@ type indexBuild struct {
 
 // openIndexBuild reads the key, opens the user base, checks that the
 // index can be written and creates the rejects.
-func openIndexBuild(o *indexBuildOptions, stdout, stderr io.Writer) (*indexBuild, error) {
+func openIndexBuild(o *indexBuildOptions, stdin io.Reader, stdout, stderr io.Writer) (*indexBuild, error) {
 	key, err := readKey(o.keyFile)
 	if err != nil {
 		return nil, err
 	}
-	users, err := openUsers(o.users, stderr)
+	users, err := openUsers(o.users, stdin, stderr)
 	if err != nil {
 		return nil, err
 	}
@@ -243,7 +243,7 @@ func parseIndexInfo(args []string, stderr io.Writer) (*indexInfoOptions, error) 
 
 // runIndexInfo is match index info: inspect the index, then print what
 // it holds.
-func runIndexInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runIndexInfo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	o, err := parseIndexInfo(args, stderr)
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 )
 
@@ -37,6 +38,7 @@ Usage:
                 [--time RFC3339] [--source TEXT] [--lock-timeout D]
   match consent get --db CONSENT.db --user ID [--lock-timeout D]
   match consent export --db CONSENT.db [--out FILE] [--lock-timeout D]
+  match version
   match help
 
 Examples:
@@ -49,6 +51,8 @@ Examples:
       --list testdata/demo/list.csv --report report.json --min-audience 0 --epsilon 0
   match prune --audience audience.csv --consent consent.db --out audience-today.csv
 
+An input file may be compressed with gzip or zstd; one named - is read from
+stdin (one input per command).
 "match COMMAND -h" shows a command's flags.
 `
 
@@ -77,18 +81,26 @@ const (
 var errNotReleased = errors.New("audience not released")
 
 // run is the whole command, with its environment passed in, so that tests
-// call it with buffers. It returns the exit status.
+// call it with buffers (a nil stdin reads as empty). It returns the exit
+// status.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return exitUsage
 	}
+	if stdin == nil {
+		stdin = strings.NewReader("")
+	}
+	name := args[0]
+	if isVersion(name) {
+		name = "version" // match --version is match version
+	}
 	var err error
-	switch c, g := lookup("", args[0]), lookupGroup(args[0]); {
+	switch c, g := lookup("", name), lookupGroup(name); {
 	case c != nil:
-		err = c.run(ctx, args[1:], stdout, stderr)
+		err = c.run(ctx, args[1:], stdin, stdout, stderr)
 	case g != nil:
-		err = g.run(ctx, args[1:], stdout, stderr)
+		err = g.run(ctx, args[1:], stdin, stdout, stderr)
 	case isHelp(args[0]):
 		fmt.Fprint(stdout, usage)
 		return exitOK

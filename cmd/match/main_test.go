@@ -22,7 +22,8 @@ var update = flag.Bool("update", false, "rewrite the golden files of testdata/cl
 // commands to run first, one a line, arguments separated by spaces (such as
 // a "consent import" that makes the ledger a "run --consent" reads); each
 // must succeed. Ledgers (*.db) are binary and not compared: cases read them
-// back with "consent export" or "consent get". Run with -update to rewrite
+// back with "consent export" or "consent get". The command reads the case's
+// file "stdin.csv", if it has one, on stdin. Run with -update to rewrite
 // want/ after a deliberate change, and review the diff.
 func TestGolden(t *testing.T) {
 	cases, err := filepath.Glob("../../testdata/cli/*")
@@ -59,8 +60,9 @@ func TestGolden(t *testing.T) {
 				a = strings.ReplaceAll(a, "\x00", " ")
 				args = append(args, strings.ReplaceAll(a, "$DIR", tmp))
 			}
+			stdin, _ := os.ReadFile(filepath.Join(dir, "stdin.csv"))
 			var stdout, stderr bytes.Buffer
-			code := run(context.Background(), args, strings.NewReader(""), &stdout, &stderr)
+			code := run(context.Background(), args, bytes.NewReader(stdin), &stdout, &stderr)
 
 			got := map[string]string{
 				"exit":   strconv.Itoa(code) + "\n",

@@ -41,7 +41,7 @@ type pruneOptions struct {
 // pruneFlags returns the FlagSet of match prune, bound to o.
 func pruneFlags(o *pruneOptions, stderr io.Writer) *flag.FlagSet {
 	fs := newFlagSet("prune", pruneUsage, stderr)
-	fs.StringVar(&o.audience, "audience", "", "the audience `CSV` (required)")
+	fs.StringVar(&o.audience, "audience", "", "the audience `CSV`, or - for stdin (required)")
 	fs.StringVar(&o.out, "out", "", "write the pruned audience to `FILE` (default stdout)")
 	o.consent.flags(fs, true)
 	return fs
@@ -71,12 +71,12 @@ func parsePrune(args []string, stderr io.Writer) (*pruneOptions, error) {
 
 // runPrune is match prune: open the audience, snapshot the ledger and
 // create the output, prune, then commit the output.
-func runPrune(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runPrune(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	o, err := parsePrune(args, stderr)
 	if err != nil {
 		return err
 	}
-	p, err := openPrune(o, stdout, stderr)
+	p, err := openPrune(o, stdin, stdout, stderr)
 	if err != nil {
 		return err
 	}
@@ -104,9 +104,9 @@ type pruning struct {
 
 // openPrune opens the audience, takes the ledger's snapshot and creates
 // the output.
-func openPrune(o *pruneOptions, stdout, stderr io.Writer) (_ *pruning, err error) {
+func openPrune(o *pruneOptions, stdin io.Reader, stdout, stderr io.Writer) (_ *pruning, err error) {
 	p := new(pruning)
-	if p.in, err = openInput(o.audience, "audience", stderr); err != nil {
+	if p.in, err = openInput(o.audience, "audience", stdin, stderr); err != nil {
 		return nil, err
 	}
 	defer func() {

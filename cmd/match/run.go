@@ -107,11 +107,11 @@ type runOptions struct {
 // runFlags returns the FlagSet of match run, bound to o.
 func runFlags(o *runOptions, stderr io.Writer) *flag.FlagSet {
 	fs := newFlagSet("run", runUsage, stderr)
-	fs.StringVar(&o.users, "users", "", "the user base `CSV` (this or --index)")
+	fs.StringVar(&o.users, "users", "", "the user base `CSV`, or - for stdin (this or --index)")
 	fs.StringVar(&o.index, "index", "", "the user base as an index `FILE` from match index build (this or --users)")
 	fs.StringVar(&o.keyFile, "key-file", "", "the secret `KEY` a keyed --index was built with")
-	fs.StringVar(&o.list, "list", "", "the contact list `CSV` (required)")
-	fs.StringVar(&o.optouts, "optouts", "", "`CSV` of opted-out user ids")
+	fs.StringVar(&o.list, "list", "", "the contact list `CSV`, or - for stdin (required)")
+	fs.StringVar(&o.optouts, "optouts", "", "`CSV` of opted-out user ids, or - for stdin")
 	fs.StringVar(&o.region, "region", normalize.DefaultRegion, "`region` of rows without a country")
 	fs.StringVar(&o.formatName, "hash-format", "e164", "`format` of a hashed list: e164, digits or uid2")
 	fs.StringVar(&o.out, "out", "", "write the audience to `FILE` (default stdout)")
@@ -149,6 +149,8 @@ func parseRun(args []string, stderr io.Writer) (*runOptions, error) {
 		return nil, usageErrorf("run: --users and --index both given; the index is the user base")
 	case o.keyFile != "" && o.index == "":
 		return nil, usageErrorf("run: --key-file goes with --index")
+	case o.index == "-" || o.index == "/dev/stdin":
+		return nil, usageErrorf("run: --index must be a file: the index is memory-mapped")
 	case o.index != "" && o.buildSide != "auto":
 		return nil, usageErrorf("run: --build-side does not apply to --index")
 	case o.buildSide != "users" && o.buildSide != "list" && o.buildSide != "auto":
@@ -166,6 +168,9 @@ func parseRun(args []string, stderr io.Writer) (*runOptions, error) {
 	case o.epsilon > 0 && o.history == "":
 		return nil, usageErrorf("run: the privacy guards need --advertiser and --history (the noise's secret and the advertiser's budget live there)\nTry: --advertiser ID --history FILE, or --min-audience 0 --epsilon 0 for the platform's own runs")
 	}
+	if err := oneStdin("run", "--users", o.users, "--list", o.list, "--optouts", o.optouts); err != nil {
+		return nil, err
+	}
 	if err := o.consent.check(fs); err != nil {
 		return nil, err
 	}
@@ -181,12 +186,12 @@ func parseRun(args []string, stderr io.Writer) (*runOptions, error) {
 // runRun is match run in three steps: open every input and create the
 // outputs; match the list against the user base; release the audience
 // only if the privacy guards allow it.
-func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	o, err := parseRun(args, stderr)
 	if err != nil {
 		return err
 	}
-	j, err := openRun(o, stdout, stderr)
+	j, err := openRun(o, stdin, stdout, stderr)
 	if errors.Is(err, privacy.ErrBudget) {
 		fmt.Fprintf(stderr, "match: advertiser %q: %v for the last 30 days; no list was read\n", privacy.CanonicalAdvertiser(o.advertiser), err)
 		return errNotReleased
@@ -225,7 +230,7 @@ type runJob struct {
 // openRun opens every input first, so that a bad file is reported before
 // any work: the user base (or the index), the list, the exclusions, the
 // history; then it creates the outputs, written whole or not at all.
-func openRun(o *runOptions, stdout, stderr io.Writer) (_ *runJob, err error) {
+func openRun(o *runOptions, stdin io.Reader, stdout, stderr io.Writer) (_ *runJob, err error) {
 	j := &runJob{o: o}
 	defer func() {
 		if err != nil {
@@ -235,13 +240,13 @@ func openRun(o *runOptions, stdout, stderr io.Writer) (_ *runJob, err error) {
 	if err := j.openGuards(); err != nil {
 		return nil, err
 	}
-	if err := j.openBase(stderr); err != nil {
+	if err := j.openBase(stdin, stderr); err != nil {
 		return nil, err
 	}
-	if j.list, err = openList(o.list, stderr); err != nil {
+	if j.list, err = openList(o.list, stdin, stderr); err != nil {
 		return nil, err
 	}
-	if j.excl, err = o.exclusions(stderr); err != nil {
+	if j.excl, err = o.exclusions(stdin, stderr); err != nil {
 		return nil, err
 	}
 	j.side = j.joinSide()
@@ -269,9 +274,9 @@ func (j *runJob) openGuards() (err error) {
 
 // openBase opens the user base: the index with its key, or the users CSV
 // with its columns found.
-func (j *runJob) openBase(stderr io.Writer) (err error) {
+func (j *runJob) openBase(stdin io.Reader, stderr io.Writer) (err error) {
 	if j.o.index == "" {
-		j.users, err = openUsers(j.o.users, stderr)
+		j.users, err = openUsers(j.o.users, stdin, stderr)
 		return err
 	}
 	key, err := readKey(j.o.keyFile)
@@ -284,10 +289,10 @@ func (j *runJob) openBase(stderr io.Writer) (err error) {
 
 // exclusions returns who may not be matched: the opt-out file's users and
 // the ledger's; nil if neither is given.
-func (o *runOptions) exclusions(stderr io.Writer) (matcher.Consent, error) {
+func (o *runOptions) exclusions(stdin io.Reader, stderr io.Writer) (matcher.Consent, error) {
 	var gate consents
 	if o.optouts != "" {
-		excl, err := readOptouts(o.optouts, stderr)
+		excl, err := readOptouts(o.optouts, stdin, stderr)
 		if err != nil {
 			return nil, err
 		}
@@ -304,17 +309,24 @@ func (o *runOptions) exclusions(stderr io.Writer) (matcher.Consent, error) {
 }
 
 // joinSide returns the side the hash table goes on: "index" with --index,
-// else --build-side, where "auto" picks the smaller file.
+// else --build-side, where "auto" picks the smaller file, comparing the
+// sizes of their text, uncompressed. A side read from stdin cannot be
+// sized without reading it: auto streams it, and builds on the file.
 func (j *runJob) joinSide() string {
 	if j.ix != nil {
 		return "index"
 	}
-	if j.o.buildSide != "auto" {
+	switch {
+	case j.o.buildSide != "auto":
 		return j.o.buildSide
+	case j.users.stdin():
+		return "list"
+	case j.list.stdin():
+		return "users"
 	}
-	us, uerr := j.users.f.Stat()
-	ls, lerr := j.list.f.Stat()
-	if uerr == nil && lerr == nil && ls.Size() < us.Size() {
+	us, uok := j.users.size()
+	ls, lok := j.list.size()
+	if uok && lok && ls < us {
 		return "list"
 	}
 	return "users"
@@ -473,6 +485,7 @@ func (j *runJob) release(st matcher.Stats, stderr io.Writer) error {
 		j.outs.abort()
 		return err
 	}
+	rel.Audit.Version = readBuild().String()
 	if err := j.commit(rel); err != nil {
 		return err
 	}
@@ -551,8 +564,8 @@ func (cs consents) consent() matcher.Consent {
 // readOptouts reads the user_id column of an opt-out file. A refused line
 // there cannot be skipped silently, since it may be someone's opt-out: it
 // fails the run.
-func readOptouts(name string, stderr io.Writer) (*matcher.Exclusions, error) {
-	in, err := openInput(name, "optouts", stderr)
+func readOptouts(name string, stdin io.Reader, stderr io.Writer) (*matcher.Exclusions, error) {
+	in, err := openInput(name, "optouts", stdin, stderr)
 	if err != nil {
 		return nil, err
 	}
@@ -568,7 +581,7 @@ func readOptouts(name string, stderr io.Writer) (*matcher.Exclusions, error) {
 				return true
 			}
 			if err != nil {
-				bad = usageErrorf("%s: line %d: %v; an opt-out file must be whole", name, line, err)
+				bad = usageErrorf("%s: line %d: %v; an opt-out file must be whole", in.name, line, err)
 				return false
 			}
 			if id := in.field(fields, col); id != "" {

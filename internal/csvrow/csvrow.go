@@ -48,6 +48,9 @@ var (
 
 	// ErrDuplicateColumn is returned by Header when a name appears twice.
 	ErrDuplicateColumn = errors.New("duplicate column")
+
+	// ErrMissingColumn is the error a *MissingColumnError wraps.
+	ErrMissingColumn = errors.New("missing column")
 )
 
 // Limits. A phone number is at most 250 bytes to libphonenumber, and a user
@@ -93,7 +96,8 @@ func NewReader(r io.Reader) *Reader {
 
 // Header reads the first line and returns its column names, lower-cased and
 // trimmed. Every later line must have as many fields. The error is
-// ErrNoHeader for empty input, or a *LineError for a malformed header.
+// ErrNoHeader for empty input, or a *LineError for a malformed header; its
+// message shows a name only if it LooksLikeName.
 func (r *Reader) Header() ([]string, error) {
 	raw, err := r.readLine()
 	if err == io.EOF {
@@ -111,13 +115,13 @@ func (r *Reader) Header() ([]string, error) {
 		return nil, &LineError{Line: r.line, Err: perr}
 	}
 	names := make([]string, len(fields))
-	seen := make(map[string]bool, len(fields))
+	seen := make(map[string]int, len(fields))
 	for i, f := range fields {
 		names[i] = strings.ToLower(strings.TrimSpace(string(f)))
-		if names[i] != "" && seen[names[i]] {
-			return nil, &LineError{Line: r.line, Err: fmt.Errorf("%w %q", ErrDuplicateColumn, names[i])}
+		if j, dup := seen[names[i]]; dup && names[i] != "" {
+			return nil, &LineError{Line: r.line, Err: duplicateError(names[i], j, i)}
 		}
-		seen[names[i]] = true
+		seen[names[i]] = i
 	}
 	r.sp.ncol = len(names)
 	return names, nil
