@@ -185,7 +185,7 @@ func check(ctx context.Context, cfg Config) (*plan, error) {
 	idx := csvrow.Index(header, "phone", "hash")
 	switch {
 	case idx[0] < 0 && idx[1] < 0:
-		return nil, &FileError{Name: p.List, Err: errors.New(`missing column "phone" or "hash"`)}
+		return nil, &FileError{Name: p.List, Err: &csvrow.MissingColumnError{Want: []string{"phone", "hash"}, Header: header}}
 	case idx[0] >= 0 && idx[1] >= 0:
 		return nil, &FileError{Name: p.List, Err: errors.New(`has both a "phone" and a "hash" column; keep one`)}
 	}

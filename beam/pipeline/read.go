@@ -25,7 +25,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -90,7 +89,9 @@ func openCSV(ctx context.Context, name string, required ...string) (*csvFile, er
 	for _, c := range required {
 		if f.col(c) < 0 {
 			rc.Close()
-			return nil, &FileError{Name: name, Err: fmt.Errorf("missing column %q (header: %s)", c, strings.Join(f.header, ","))}
+			// The header is described, never shown: it may be a row of
+			// phones in a file that lacks one.
+			return nil, &FileError{Name: name, Err: &csvrow.MissingColumnError{Want: []string{c}, Header: f.header}}
 		}
 	}
 	return f, nil
