@@ -98,10 +98,11 @@ func OrderedN[T any](ctx context.Context, workers, size int, src iter.Seq[T], wo
 	inFlight := workers * max(minBatchesPerWorker, batchesPerWorker*size/BatchSize)
 	g, ctx := errgroup.WithContext(ctx)
 
+	// Batches are made as the producer needs them, up to inFlight: a short
+	// input, or a sink that keeps up, does not pay for every batch that
+	// could be in flight.
 	free := make(chan *batch[T], inFlight)
-	for range inFlight {
-		free <- &batch[T]{items: make([]T, 0, size)}
-	}
+	made := 0 // batches made; only the producer counts them
 	todo := make(chan *batch[T], inFlight)
 	order := make(chan *batch[T], inFlight)
 
@@ -124,10 +125,22 @@ func OrderedN[T any](ctx context.Context, workers, size int, src iter.Seq[T], wo
 		}
 		for it := range src {
 			if b == nil {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
 				select {
 				case b = <-free:
-				case <-ctx.Done():
-					return ctx.Err()
+				default:
+					if made < inFlight {
+						made++
+						b = &batch[T]{items: make([]T, 0, size)}
+						break
+					}
+					select {
+					case b = <-free:
+					case <-ctx.Done():
+						return ctx.Err()
+					}
 				}
 				b.items = b.items[:0]
 			}

@@ -530,3 +530,28 @@ func TestOrdered_Panic(t *testing.T) {
 		})
 	}
 }
+
+// TestOrdered_ShortInput: batches are made as they are needed, so a short
+// input costs one batch, not every batch the workers could have in flight
+// (1024 workers: 8192 batches, here 512 MiB).
+func TestOrdered_ShortInput(t *testing.T) {
+	type item [64]byte
+	src := func(yield func(item) bool) {
+		for range 10 {
+			if !yield(item{}) {
+				return
+			}
+		}
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	n := 0
+	err := Ordered(context.Background(), 1024, src, func([]item) {}, func(b []item) error { n += len(b); return nil })
+	runtime.ReadMemStats(&after)
+	if err != nil || n != 10 {
+		t.Fatalf("Ordered: %v, %d items; want nil, 10", err, n)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 16<<20 {
+		t.Errorf("%d MiB allocated for 10 items, want less than 16", got>>20)
+	}
+}
