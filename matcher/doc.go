@@ -79,7 +79,12 @@
 //
 // Everything up to and including the consent check runs in parallel on
 // Options.Workers goroutines; counting and yielding run in list order, and yield and
-// onReject are called from one goroutine at a time.
+// onReject are called from one goroutine at a time. The users holding a
+// digest are read and checked against consent once per match (twice at
+// most, when two workers meet the digest at once), however many list rows
+// name it: a match costs its list rows plus the users it matches, never
+// their product, even when a phone is shared by a million users and
+// named on every row.
 //
 // Keys are SHA-256 digests of E.164 strings in the digest family of
 // Options.Format (see normalize.Format). A hashed list must be given the

@@ -3,6 +3,7 @@ package matcher
 import (
 	"context"
 	"iter"
+	"sync/atomic"
 
 	"github.com/audiencematch/audiencematch/internal/parallel"
 	"github.com/audiencematch/audiencematch/normalize"
@@ -90,6 +91,17 @@ type holder struct {
 }
 
 // match is Match over any keyset, with the options o.
+//
+// The workers normalize, hash and look up each row; the sink counts the
+// rows and yields the users of each key at its first row in list order.
+// A key's holders are read and checked against consent once per match,
+// not once per row: the first worker to meet a key claims it and reads
+// them, side by side with the other workers, as reading them from an
+// index is most of a match's time. A key met by two workers at once may
+// be claimed by the later row in list order; the sink then reads the
+// holders itself at the earlier row, so a key's holders are read at most
+// twice, and a list that names one phone of many holders on every row
+// costs its rows plus its holders, not their product.
 func match(ctx context.Context, ks keyset, o *Options, list iter.Seq[Entry], consent Consent, yield func(Match) error, onReject func(Reject)) (Stats, error) {
 	consent = orNone(consent)
 	type row struct {
@@ -98,11 +110,11 @@ func match(ctx context.Context, ks keyset, o *Options, list iter.Seq[Entry], con
 		key  int
 		err  error // the row is refused
 		fail error // the keyset failed: the match stops
-		// The key's holders whom consent does not exclude, in the order of
-		// their rows. They are found by the workers, side by side, as
-		// reading them from an index is most of a match's time; the sink
-		// takes them for the first row of each key.
-		hs []holder
+		// claimed is set on the row whose worker claimed its key, and hs
+		// are then the key's holders whom consent does not exclude, in
+		// the order of their rows.
+		claimed bool
+		hs      []holder
 	}
 	const (
 		unseen = iota
@@ -113,9 +125,11 @@ func match(ctx context.Context, ks keyset, o *Options, list iter.Seq[Entry], con
 	var (
 		st        Stats
 		keyState  = make([]uint8, nkeys)
-		yielded   = make([]uint64, (nusers+63)/64) // users already yielded, by number
+		claimed   = make([]atomic.Uint64, (nkeys+63)/64) // keys whose holders a worker has read, a bit each
+		yielded   = make([]uint64, (nusers+63)/64)       // users already yielded, by number
 		family    = o.Format.Family()
 		prefilter = o.Prefilter == PrefilterBloom
+		spare     []holder // the sink's room for holders it reads itself
 	)
 	src := rowsOf(list, func(e Entry) row { return row{e: e} })
 	work := func(rows []row) {
@@ -123,24 +137,22 @@ func match(ctx context.Context, ks keyset, o *Options, list iter.Seq[Entry], con
 		free := make([]holder, 0, 256) // room for the batch's holders
 		for i := range rows {
 			r := &rows[i]
-			r.hs = nil
+			r.claimed, r.hs = false, nil
 			if r.d, r.err = g.entry(&r.e); r.err != nil {
 				continue
 			}
 			if r.key, r.fail = ks.lookup(&r.d, family, prefilter); r.fail != nil || r.key < 0 {
 				continue
 			}
+			if !claim(claimed, r.key) {
+				continue // another row reads the key's holders
+			}
+			r.claimed = true
 			var hs []holder
-			if hs, r.fail = ks.holders(r.key, &r.d, free); r.fail != nil {
+			if hs, r.fail = allowed(ks, consent, r.key, &r.d, free); r.fail != nil {
 				continue
 			}
-			kept := hs[:0]
-			for _, h := range hs {
-				if !consent.Excludes(h.id) {
-					kept = append(kept, h)
-				}
-			}
-			r.hs, free = kept[:len(kept):len(kept)], kept[len(kept):]
+			r.hs, free = hs[:len(hs):len(hs)], hs[len(hs):]
 		}
 	}
 	sink := func(rows []row) error {
@@ -163,8 +175,17 @@ func match(ctx context.Context, ks keyset, o *Options, list iter.Seq[Entry], con
 				continue
 			}
 			if keyState[r.key] == unseen {
+				hs := r.hs
+				if !r.claimed {
+					// A later row's worker claimed the key first.
+					var err error
+					if hs, err = allowed(ks, consent, r.key, &r.d, spare[:0]); err != nil {
+						return err
+					}
+					spare = hs
+				}
 				keyState[r.key] = dead
-				for _, h := range r.hs {
+				for _, h := range hs {
 					keyState[r.key] = live
 					if yielded[h.user/64]&(1<<(h.user%64)) != 0 {
 						continue // the user's other phone matched first
@@ -186,6 +207,29 @@ func match(ctx context.Context, ks keyset, o *Options, list iter.Seq[Entry], con
 	}
 	err := parallel.Ordered(ctx, o.Workers, src, work, sink)
 	return st, err
+}
+
+// claim sets key k's bit in bits and reports whether the caller set it:
+// the first of any number of goroutines to claim a key gets true.
+func claim(bits []atomic.Uint64, k int) bool {
+	w, bit := &bits[k/64], uint64(1)<<(k%64)
+	return w.Load()&bit == 0 && w.Or(bit)&bit == 0
+}
+
+// allowed appends to dst the holders of key k, the key of digest d, whom
+// consent does not exclude, in the order of their rows.
+func allowed(ks keyset, consent Consent, k int, d *[32]byte, dst []holder) ([]holder, error) {
+	hs, err := ks.holders(k, d, dst)
+	if err != nil {
+		return dst, err
+	}
+	kept := hs[:len(dst)]
+	for _, h := range hs[len(dst):] {
+		if !consent.Excludes(h.id) {
+			kept = append(kept, h)
+		}
+	}
+	return kept, nil
 }
 
 // entry returns the digest of a list entry: its hash decoded in o.Format,
