@@ -148,17 +148,20 @@ func BuildBase(ctx context.Context, users iter.Seq[User], opts *Options, onRejec
 	keys := make([][32]byte, 0, len(digests))
 	pairs := make([]pair, len(digests))
 	for i := range digests {
+		if i%checkEvery == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		k, _ := tab.add(&digests[i], &keys)
 		pairs[i] = pair{key: k, user: owners[i]}
 	}
-	return newBase(o, ids, slices.Clip(keys), pairs, tab), nil
+	return newBase(ctx, o, ids, slices.Clip(keys), pairs, tab)
 }
 
 type pair struct{ key, user int32 }
 
 // newBase groups the (key, user) pairs by key, dropping repeats, and adds
-// the bloom filter.
-func newBase(o Options, ids []string, keys [][32]byte, pairs []pair, tab table) *Base {
+// the bloom filter. It returns ctx's error if ctx is done first.
+func newBase(ctx context.Context, o Options, ids []string, keys [][32]byte, pairs []pair, tab table) (*Base, error) {
 	b := &Base{opts: o, ids: ids, keys: keys, tab: tab}
 	b.first = make([]int32, len(keys)+1)
 	for _, p := range pairs {
@@ -174,10 +177,16 @@ func newBase(o Options, ids []string, keys [][32]byte, pairs []pair, tab table) 
 		b.users[fill[p.key]] = p.user
 		fill[p.key]++
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	// Drop a user listed twice under one key (the same phone on two of its
 	// rows), keeping the order of the user rows.
 	w := int32(0)
 	for k := range keys {
+		if k%checkEvery == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		g := b.users[b.first[k]:b.first[k+1]]
 		b.first[k] = w
 		w += int32(copy(b.users[w:], dedupe(g)))
@@ -187,10 +196,13 @@ func newBase(o Options, ids []string, keys [][32]byte, pairs []pair, tab table) 
 	if o.Prefilter == PrefilterBloom {
 		b.bloom = newDigestBloom(len(keys))
 		for i := range keys {
+			if i%checkEvery == 0 && ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
 			b.bloom.add(&keys[i])
 		}
 	}
-	return b
+	return b, nil
 }
 
 // dedupe removes repeated users from g in place, keeping first occurrences
@@ -239,8 +251,11 @@ func (b *Base) lookup(d *[32]byte, _ normalize.Format, _ bool) (int, error) {
 	return int(b.tab.find(d, b.keys)), nil
 }
 
-func (b *Base) holders(k int, _ *[32]byte, dst []holder) ([]holder, error) {
-	for _, u := range b.users[b.first[k]:b.first[k+1]] {
+func (b *Base) holders(ctx context.Context, k int, _ *[32]byte, dst []holder) ([]holder, error) {
+	for i, u := range b.users[b.first[k]:b.first[k+1]] {
+		if i%checkEvery == checkEvery-1 && ctx.Err() != nil {
+			return dst, ctx.Err()
+		}
 		dst = append(dst, holder{user: int(u), id: b.ids[u]})
 	}
 	return dst, nil

@@ -49,6 +49,12 @@
 // returns it with the figures so far), a file that cannot be written or
 // opened, or an index page that fails its checksum (ErrIndexCorrupt).
 //
+// Cancellation is prompt: every loop that can run long (reading, hashing,
+// building a table or an index file, reading the holders of a key,
+// yielding) looks at ctx every few thousand steps, so a call returns
+// within milliseconds of ctx being done, and Match yields nothing after
+// it has seen ctx done.
+//
 // Consent is checked before anything leaves. Match takes a Consent (nil
 // excludes no one; *Exclusions, a set of opted-out ids, is the simplest;
 // a consent ledger hands out snapshots). A user it excludes is never

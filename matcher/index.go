@@ -335,7 +335,8 @@ var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 // index serves every format.
 //
 // Match returns an error wrapping ErrIndexCorrupt if a page it reads fails
-// its checksum.
+// its checksum. Like Base.Match, it stops at the first error from yield or
+// ctx, and yields nothing once ctx is done.
 func (ix *Index) Match(ctx context.Context, list iter.Seq[Entry], opts *Options, consent Consent, yield func(Match) error, onReject func(Reject)) (Stats, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
@@ -436,7 +437,7 @@ func (v *indexView) bucket(b int64) (lo, hi int64, err error) {
 	return lo, hi, nil
 }
 
-func (v *indexView) holders(k int, d *[32]byte, dst []holder) ([]holder, error) {
+func (v *indexView) holders(ctx context.Context, k int, d *[32]byte, dst []holder) ([]holder, error) {
 	ix := v.ix
 	_, hi, err := v.bucket(int64(bucketOf(d[:], ix.bits)))
 	if err != nil {
@@ -452,6 +453,9 @@ func (v *indexView) holders(k int, d *[32]byte, dst []holder) ([]holder, error) 
 	start := len(dst)
 	var seen map[int]bool // the users in dst[start:], once they are many
 	for i := int64(0); i < hi-int64(k) && sameKey(keys[i*keyBytes:], keys); i++ {
+		if i%checkEvery == checkEvery-1 && ctx.Err() != nil {
+			return dst, ctx.Err()
+		}
 		row := int64(k) + i
 		if v.digits {
 			r, err := ix.uint32At(secDRows, row)

@@ -162,7 +162,8 @@ var sectionNames = [numSections]string{"e164 dir", "e164 keys", "digits dir", "d
 // can be matched against it with OpenIndex. Normalizing and hashing run on
 // opts.Workers goroutines; opts.Region is the region of phones without
 // one, and opts.Format and opts.Prefilter are not used. A refused user row
-// is passed to onReject (if not nil) and left out.
+// is passed to onReject (if not nil) and left out. A cancelled ctx stops
+// the reading, the sorting and the writing alike.
 //
 // The file is written beside path under a temporary name, synced, and
 // renamed into place only when whole: a build that fails or is killed
@@ -197,7 +198,7 @@ func WriteIndex(ctx context.Context, path string, users iter.Seq[User], opts *Op
 			os.Remove(tmp.Name())
 		}
 	}()
-	info, err := c.write(tmp, o.Region)
+	info, err := c.write(ctx, tmp, o.Region)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -453,8 +454,9 @@ func bloomLocations(d []byte, k uint, locs *[16]uint64) []uint64 {
 	return locs[:k]
 }
 
-// write writes the index to f.
-func (c *collection) write(f *os.File, region string) (*IndexInfo, error) {
+// write writes the index to f. It returns ctx's error if ctx is done
+// first, looking at it every checkEvery rows of each pass.
+func (c *collection) write(ctx context.Context, f *os.File, region string) (*IndexInfo, error) {
 	var idBytes int
 	for _, b := range c.idData {
 		idBytes += len(b)
@@ -476,12 +478,15 @@ func (c *collection) write(f *os.File, region string) (*IndexInfo, error) {
 		bf           = bloom.New(uint(l.bloomM), l.bloomK)
 		wg           sync.WaitGroup
 	)
-	wg.Go(func() { eDir, keysE = c.sortFamily(perm, c.eDigest, l.bucketBits) })
-	wg.Go(func() { dDir, keysD = c.sortFamily(permD, c.dDigest, l.bucketBits) })
+	wg.Go(func() { eDir, keysE = c.sortFamily(ctx, perm, c.eDigest, l.bucketBits) })
+	wg.Go(func() { dDir, keysD = c.sortFamily(ctx, permD, c.dDigest, l.bucketBits) })
 	wg.Go(func() {
 		set := bf.BitSet()
 		var locs [16]uint64
 		for r := range uint32(c.n) {
+			if r%checkEvery == 0 && ctx.Err() != nil {
+				return
+			}
 			for _, d := range [2][]byte{c.eDigest(r), c.dDigest(r)} {
 				for _, loc := range bloomLocations(d, l.bloomK, &locs) {
 					set.Set(uint(loc % l.bloomM))
@@ -490,12 +495,18 @@ func (c *collection) write(f *os.File, region string) (*IndexInfo, error) {
 		}
 	})
 	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 
 	// The E164Hex family: its order numbers the rows.
 	w := sw(secEDir)
 	w.uint32s(eDir)
 	w = sw(secEKeys).also(w)
-	for _, r := range perm {
+	for p, r := range perm {
+		if p%checkEvery == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		w.bytes(c.eDigest(r)[4:digestPrefix])
 	}
 	pos := make([]uint32, c.n) // the row number of each input row
@@ -508,6 +519,9 @@ func (c *collection) write(f *os.File, region string) (*IndexInfo, error) {
 	var off uint64
 	var vb [binary.MaxVarintLen64]byte
 	for p, r := range perm {
+		if p%checkEvery == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		if p%idStride == 0 {
 			w.uint64(off)
 		}
@@ -535,11 +549,17 @@ func (c *collection) write(f *os.File, region string) (*IndexInfo, error) {
 	w = sw(secDDir).also(w)
 	w.uint32s(dDir)
 	w = sw(secDKeys).also(w)
-	for _, r := range permD {
+	for p, r := range permD {
+		if p%checkEvery == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		w.bytes(c.dDigest(r)[4:digestPrefix])
 	}
 	w = sw(secDRows).also(w)
-	for _, r := range permD {
+	for p, r := range permD {
+		if p%checkEvery == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		w.uint32(pos[r])
 	}
 	permD, pos = nil, nil
@@ -552,7 +572,7 @@ func (c *collection) write(f *os.File, region string) (*IndexInfo, error) {
 	}
 
 	// The checksums of every page, then the header.
-	sums, err := pageSums(f, l)
+	sums, err := pageSums(ctx, f, l)
 	if err != nil {
 		return nil, err
 	}
@@ -576,8 +596,9 @@ func (c *collection) write(f *os.File, region string) (*IndexInfo, error) {
 }
 
 // sortFamily fills perm with the rows in the order of a family's table and
-// returns the table's directory and its number of distinct keys.
-func (c *collection) sortFamily(perm []uint32, digest func(uint32) []byte, b int) (dir []uint32, keys int64) {
+// returns the table's directory and its number of distinct keys. If ctx is
+// done first, it returns early with perm unsorted: the caller looks at ctx.
+func (c *collection) sortFamily(ctx context.Context, perm []uint32, digest func(uint32) []byte, b int) (dir []uint32, keys int64) {
 	dir = make([]uint32, 1<<b+1)
 	for r := range uint32(c.n) {
 		dir[bucketOf(digest(r), b)+1]++
@@ -594,8 +615,15 @@ func (c *collection) sortFamily(perm []uint32, digest func(uint32) []byte, b int
 	fill = nil
 	// Within a bucket: by stored bytes, then input order. Buckets are
 	// small; rows are increasing in each already.
+	done := 0 // rows sorted since ctx was last looked at
 	for i := range len(dir) - 1 {
 		g := perm[dir[i]:dir[i+1]]
+		if done += len(g); done >= checkEvery {
+			if ctx.Err() != nil {
+				return dir, keys
+			}
+			done = 0
+		}
 		less := func(x, y uint32) int { return compareKeys(digest(x)[4:digestPrefix], digest(y)[4:digestPrefix]) }
 		if len(g) <= 16 {
 			// Insertion sort: stable, and quick on a bucket's few rows.
@@ -652,10 +680,13 @@ func header(info *IndexInfo, l layout, checksCRC uint32, check []byte) []byte {
 }
 
 // pageSums reads back the sections and returns the checksum of each page.
-func pageSums(f *os.File, l layout) ([]byte, error) {
+func pageSums(ctx context.Context, f *os.File, l layout) ([]byte, error) {
 	sums := make([]byte, 4*l.pages)
 	buf := make([]byte, 256*pageSize)
 	for p := int64(0); p < l.pages; {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		n := min(int64(len(buf)/pageSize), l.pages-p)
 		if _, err := f.ReadAt(buf[:n*pageSize], pageSize+p*pageSize); err != nil {
 			return nil, err

@@ -80,7 +80,8 @@ func BuildList(ctx context.Context, list iter.Seq[Entry], opts *Options, onRejec
 // of the audience, in the order Base.Match would, after the whole base has
 // been read. A refused user row is passed to onUserReject (if not nil). The
 // Stats count list rows, as Base.Match's do. Opted-out users are dropped as
-// they are read.
+// they are read. Like Base.Match, it stops at the first error from yield
+// or ctx, and yields nothing once ctx is done.
 func (l *List) Match(ctx context.Context, users iter.Seq[User], consent Consent, yield func(Match) error, onUserReject func(Reject)) (Stats, error) {
 	consent = orNone(consent)
 	type row struct {
@@ -146,6 +147,9 @@ func (l *List) Match(ctx context.Context, users iter.Seq[User], consent Consent,
 	st := l.st
 	st.RejectedBy = maps(l.st.RejectedBy)
 	if err := parallel.Ordered(ctx, l.opts.Workers, src, work, sink); err != nil {
+		return st, err
+	}
+	if err := ctx.Err(); err != nil {
 		return st, err
 	}
 	for k, ok := range live {

@@ -61,8 +61,9 @@ func (s *Stats) reject(r Reject, onReject func(Reject)) {
 //
 // A refused row is passed to onReject (if not nil) and counted; Match goes
 // on. Match stops at the first error from yield or ctx and returns it with
-// the figures so far. Opted-out users are dropped inside Match: yield never
-// sees them, and no figure in Stats counts them.
+// the figures so far; once ctx is done, yield is not called again.
+// Opted-out users are dropped inside Match: yield never sees them, and no
+// figure in Stats counts them.
 func (b *Base) Match(ctx context.Context, list iter.Seq[Entry], consent Consent, yield func(Match) error, onReject func(Reject)) (Stats, error) {
 	return match(ctx, b, &b.opts, list, consent, yield, onReject)
 }
@@ -79,8 +80,9 @@ type keyset interface {
 	lookup(d *[32]byte, f normalize.Format, prefilter bool) (int, error)
 	// holders appends to dst the users holding key k, the key of digest
 	// d, in the order of their rows, each once. It is called from several
-	// goroutines at once, as lookup is.
-	holders(k int, d *[32]byte, dst []holder) ([]holder, error)
+	// goroutines at once, as lookup is, and returns ctx's error if ctx is
+	// done before it has finished.
+	holders(ctx context.Context, k int, d *[32]byte, dst []holder) ([]holder, error)
 }
 
 // holder is a user holding a key: a number that is the same for every row
@@ -109,7 +111,7 @@ func match(ctx context.Context, ks keyset, o *Options, list iter.Seq[Entry], con
 		d    [32]byte
 		key  int
 		err  error // the row is refused
-		fail error // the keyset failed: the match stops
+		fail error // the keyset failed or ctx is done: the match stops
 		// claimed is set on the row whose worker claimed its key, and hs
 		// are then the key's holders whom consent does not exclude, in
 		// the order of their rows.
@@ -138,6 +140,9 @@ func match(ctx context.Context, ks keyset, o *Options, list iter.Seq[Entry], con
 		for i := range rows {
 			r := &rows[i]
 			r.claimed, r.hs = false, nil
+			if r.fail = ctx.Err(); r.fail != nil {
+				return // the sink stops at this row, or before
+			}
 			if r.d, r.err = g.entry(&r.e); r.err != nil {
 				continue
 			}
@@ -149,7 +154,7 @@ func match(ctx context.Context, ks keyset, o *Options, list iter.Seq[Entry], con
 			}
 			r.claimed = true
 			var hs []holder
-			if hs, r.fail = allowed(ks, consent, r.key, &r.d, free); r.fail != nil {
+			if hs, r.fail = allowed(ctx, ks, consent, r.key, &r.d, free); r.fail != nil {
 				continue
 			}
 			r.hs, free = hs[:len(hs):len(hs)], hs[len(hs):]
@@ -157,6 +162,9 @@ func match(ctx context.Context, ks keyset, o *Options, list iter.Seq[Entry], con
 	}
 	sink := func(rows []row) error {
 		for i := range rows {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			r := &rows[i]
 			if r.fail != nil {
 				return r.fail
@@ -179,7 +187,7 @@ func match(ctx context.Context, ks keyset, o *Options, list iter.Seq[Entry], con
 				if !r.claimed {
 					// A later row's worker claimed the key first.
 					var err error
-					if hs, err = allowed(ks, consent, r.key, &r.d, spare[:0]); err != nil {
+					if hs, err = allowed(ctx, ks, consent, r.key, &r.d, spare[:0]); err != nil {
 						return err
 					}
 					spare = hs
@@ -189,6 +197,9 @@ func match(ctx context.Context, ks keyset, o *Options, list iter.Seq[Entry], con
 					keyState[r.key] = live
 					if yielded[h.user/64]&(1<<(h.user%64)) != 0 {
 						continue // the user's other phone matched first
+					}
+					if err := ctx.Err(); err != nil {
+						return err // not one match after ctx is done
 					}
 					yielded[h.user/64] |= 1 << (h.user % 64)
 					st.Audience++
@@ -218,19 +229,26 @@ func claim(bits []atomic.Uint64, k int) bool {
 
 // allowed appends to dst the holders of key k, the key of digest d, whom
 // consent does not exclude, in the order of their rows.
-func allowed(ks keyset, consent Consent, k int, d *[32]byte, dst []holder) ([]holder, error) {
-	hs, err := ks.holders(k, d, dst)
+func allowed(ctx context.Context, ks keyset, consent Consent, k int, d *[32]byte, dst []holder) ([]holder, error) {
+	hs, err := ks.holders(ctx, k, d, dst)
 	if err != nil {
 		return dst, err
 	}
 	kept := hs[:len(dst)]
-	for _, h := range hs[len(dst):] {
+	for i, h := range hs[len(dst):] {
+		if i%checkEvery == checkEvery-1 && ctx.Err() != nil {
+			return dst, ctx.Err()
+		}
 		if !consent.Excludes(h.id) {
 			kept = append(kept, h)
 		}
 	}
 	return kept, nil
 }
+
+// checkEvery is how many steps a long loop takes between looks at its
+// context: a few milliseconds of work at most.
+const checkEvery = 4096
 
 // entry returns the digest of a list entry: its hash decoded in o.Format,
 // or its phone normalized and hashed in o.Format's family.

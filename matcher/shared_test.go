@@ -116,9 +116,9 @@ type countingKeyset struct {
 	read atomic.Int64
 }
 
-func (c *countingKeyset) holders(k int, d *[32]byte, dst []holder) ([]holder, error) {
+func (c *countingKeyset) holders(ctx context.Context, k int, d *[32]byte, dst []holder) ([]holder, error) {
 	n := len(dst)
-	dst, err := c.keyset.holders(k, d, dst)
+	dst, err := c.keyset.holders(ctx, k, d, dst)
 	c.read.Add(int64(len(dst) - n))
 	return dst, err
 }
