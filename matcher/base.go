@@ -7,7 +7,6 @@ import (
 	"runtime"
 	"slices"
 
-	"github.com/audiencematch/audiencematch/internal/parallel"
 	"github.com/audiencematch/audiencematch/normalize"
 )
 
@@ -31,12 +30,14 @@ type Options struct {
 	// normalize.DefaultRegion ("US").
 	Region string
 
-	// Workers bounds the goroutines that normalize and hash. 0 means
-	// GOMAXPROCS.
+	// Workers bounds the goroutines that normalize and hash: 0 means
+	// GOMAXPROCS, and 1 to MaxWorkers that many. A negative value or one
+	// above MaxWorkers is an error (ErrBadOptions).
 	Workers int
 
 	// Prefilter chooses whether a bloom filter is asked before the hash
-	// table. The zero value is the measured default.
+	// table. The zero value is the measured default; a value other than
+	// the Prefilter constants is an error (ErrBadOptions).
 	Prefilter Prefilter
 
 	// OnAccept, if not nil, is called with the digest of every accepted
@@ -51,6 +52,15 @@ type Options struct {
 	Key []byte
 }
 
+// MaxWorkers is the largest Options.Workers. Each worker may have eight
+// batches of 1024 rows in flight, about 1.5 MB in a match, so a mistyped
+// value could ask for any amount of memory; the work itself gains nothing
+// past the number of cores.
+const MaxWorkers = 1024
+
+// withDefaults checks o and returns it with its defaults filled in. An
+// error wraps ErrBadOptions and, for a region or a format, the sentinel
+// of package normalize.
 func (o *Options) withDefaults() (Options, error) {
 	var r Options
 	if o != nil {
@@ -59,13 +69,17 @@ func (o *Options) withDefaults() (Options, error) {
 	if r.Region == "" {
 		r.Region = normalize.DefaultRegion
 	}
-	if !normalize.ValidRegion(r.Region) {
-		return r, fmt.Errorf("matcher: region %q: %w", r.Region, normalize.ErrUnknownRegion)
+	switch {
+	case !normalize.ValidRegion(r.Region):
+		return r, fmt.Errorf("matcher: Options.Region %q: %w: %w", r.Region, ErrBadOptions, normalize.ErrUnknownRegion)
+	case r.Format > normalize.UID2:
+		return r, fmt.Errorf("matcher: Options.Format %d: %w: %w", r.Format, ErrBadOptions, normalize.ErrUnknownFormat)
+	case r.Workers < 0 || r.Workers > MaxWorkers:
+		return r, fmt.Errorf("matcher: Options.Workers %d: want 0 (GOMAXPROCS) to %d: %w", r.Workers, MaxWorkers, ErrBadOptions)
+	case r.Prefilter > PrefilterNone:
+		return r, fmt.Errorf("matcher: Options.Prefilter %d: want PrefilterAuto, PrefilterBloom or PrefilterNone: %w", r.Prefilter, ErrBadOptions)
 	}
-	if r.Format > normalize.UID2 {
-		return r, fmt.Errorf("matcher: %w", normalize.ErrUnknownFormat)
-	}
-	if r.Workers <= 0 {
+	if r.Workers == 0 {
 		r.Workers = runtime.GOMAXPROCS(0)
 	}
 	if r.Prefilter == PrefilterAuto {
@@ -94,11 +108,16 @@ type Base struct {
 // BuildBase reads users, normalizes and hashes their phones in parallel, and
 // returns the Base. A row whose phone is refused is passed to onReject (if
 // not nil) in line order and left out; BuildBase goes on. The error is
-// non-nil only for bad options or a cancelled ctx.
+// non-nil only for bad options (ErrBadOptions), a nil users
+// (ErrNilArgument), a cancelled ctx, or a panic of users or onReject
+// (*PanicError).
 func BuildBase(ctx context.Context, users iter.Seq[User], opts *Options, onReject func(Reject)) (*Base, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
+	}
+	if users == nil {
+		return nil, errNil("BuildBase", "users")
 	}
 	type row struct {
 		u   User
@@ -139,7 +158,7 @@ func BuildBase(ctx context.Context, users iter.Seq[User], opts *Options, onRejec
 		}
 		return nil
 	}
-	if err := parallel.Ordered(ctx, o.Workers, src, work, sink); err != nil {
+	if err := ordered(ctx, o.Workers, src, work, sink); err != nil {
 		return nil, err
 	}
 	// The table is built once the number of rows is known, at its final

@@ -336,11 +336,20 @@ var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 //
 // Match returns an error wrapping ErrIndexCorrupt if a page it reads fails
 // its checksum. Like Base.Match, it stops at the first error from yield or
-// ctx, and yields nothing once ctx is done.
+// ctx, yields nothing once ctx is done, returns a panic of a callback as a
+// *PanicError, and refuses a nil list or yield (ErrNilArgument).
 func (ix *Index) Match(ctx context.Context, list iter.Seq[Entry], opts *Options, consent Consent, yield func(Match) error, onReject func(Reject)) (Stats, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
 		return Stats{}, err
+	}
+	switch {
+	case ix == nil:
+		return Stats{}, errNil("Index.Match", "the *Index")
+	case list == nil:
+		return Stats{}, errNil("Index.Match", "list")
+	case yield == nil:
+		return Stats{}, errNil("Index.Match", "yield")
 	}
 	if opts == nil || opts.Prefilter == PrefilterAuto {
 		o.Prefilter = defaultIndexPrefilter

@@ -95,7 +95,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/audiencematch/audiencematch/internal/parallel"
 	"github.com/audiencematch/audiencematch/normalize"
 	"github.com/bits-and-blooms/bloom/v3"
 )
@@ -162,8 +161,10 @@ var sectionNames = [numSections]string{"e164 dir", "e164 keys", "digits dir", "d
 // can be matched against it with OpenIndex. Normalizing and hashing run on
 // opts.Workers goroutines; opts.Region is the region of phones without
 // one, and opts.Format and opts.Prefilter are not used. A refused user row
-// is passed to onReject (if not nil) and left out. A cancelled ctx stops
-// the reading, the sorting and the writing alike.
+// is passed to onReject (if not nil) and left out. A nil users is an error
+// (ErrNilArgument); a panic of users or onReject is returned as a
+// *PanicError; a cancelled ctx stops the reading, the sorting and the
+// writing alike.
 //
 // The file is written beside path under a temporary name, synced, and
 // renamed into place only when whole: a build that fails or is killed
@@ -174,6 +175,9 @@ func WriteIndex(ctx context.Context, path string, users iter.Seq[User], opts *Op
 	o, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
+	}
+	if users == nil {
+		return nil, errNil("WriteIndex", "users")
 	}
 	var keys *indexKeys
 	if o.Key != nil {
@@ -315,7 +319,7 @@ func collect(ctx context.Context, users iter.Seq[User], o *Options, keys *indexK
 		}
 		return nil
 	}
-	if err := parallel.Ordered(ctx, o.Workers, src, work, sink); err != nil {
+	if err := ordered(ctx, o.Workers, src, work, sink); err != nil {
 		if tooMany {
 			return nil, fmt.Errorf("matcher: more than %d user rows: %w", maxIndexRows, err)
 		}

@@ -2,6 +2,7 @@ package matcher
 
 import (
 	"context"
+	"errors"
 	"iter"
 	"sync/atomic"
 
@@ -61,10 +62,20 @@ func (s *Stats) reject(r Reject, onReject func(Reject)) {
 //
 // A refused row is passed to onReject (if not nil) and counted; Match goes
 // on. Match stops at the first error from yield or ctx and returns it with
-// the figures so far; once ctx is done, yield is not called again.
-// Opted-out users are dropped inside Match: yield never sees them, and no
-// figure in Stats counts them.
+// the figures so far; once ctx is done, yield is not called again. A panic
+// of list, consent, yield, onReject or Options.OnAccept is returned as a
+// *PanicError. A nil list or yield is an error (ErrNilArgument). Opted-out
+// users are dropped inside Match: yield never sees them, and no figure in
+// Stats counts them.
 func (b *Base) Match(ctx context.Context, list iter.Seq[Entry], consent Consent, yield func(Match) error, onReject func(Reject)) (Stats, error) {
+	switch {
+	case b == nil:
+		return Stats{}, errNil("Base.Match", "the *Base")
+	case list == nil:
+		return Stats{}, errNil("Base.Match", "list")
+	case yield == nil:
+		return Stats{}, errNil("Base.Match", "yield")
+	}
 	return match(ctx, b, &b.opts, list, consent, yield, onReject)
 }
 
@@ -216,7 +227,7 @@ func match(ctx context.Context, ks keyset, o *Options, list iter.Seq[Entry], con
 		}
 		return nil
 	}
-	err := parallel.Ordered(ctx, o.Workers, src, work, sink)
+	err := ordered(ctx, o.Workers, src, work, sink)
 	return st, err
 }
 
@@ -260,6 +271,16 @@ func (g *digester) entry(e *Entry) (d [32]byte, err error) {
 		return normalize.Decode(e.Hash, g.o.Format)
 	}
 	return g.phone(e.Phone, e.Region)
+}
+
+// ordered is parallel.Ordered, with a panic on one of its goroutines
+// returned as a *PanicError.
+func ordered[T any](ctx context.Context, workers int, src iter.Seq[T], work func([]T), sink func([]T) error) error {
+	err := parallel.Ordered(ctx, workers, src, work, sink)
+	if p, ok := errors.AsType[*parallel.PanicError](err); ok {
+		return &PanicError{Value: p.Value, Stack: p.Stack}
+	}
+	return err
 }
 
 // rowsOf turns the caller's sequence into the rows of a pipeline.
