@@ -7,7 +7,6 @@ import (
 	"runtime"
 	"slices"
 
-	"github.com/audiencematch/audiencematch/internal/parallel"
 	"github.com/audiencematch/audiencematch/normalize"
 )
 
@@ -31,12 +30,14 @@ type Options struct {
 	// normalize.DefaultRegion ("US").
 	Region string
 
-	// Workers bounds the goroutines that normalize and hash. 0 means
-	// GOMAXPROCS.
+	// Workers bounds the goroutines that normalize and hash: 0 means
+	// GOMAXPROCS, and 1 to MaxWorkers that many. A negative value or one
+	// above MaxWorkers is an error (ErrBadOptions).
 	Workers int
 
 	// Prefilter chooses whether a bloom filter is asked before the hash
-	// table. The zero value is the measured default.
+	// table. The zero value is the measured default; a value other than
+	// the Prefilter constants is an error (ErrBadOptions).
 	Prefilter Prefilter
 
 	// OnAccept, if not nil, is called with the digest of every accepted
@@ -51,6 +52,15 @@ type Options struct {
 	Key []byte
 }
 
+// MaxWorkers is the largest Options.Workers. Each worker may have eight
+// batches of 1024 rows in flight, about 1.5 MB in a match, so a mistyped
+// value could ask for any amount of memory; the work itself gains nothing
+// past the number of cores.
+const MaxWorkers = 1024
+
+// withDefaults checks o and returns it with its defaults filled in. An
+// error wraps ErrBadOptions and, for a region or a format, the sentinel
+// of package normalize.
 func (o *Options) withDefaults() (Options, error) {
 	var r Options
 	if o != nil {
@@ -59,13 +69,17 @@ func (o *Options) withDefaults() (Options, error) {
 	if r.Region == "" {
 		r.Region = normalize.DefaultRegion
 	}
-	if !normalize.ValidRegion(r.Region) {
-		return r, fmt.Errorf("matcher: region %q: %w", r.Region, normalize.ErrUnknownRegion)
+	switch {
+	case !normalize.ValidRegion(r.Region):
+		return r, fmt.Errorf("matcher: Options.Region %q: %w: %w", r.Region, ErrBadOptions, normalize.ErrUnknownRegion)
+	case r.Format > normalize.UID2:
+		return r, fmt.Errorf("matcher: Options.Format %d: %w: %w", r.Format, ErrBadOptions, normalize.ErrUnknownFormat)
+	case r.Workers < 0 || r.Workers > MaxWorkers:
+		return r, fmt.Errorf("matcher: Options.Workers %d: want 0 (GOMAXPROCS) to %d: %w", r.Workers, MaxWorkers, ErrBadOptions)
+	case r.Prefilter > PrefilterNone:
+		return r, fmt.Errorf("matcher: Options.Prefilter %d: want PrefilterAuto, PrefilterBloom or PrefilterNone: %w", r.Prefilter, ErrBadOptions)
 	}
-	if r.Format > normalize.UID2 {
-		return r, fmt.Errorf("matcher: %w", normalize.ErrUnknownFormat)
-	}
-	if r.Workers <= 0 {
+	if r.Workers == 0 {
 		r.Workers = runtime.GOMAXPROCS(0)
 	}
 	if r.Prefilter == PrefilterAuto {
@@ -94,11 +108,16 @@ type Base struct {
 // BuildBase reads users, normalizes and hashes their phones in parallel, and
 // returns the Base. A row whose phone is refused is passed to onReject (if
 // not nil) in line order and left out; BuildBase goes on. The error is
-// non-nil only for bad options or a cancelled ctx.
+// non-nil only for bad options (ErrBadOptions), a nil users
+// (ErrNilArgument), a cancelled ctx, or a panic of users or onReject
+// (*PanicError).
 func BuildBase(ctx context.Context, users iter.Seq[User], opts *Options, onReject func(Reject)) (*Base, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
+	}
+	if users == nil {
+		return nil, errNil("BuildBase", "users")
 	}
 	type row struct {
 		u   User
@@ -139,7 +158,7 @@ func BuildBase(ctx context.Context, users iter.Seq[User], opts *Options, onRejec
 		}
 		return nil
 	}
-	if err := parallel.Ordered(ctx, o.Workers, src, work, sink); err != nil {
+	if err := ordered(ctx, o.Workers, src, work, sink); err != nil {
 		return nil, err
 	}
 	// The table is built once the number of rows is known, at its final
@@ -148,17 +167,20 @@ func BuildBase(ctx context.Context, users iter.Seq[User], opts *Options, onRejec
 	keys := make([][32]byte, 0, len(digests))
 	pairs := make([]pair, len(digests))
 	for i := range digests {
+		if i%checkEvery == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		k, _ := tab.add(&digests[i], &keys)
 		pairs[i] = pair{key: k, user: owners[i]}
 	}
-	return newBase(o, ids, slices.Clip(keys), pairs, tab), nil
+	return newBase(ctx, o, ids, slices.Clip(keys), pairs, tab)
 }
 
 type pair struct{ key, user int32 }
 
 // newBase groups the (key, user) pairs by key, dropping repeats, and adds
-// the bloom filter.
-func newBase(o Options, ids []string, keys [][32]byte, pairs []pair, tab table) *Base {
+// the bloom filter. It returns ctx's error if ctx is done first.
+func newBase(ctx context.Context, o Options, ids []string, keys [][32]byte, pairs []pair, tab table) (*Base, error) {
 	b := &Base{opts: o, ids: ids, keys: keys, tab: tab}
 	b.first = make([]int32, len(keys)+1)
 	for _, p := range pairs {
@@ -174,10 +196,16 @@ func newBase(o Options, ids []string, keys [][32]byte, pairs []pair, tab table) 
 		b.users[fill[p.key]] = p.user
 		fill[p.key]++
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	// Drop a user listed twice under one key (the same phone on two of its
 	// rows), keeping the order of the user rows.
 	w := int32(0)
 	for k := range keys {
+		if k%checkEvery == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		g := b.users[b.first[k]:b.first[k+1]]
 		b.first[k] = w
 		w += int32(copy(b.users[w:], dedupe(g)))
@@ -187,10 +215,13 @@ func newBase(o Options, ids []string, keys [][32]byte, pairs []pair, tab table) 
 	if o.Prefilter == PrefilterBloom {
 		b.bloom = newDigestBloom(len(keys))
 		for i := range keys {
+			if i%checkEvery == 0 && ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
 			b.bloom.add(&keys[i])
 		}
 	}
-	return b
+	return b, nil
 }
 
 // dedupe removes repeated users from g in place, keeping first occurrences
@@ -239,8 +270,11 @@ func (b *Base) lookup(d *[32]byte, _ normalize.Format, _ bool) (int, error) {
 	return int(b.tab.find(d, b.keys)), nil
 }
 
-func (b *Base) holders(k int, _ *[32]byte, dst []holder) ([]holder, error) {
-	for _, u := range b.users[b.first[k]:b.first[k+1]] {
+func (b *Base) holders(ctx context.Context, k int, _ *[32]byte, dst []holder) ([]holder, error) {
+	for i, u := range b.users[b.first[k]:b.first[k+1]] {
+		if i%checkEvery == checkEvery-1 && ctx.Err() != nil {
+			return dst, ctx.Err()
+		}
 		dst = append(dst, holder{user: int(u), id: b.ids[u]})
 	}
 	return dst, nil

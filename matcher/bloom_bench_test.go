@@ -1,6 +1,7 @@
 package matcher
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
@@ -21,7 +22,7 @@ func probeFixture(n int, rate float64, pf Prefilter) (*Base, [][32]byte) {
 		pairs = append(pairs, pair{int32(i), int32(i)})
 	}
 	ids := make([]string, n)
-	b := newBase(Options{Prefilter: pf}, ids, keys, pairs, tab)
+	b, _ := newBase(context.Background(), Options{Prefilter: pf}, ids, keys, pairs, tab)
 	probes := make([][32]byte, 1<<20)
 	hit := int(rate * 1000)
 	for i := range probes {

@@ -39,15 +39,29 @@
 // Index.Match takes the list's Format, Region, Workers and Prefilter on
 // each call. A List has no bloom filter.
 //
+// Options are checked: Workers above MaxWorkers or negative, and a Format
+// or Prefilter that is none of the constants, are errors wrapping
+// ErrBadOptions.
+//
 // Inputs are streams (iter.Seq): User rows on the base's side (Line, ID,
 // Phone, Region), Entry rows on the list's side (Line and either a raw
 // Phone with an optional Region or a Hash in Options.Format). A row the
 // caller already refused carries its Err. A refused row is passed to
 // onReject, if not nil, as a Reject (its Line, and why) and the call goes
-// on: bad data is never an error. A call fails for bad options, a
-// cancelled ctx, an error returned by yield (Match stops at the first and
-// returns it with the figures so far), a file that cannot be written or
-// opened, or an index page that fails its checksum (ErrIndexCorrupt).
+// on: bad data is never an error. A call fails for bad options, a nil
+// stream or yield (ErrNilArgument; a nil Consent or onReject is allowed),
+// a cancelled ctx, an error returned by yield (Match stops at the first
+// and returns it with the figures so far), a file that cannot be written
+// or opened, or an index page that fails its checksum (ErrIndexCorrupt).
+//
+// Cancellation is prompt: every loop that can run long (reading, hashing,
+// building a table or an index file, reading the holders of a key,
+// yielding) looks at ctx every few thousand steps, so a call returns
+// within milliseconds of ctx being done, and Match yields nothing after
+// it has seen ctx done. A panic in a function the caller passed in
+// (Consent.Excludes, yield, onReject, Options.OnAccept, the stream
+// itself), on whichever goroutine it runs, is recovered and returned as a
+// *PanicError: a bad callback fails its call, not the process.
 //
 // Consent is checked before anything leaves. Match takes a Consent (nil
 // excludes no one; *Exclusions, a set of opted-out ids, is the simplest;
@@ -79,7 +93,12 @@
 //
 // Everything up to and including the consent check runs in parallel on
 // Options.Workers goroutines; counting and yielding run in list order, and yield and
-// onReject are called from one goroutine at a time.
+// onReject are called from one goroutine at a time. The users holding a
+// digest are read and checked against consent once per match (twice at
+// most, when two workers meet the digest at once), however many list rows
+// name it: a match costs its list rows plus the users it matches, never
+// their product, even when a phone is shared by a million users and
+// named on every row.
 //
 // Keys are SHA-256 digests of E.164 strings in the digest family of
 // Options.Format (see normalize.Format). A hashed list must be given the

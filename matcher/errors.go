@@ -37,3 +37,40 @@ func Reason(err error) string {
 
 // ErrEmptyUserID refuses a user row without an id: it could match no one.
 var ErrEmptyUserID = errors.New("empty user id")
+
+// ErrNilArgument is returned by a call given a nil argument it needs: the
+// stream of list entries or users, yield, or the receiver. Consent and
+// onReject may be nil (no one is excluded; rejects are only counted).
+var ErrNilArgument = errors.New("nil argument")
+
+// ErrBadOptions is returned by a call given Options out of their range:
+// Workers negative or above MaxWorkers, or a Prefilter, Format or Region
+// this package does not know. The error says which field is at fault.
+var ErrBadOptions = errors.New("invalid options")
+
+// errNil returns the error of call fn given a nil arg.
+func errNil(fn, arg string) error {
+	return fmt.Errorf("matcher: %s: %s is nil: %w", fn, arg, ErrNilArgument)
+}
+
+// PanicError is returned when a function the caller passed in panicked
+// on one of a call's goroutines: Consent.Excludes, yield, onReject,
+// Options.OnAccept, or the input sequence itself. The panic is recovered
+// on the goroutine where it happened, which a caller could not do, the
+// call stops as at an error, and no match is yielded after it. Error
+// gives the value and the stack; Unwrap gives the value if it is an
+// error.
+type PanicError struct {
+	Value any    // what was passed to panic
+	Stack []byte // the stack of the goroutine that panicked
+}
+
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("matcher: panic: %v\n\n%s", e.Value, e.Stack)
+}
+
+// Unwrap returns the value passed to panic if it is an error, else nil.
+func (e *PanicError) Unwrap() error {
+	err, _ := e.Value.(error)
+	return err
+}

@@ -335,11 +335,21 @@ var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 // index serves every format.
 //
 // Match returns an error wrapping ErrIndexCorrupt if a page it reads fails
-// its checksum.
+// its checksum. Like Base.Match, it stops at the first error from yield or
+// ctx, yields nothing once ctx is done, returns a panic of a callback as a
+// *PanicError, and refuses a nil list or yield (ErrNilArgument).
 func (ix *Index) Match(ctx context.Context, list iter.Seq[Entry], opts *Options, consent Consent, yield func(Match) error, onReject func(Reject)) (Stats, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
 		return Stats{}, err
+	}
+	switch {
+	case ix == nil:
+		return Stats{}, errNil("Index.Match", "the *Index")
+	case list == nil:
+		return Stats{}, errNil("Index.Match", "list")
+	case yield == nil:
+		return Stats{}, errNil("Index.Match", "yield")
 	}
 	if opts == nil || opts.Prefilter == PrefilterAuto {
 		o.Prefilter = defaultIndexPrefilter
@@ -383,15 +393,34 @@ func (v *indexView) lookup(d *[32]byte, f normalize.Format, prefilter bool) (int
 		}
 	}
 	b := int64(bucketOf(d[:], ix.bits))
-	lo, hi, err := v.bucket(b)
-	if err != nil {
-		return -1, err
-	}
-	keys, err := ix.read(v.keys, lo*keyBytes, (hi-lo)*keyBytes)
+	lo, end, err := v.bucket(b)
 	if err != nil {
 		return -1, err
 	}
 	want := d[4:digestPrefix]
+	// A bucket's entries are sorted by their stored bytes. It holds 8 on
+	// average, read at once; but a phone of many holders fills its bucket
+	// with as many entries, which are searched, as reading them all would
+	// cost every row that names the phone or its neighbours that much.
+	// Entries before lo are below want; those from hi on are not.
+	hi := end
+	for hi-lo > lookupScan {
+		mid := lo + (hi-lo)/2
+		k, err := ix.read(v.keys, mid*keyBytes, keyBytes)
+		if err != nil {
+			return -1, err
+		}
+		if compareKeys(k, want) < 0 {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	hi = min(hi+1, end) // the first entry not below want may be hi
+	keys, err := ix.read(v.keys, lo*keyBytes, (hi-lo)*keyBytes)
+	if err != nil {
+		return -1, err
+	}
 	for i := int64(0); i < hi-lo; i++ {
 		if sameKey(keys[i*keyBytes:], want) {
 			return int(lo + i), nil
@@ -399,6 +428,10 @@ func (v *indexView) lookup(d *[32]byte, f normalize.Format, prefilter bool) (int
 	}
 	return -1, nil
 }
+
+// lookupScan is the most entries of a bucket that lookup reads at once;
+// it searches a larger bucket down to that many.
+const lookupScan = 32
 
 // bucket returns the range of table entries of bucket b.
 func (v *indexView) bucket(b int64) (lo, hi int64, err error) {
@@ -413,7 +446,7 @@ func (v *indexView) bucket(b int64) (lo, hi int64, err error) {
 	return lo, hi, nil
 }
 
-func (v *indexView) holders(k int, d *[32]byte, dst []holder) ([]holder, error) {
+func (v *indexView) holders(ctx context.Context, k int, d *[32]byte, dst []holder) ([]holder, error) {
 	ix := v.ix
 	_, hi, err := v.bucket(int64(bucketOf(d[:], ix.bits)))
 	if err != nil {
@@ -426,7 +459,12 @@ func (v *indexView) holders(k int, d *[32]byte, dst []holder) ([]holder, error) 
 	if err != nil {
 		return dst, err
 	}
+	start := len(dst)
+	var seen map[int]bool // the users in dst[start:], once they are many
 	for i := int64(0); i < hi-int64(k) && sameKey(keys[i*keyBytes:], keys); i++ {
+		if i%checkEvery == checkEvery-1 && ctx.Err() != nil {
+			return dst, ctx.Err()
+		}
 		row := int64(k) + i
 		if v.digits {
 			r, err := ix.uint32At(secDRows, row)
@@ -442,14 +480,28 @@ func (v *indexView) holders(k int, d *[32]byte, dst []holder) ([]holder, error) 
 		if err != nil {
 			return dst, err
 		}
-		if containsUser(dst, user) {
-			continue // one user, one phone, two rows
+		// A key's rows are in input order, so a user's first row comes
+		// before its others: only a later row (user != row) can be a
+		// user already here (one user, one phone, two rows).
+		if user != row {
+			if seen == nil && len(dst)-start > 32 {
+				seen = make(map[int]bool, len(dst)-start)
+				for _, h := range dst[start:] {
+					seen[h.user] = true
+				}
+			}
+			if seen != nil && seen[int(user)] || seen == nil && containsUser(dst[start:], user) {
+				continue
+			}
 		}
 		id, err := ix.id(row)
 		if err != nil {
 			return dst, err
 		}
 		dst = append(dst, holder{user: int(user), id: id})
+		if seen != nil {
+			seen[int(user)] = true
+		}
 	}
 	return dst, nil
 }

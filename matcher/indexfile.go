@@ -95,7 +95,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/audiencematch/audiencematch/internal/parallel"
 	"github.com/audiencematch/audiencematch/internal/tempfile"
 	"github.com/audiencematch/audiencematch/normalize"
 	"github.com/bits-and-blooms/bloom/v3"
@@ -163,7 +162,10 @@ var sectionNames = [numSections]string{"e164 dir", "e164 keys", "digits dir", "d
 // can be matched against it with OpenIndex. Normalizing and hashing run on
 // opts.Workers goroutines; opts.Region is the region of phones without
 // one, and opts.Format and opts.Prefilter are not used. A refused user row
-// is passed to onReject (if not nil) and left out.
+// is passed to onReject (if not nil) and left out. A nil users is an error
+// (ErrNilArgument); a panic of users or onReject is returned as a
+// *PanicError; a cancelled ctx stops the reading, the sorting and the
+// writing alike.
 //
 // The file is written beside path under a temporary name (".NAME.match-tmp-"
 // and 16 hex digits; a killed build's one is removed by a later build an
@@ -177,6 +179,9 @@ func WriteIndex(ctx context.Context, path string, users iter.Seq[User], opts *Op
 	o, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
+	}
+	if users == nil {
+		return nil, errNil("WriteIndex", "users")
 	}
 	var keys *indexKeys
 	if o.Key != nil {
@@ -206,7 +211,7 @@ func WriteIndex(ctx context.Context, path string, users iter.Seq[User], opts *Op
 			return nil, fileError(path, err)
 		}
 	}
-	info, err := c.write(tmp, o.Region)
+	info, err := c.write(ctx, tmp, o.Region)
 	if err != nil {
 		return nil, fileError(path, err)
 	}
@@ -334,7 +339,7 @@ func collect(ctx context.Context, users iter.Seq[User], o *Options, keys *indexK
 		}
 		return nil
 	}
-	if err := parallel.Ordered(ctx, o.Workers, src, work, sink); err != nil {
+	if err := ordered(ctx, o.Workers, src, work, sink); err != nil {
 		if tooMany {
 			return nil, fmt.Errorf("matcher: more than %d user rows: %w", maxIndexRows, err)
 		}
@@ -473,8 +478,9 @@ func bloomLocations(d []byte, k uint, locs *[16]uint64) []uint64 {
 	return locs[:k]
 }
 
-// write writes the index to f.
-func (c *collection) write(f *os.File, region string) (*IndexInfo, error) {
+// write writes the index to f. It returns ctx's error if ctx is done
+// first, looking at it every checkEvery rows of each pass.
+func (c *collection) write(ctx context.Context, f *os.File, region string) (*IndexInfo, error) {
 	var idBytes int
 	for _, b := range c.idData {
 		idBytes += len(b)
@@ -496,12 +502,15 @@ func (c *collection) write(f *os.File, region string) (*IndexInfo, error) {
 		bf           = bloom.New(uint(l.bloomM), l.bloomK)
 		wg           sync.WaitGroup
 	)
-	wg.Go(func() { eDir, keysE = c.sortFamily(perm, c.eDigest, l.bucketBits) })
-	wg.Go(func() { dDir, keysD = c.sortFamily(permD, c.dDigest, l.bucketBits) })
+	wg.Go(func() { eDir, keysE = c.sortFamily(ctx, perm, c.eDigest, l.bucketBits) })
+	wg.Go(func() { dDir, keysD = c.sortFamily(ctx, permD, c.dDigest, l.bucketBits) })
 	wg.Go(func() {
 		set := bf.BitSet()
 		var locs [16]uint64
 		for r := range uint32(c.n) {
+			if r%checkEvery == 0 && ctx.Err() != nil {
+				return
+			}
 			for _, d := range [2][]byte{c.eDigest(r), c.dDigest(r)} {
 				for _, loc := range bloomLocations(d, l.bloomK, &locs) {
 					set.Set(uint(loc % l.bloomM))
@@ -510,12 +519,18 @@ func (c *collection) write(f *os.File, region string) (*IndexInfo, error) {
 		}
 	})
 	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 
 	// The E164Hex family: its order numbers the rows.
 	w := sw(secEDir)
 	w.uint32s(eDir)
 	w = sw(secEKeys).also(w)
-	for _, r := range perm {
+	for p, r := range perm {
+		if p%checkEvery == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		w.bytes(c.eDigest(r)[4:digestPrefix])
 	}
 	pos := make([]uint32, c.n) // the row number of each input row
@@ -528,6 +543,9 @@ func (c *collection) write(f *os.File, region string) (*IndexInfo, error) {
 	var off uint64
 	var vb [binary.MaxVarintLen64]byte
 	for p, r := range perm {
+		if p%checkEvery == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		if p%idStride == 0 {
 			w.uint64(off)
 		}
@@ -555,11 +573,17 @@ func (c *collection) write(f *os.File, region string) (*IndexInfo, error) {
 	w = sw(secDDir).also(w)
 	w.uint32s(dDir)
 	w = sw(secDKeys).also(w)
-	for _, r := range permD {
+	for p, r := range permD {
+		if p%checkEvery == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		w.bytes(c.dDigest(r)[4:digestPrefix])
 	}
 	w = sw(secDRows).also(w)
-	for _, r := range permD {
+	for p, r := range permD {
+		if p%checkEvery == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		w.uint32(pos[r])
 	}
 	permD, pos = nil, nil
@@ -572,7 +596,7 @@ func (c *collection) write(f *os.File, region string) (*IndexInfo, error) {
 	}
 
 	// The checksums of every page, then the header.
-	sums, err := pageSums(f, l)
+	sums, err := pageSums(ctx, f, l)
 	if err != nil {
 		return nil, err
 	}
@@ -596,8 +620,9 @@ func (c *collection) write(f *os.File, region string) (*IndexInfo, error) {
 }
 
 // sortFamily fills perm with the rows in the order of a family's table and
-// returns the table's directory and its number of distinct keys.
-func (c *collection) sortFamily(perm []uint32, digest func(uint32) []byte, b int) (dir []uint32, keys int64) {
+// returns the table's directory and its number of distinct keys. If ctx is
+// done first, it returns early with perm unsorted: the caller looks at ctx.
+func (c *collection) sortFamily(ctx context.Context, perm []uint32, digest func(uint32) []byte, b int) (dir []uint32, keys int64) {
 	dir = make([]uint32, 1<<b+1)
 	for r := range uint32(c.n) {
 		dir[bucketOf(digest(r), b)+1]++
@@ -614,8 +639,15 @@ func (c *collection) sortFamily(perm []uint32, digest func(uint32) []byte, b int
 	fill = nil
 	// Within a bucket: by stored bytes, then input order. Buckets are
 	// small; rows are increasing in each already.
+	done := 0 // rows sorted since ctx was last looked at
 	for i := range len(dir) - 1 {
 		g := perm[dir[i]:dir[i+1]]
+		if done += len(g); done >= checkEvery {
+			if ctx.Err() != nil {
+				return dir, keys
+			}
+			done = 0
+		}
 		less := func(x, y uint32) int { return compareKeys(digest(x)[4:digestPrefix], digest(y)[4:digestPrefix]) }
 		if len(g) <= 16 {
 			// Insertion sort: stable, and quick on a bucket's few rows.
@@ -672,10 +704,13 @@ func header(info *IndexInfo, l layout, checksCRC uint32, check []byte) []byte {
 }
 
 // pageSums reads back the sections and returns the checksum of each page.
-func pageSums(f *os.File, l layout) ([]byte, error) {
+func pageSums(ctx context.Context, f *os.File, l layout) ([]byte, error) {
 	sums := make([]byte, 4*l.pages)
 	buf := make([]byte, 256*pageSize)
 	for p := int64(0); p < l.pages; {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		n := min(int64(len(buf)/pageSize), l.pages-p)
 		if _, err := f.ReadAt(buf[:n*pageSize], pageSize+p*pageSize); err != nil {
 			return nil, err

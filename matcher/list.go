@@ -3,9 +3,8 @@ package matcher
 import (
 	"context"
 	"iter"
+	"runtime/debug"
 	"slices"
-
-	"github.com/audiencematch/audiencematch/internal/parallel"
 )
 
 // List is a contact list held in a hash table, for a one-off match against
@@ -27,11 +26,15 @@ type List struct {
 // BuildList reads list, normalizes and hashes (or decodes) each row in
 // parallel, and returns it as a List. Refused rows are passed to onReject
 // (if not nil) in line order and counted. The error is non-nil only for bad
-// options or a cancelled ctx.
+// options (ErrBadOptions), a nil list (ErrNilArgument), a cancelled ctx,
+// or a panic of list, onReject or Options.OnAccept (*PanicError).
 func BuildList(ctx context.Context, list iter.Seq[Entry], opts *Options, onReject func(Reject)) (*List, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
+	}
+	if list == nil {
+		return nil, errNil("BuildList", "list")
 	}
 	l := &List{opts: o, tab: newTable(0)}
 	type row struct {
@@ -69,7 +72,7 @@ func BuildList(ctx context.Context, list iter.Seq[Entry], opts *Options, onRejec
 		}
 		return nil
 	}
-	if err := parallel.Ordered(ctx, o.Workers, src, work, sink); err != nil {
+	if err := ordered(ctx, o.Workers, src, work, sink); err != nil {
 		return nil, err
 	}
 	l.keys = slices.Clip(l.keys)
@@ -80,8 +83,18 @@ func BuildList(ctx context.Context, list iter.Seq[Entry], opts *Options, onRejec
 // of the audience, in the order Base.Match would, after the whole base has
 // been read. A refused user row is passed to onUserReject (if not nil). The
 // Stats count list rows, as Base.Match's do. Opted-out users are dropped as
-// they are read.
-func (l *List) Match(ctx context.Context, users iter.Seq[User], consent Consent, yield func(Match) error, onUserReject func(Reject)) (Stats, error) {
+// they are read. Like Base.Match, it stops at the first error from yield
+// or ctx, yields nothing once ctx is done, returns a panic of a callback
+// as a *PanicError, and refuses a nil users or yield (ErrNilArgument).
+func (l *List) Match(ctx context.Context, users iter.Seq[User], consent Consent, yield func(Match) error, onUserReject func(Reject)) (st Stats, err error) {
+	switch {
+	case l == nil:
+		return Stats{}, errNil("List.Match", "the *List")
+	case users == nil:
+		return Stats{}, errNil("List.Match", "users")
+	case yield == nil:
+		return Stats{}, errNil("List.Match", "yield")
+	}
 	consent = orNone(consent)
 	type row struct {
 		u        User
@@ -143,9 +156,12 @@ func (l *List) Match(ctx context.Context, users iter.Seq[User], consent Consent,
 		}
 		return nil
 	}
-	st := l.st
+	st = l.st
 	st.RejectedBy = maps(l.st.RejectedBy)
-	if err := parallel.Ordered(ctx, l.opts.Workers, src, work, sink); err != nil {
+	if err := ordered(ctx, l.opts.Workers, src, work, sink); err != nil {
+		return st, err
+	}
+	if err := ctx.Err(); err != nil {
 		return st, err
 	}
 	for k, ok := range live {
@@ -174,6 +190,13 @@ func (l *List) Match(ctx context.Context, users iter.Seq[User], consent Consent,
 		}
 	}
 	hits = nil
+	// yield runs on the caller's goroutine here, but a panic of it is
+	// returned as Base.Match returns it, from its sink's goroutine.
+	defer func() {
+		if v := recover(); v != nil {
+			err = &PanicError{Value: v, Stack: debug.Stack()}
+		}
+	}()
 	for _, h := range order {
 		if err := ctx.Err(); err != nil {
 			return st, err

@@ -2,7 +2,9 @@ package matcher
 
 import (
 	"context"
+	"errors"
 	"iter"
+	"sync/atomic"
 
 	"github.com/audiencematch/audiencematch/internal/parallel"
 	"github.com/audiencematch/audiencematch/normalize"
@@ -60,9 +62,20 @@ func (s *Stats) reject(r Reject, onReject func(Reject)) {
 //
 // A refused row is passed to onReject (if not nil) and counted; Match goes
 // on. Match stops at the first error from yield or ctx and returns it with
-// the figures so far. Opted-out users are dropped inside Match: yield never
-// sees them, and no figure in Stats counts them.
+// the figures so far; once ctx is done, yield is not called again. A panic
+// of list, consent, yield, onReject or Options.OnAccept is returned as a
+// *PanicError. A nil list or yield is an error (ErrNilArgument). Opted-out
+// users are dropped inside Match: yield never sees them, and no figure in
+// Stats counts them.
 func (b *Base) Match(ctx context.Context, list iter.Seq[Entry], consent Consent, yield func(Match) error, onReject func(Reject)) (Stats, error) {
+	switch {
+	case b == nil:
+		return Stats{}, errNil("Base.Match", "the *Base")
+	case list == nil:
+		return Stats{}, errNil("Base.Match", "list")
+	case yield == nil:
+		return Stats{}, errNil("Base.Match", "yield")
+	}
 	return match(ctx, b, &b.opts, list, consent, yield, onReject)
 }
 
@@ -78,8 +91,9 @@ type keyset interface {
 	lookup(d *[32]byte, f normalize.Format, prefilter bool) (int, error)
 	// holders appends to dst the users holding key k, the key of digest
 	// d, in the order of their rows, each once. It is called from several
-	// goroutines at once, as lookup is.
-	holders(k int, d *[32]byte, dst []holder) ([]holder, error)
+	// goroutines at once, as lookup is, and returns ctx's error if ctx is
+	// done before it has finished.
+	holders(ctx context.Context, k int, d *[32]byte, dst []holder) ([]holder, error)
 }
 
 // holder is a user holding a key: a number that is the same for every row
@@ -90,6 +104,17 @@ type holder struct {
 }
 
 // match is Match over any keyset, with the options o.
+//
+// The workers normalize, hash and look up each row; the sink counts the
+// rows and yields the users of each key at its first row in list order.
+// A key's holders are read and checked against consent once per match,
+// not once per row: the first worker to meet a key claims it and reads
+// them, side by side with the other workers, as reading them from an
+// index is most of a match's time. A key met by two workers at once may
+// be claimed by the later row in list order; the sink then reads the
+// holders itself at the earlier row, so a key's holders are read at most
+// twice, and a list that names one phone of many holders on every row
+// costs its rows plus its holders, not their product.
 func match(ctx context.Context, ks keyset, o *Options, list iter.Seq[Entry], consent Consent, yield func(Match) error, onReject func(Reject)) (Stats, error) {
 	consent = orNone(consent)
 	type row struct {
@@ -97,12 +122,12 @@ func match(ctx context.Context, ks keyset, o *Options, list iter.Seq[Entry], con
 		d    [32]byte
 		key  int
 		err  error // the row is refused
-		fail error // the keyset failed: the match stops
-		// The key's holders whom consent does not exclude, in the order of
-		// their rows. They are found by the workers, side by side, as
-		// reading them from an index is most of a match's time; the sink
-		// takes them for the first row of each key.
-		hs []holder
+		fail error // the keyset failed or ctx is done: the match stops
+		// claimed is set on the row whose worker claimed its key, and hs
+		// are then the key's holders whom consent does not exclude, in
+		// the order of their rows.
+		claimed bool
+		hs      []holder
 	}
 	const (
 		unseen = iota
@@ -113,9 +138,11 @@ func match(ctx context.Context, ks keyset, o *Options, list iter.Seq[Entry], con
 	var (
 		st        Stats
 		keyState  = make([]uint8, nkeys)
-		yielded   = make([]uint64, (nusers+63)/64) // users already yielded, by number
+		claimed   = make([]atomic.Uint64, (nkeys+63)/64) // keys whose holders a worker has read, a bit each
+		yielded   = make([]uint64, (nusers+63)/64)       // users already yielded, by number
 		family    = o.Format.Family()
 		prefilter = o.Prefilter == PrefilterBloom
+		spare     []holder // the sink's room for holders it reads itself
 	)
 	src := rowsOf(list, func(e Entry) row { return row{e: e} })
 	work := func(rows []row) {
@@ -123,28 +150,32 @@ func match(ctx context.Context, ks keyset, o *Options, list iter.Seq[Entry], con
 		free := make([]holder, 0, 256) // room for the batch's holders
 		for i := range rows {
 			r := &rows[i]
-			r.hs = nil
+			r.claimed, r.hs = false, nil
+			if r.fail = ctx.Err(); r.fail != nil {
+				return // the sink stops at this row, or before
+			}
 			if r.d, r.err = g.entry(&r.e); r.err != nil {
 				continue
 			}
 			if r.key, r.fail = ks.lookup(&r.d, family, prefilter); r.fail != nil || r.key < 0 {
 				continue
 			}
+			if !claim(claimed, r.key) {
+				continue // another row reads the key's holders
+			}
+			r.claimed = true
 			var hs []holder
-			if hs, r.fail = ks.holders(r.key, &r.d, free); r.fail != nil {
+			if hs, r.fail = allowed(ctx, ks, consent, r.key, &r.d, free); r.fail != nil {
 				continue
 			}
-			kept := hs[:0]
-			for _, h := range hs {
-				if !consent.Excludes(h.id) {
-					kept = append(kept, h)
-				}
-			}
-			r.hs, free = kept[:len(kept):len(kept)], kept[len(kept):]
+			r.hs, free = hs[:len(hs):len(hs)], hs[len(hs):]
 		}
 	}
 	sink := func(rows []row) error {
 		for i := range rows {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			r := &rows[i]
 			if r.fail != nil {
 				return r.fail
@@ -163,11 +194,23 @@ func match(ctx context.Context, ks keyset, o *Options, list iter.Seq[Entry], con
 				continue
 			}
 			if keyState[r.key] == unseen {
+				hs := r.hs
+				if !r.claimed {
+					// A later row's worker claimed the key first.
+					var err error
+					if hs, err = allowed(ctx, ks, consent, r.key, &r.d, spare[:0]); err != nil {
+						return err
+					}
+					spare = hs
+				}
 				keyState[r.key] = dead
-				for _, h := range r.hs {
+				for _, h := range hs {
 					keyState[r.key] = live
 					if yielded[h.user/64]&(1<<(h.user%64)) != 0 {
 						continue // the user's other phone matched first
+					}
+					if err := ctx.Err(); err != nil {
+						return err // not one match after ctx is done
 					}
 					yielded[h.user/64] |= 1 << (h.user % 64)
 					st.Audience++
@@ -184,9 +227,39 @@ func match(ctx context.Context, ks keyset, o *Options, list iter.Seq[Entry], con
 		}
 		return nil
 	}
-	err := parallel.Ordered(ctx, o.Workers, src, work, sink)
+	err := ordered(ctx, o.Workers, src, work, sink)
 	return st, err
 }
+
+// claim sets key k's bit in bits and reports whether the caller set it:
+// the first of any number of goroutines to claim a key gets true.
+func claim(bits []atomic.Uint64, k int) bool {
+	w, bit := &bits[k/64], uint64(1)<<(k%64)
+	return w.Load()&bit == 0 && w.Or(bit)&bit == 0
+}
+
+// allowed appends to dst the holders of key k, the key of digest d, whom
+// consent does not exclude, in the order of their rows.
+func allowed(ctx context.Context, ks keyset, consent Consent, k int, d *[32]byte, dst []holder) ([]holder, error) {
+	hs, err := ks.holders(ctx, k, d, dst)
+	if err != nil {
+		return dst, err
+	}
+	kept := hs[:len(dst)]
+	for i, h := range hs[len(dst):] {
+		if i%checkEvery == checkEvery-1 && ctx.Err() != nil {
+			return dst, ctx.Err()
+		}
+		if !consent.Excludes(h.id) {
+			kept = append(kept, h)
+		}
+	}
+	return kept, nil
+}
+
+// checkEvery is how many steps a long loop takes between looks at its
+// context: a few milliseconds of work at most.
+const checkEvery = 4096
 
 // entry returns the digest of a list entry: its hash decoded in o.Format,
 // or its phone normalized and hashed in o.Format's family.
@@ -198,6 +271,16 @@ func (g *digester) entry(e *Entry) (d [32]byte, err error) {
 		return normalize.Decode(e.Hash, g.o.Format)
 	}
 	return g.phone(e.Phone, e.Region)
+}
+
+// ordered is parallel.Ordered, with a panic on one of its goroutines
+// returned as a *PanicError.
+func ordered[T any](ctx context.Context, workers int, src iter.Seq[T], work func([]T), sink func([]T) error) error {
+	err := parallel.Ordered(ctx, workers, src, work, sink)
+	if p, ok := errors.AsType[*parallel.PanicError](err); ok {
+		return &PanicError{Value: p.Value, Stack: p.Stack}
+	}
+	return err
 }
 
 // rowsOf turns the caller's sequence into the rows of a pipeline.

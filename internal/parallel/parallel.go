@@ -4,8 +4,10 @@ package parallel
 
 import (
 	"context"
+	"fmt"
 	"iter"
 	"runtime"
+	"runtime/debug"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -30,6 +32,42 @@ const minBatchesPerWorker = 3
 type batch[T any] struct {
 	items []T
 	done  chan struct{}
+	err   error // a panic of work on the batch, set before done is closed
+}
+
+// PanicError is a panic of src, work or sink, recovered on the goroutine
+// that ran it and returned by Ordered as an error.
+type PanicError struct {
+	Value any    // what was passed to panic
+	Stack []byte // the panicking goroutine's stack, from debug.Stack
+}
+
+func (p *PanicError) Error() string { return fmt.Sprintf("panic: %v\n\n%s", p.Value, p.Stack) }
+
+// Unwrap returns the value passed to panic if it is an error, else nil.
+func (p *PanicError) Unwrap() error {
+	err, _ := p.Value.(error)
+	return err
+}
+
+// catch turns a panic into *err, a *PanicError. It must be deferred.
+func catch(err *error) {
+	if v := recover(); v != nil {
+		*err = &PanicError{Value: v, Stack: debug.Stack()}
+	}
+}
+
+// do calls work on items and returns its panic, if any.
+func do[T any](work func([]T), items []T) (err error) {
+	defer catch(&err)
+	work(items)
+	return nil
+}
+
+// sinkOf calls sink on items and returns its error or its panic.
+func sinkOf[T any](sink func([]T) error, items []T) (err error) {
+	defer catch(&err)
+	return sink(items)
 }
 
 // Ordered reads items from src on one goroutine, groups them in batches,
@@ -42,7 +80,11 @@ type batch[T any] struct {
 // flight at once, so memory does not grow with the input.
 //
 // Ordered returns the first error from sink or ctx; every goroutine it
-// started has finished when it returns. src is then no longer called.
+// started has finished when it returns. src is then no longer called. A
+// panic in src, work or sink does not crash the process: it is recovered
+// on the goroutine that ran it and returned as a *PanicError, in the order
+// of the batches (a panic of work on a batch is returned when that batch
+// is due at the sink), and no batch is passed to sink after it.
 func Ordered[T any](ctx context.Context, workers int, src iter.Seq[T], work func([]T), sink func([]T) error) error {
 	return OrderedN(ctx, workers, BatchSize, src, work, sink)
 }
@@ -56,17 +98,19 @@ func OrderedN[T any](ctx context.Context, workers, size int, src iter.Seq[T], wo
 	inFlight := workers * max(minBatchesPerWorker, batchesPerWorker*size/BatchSize)
 	g, ctx := errgroup.WithContext(ctx)
 
+	// Batches are made as the producer needs them, up to inFlight: a short
+	// input, or a sink that keeps up, does not pay for every batch that
+	// could be in flight.
 	free := make(chan *batch[T], inFlight)
-	for range inFlight {
-		free <- &batch[T]{items: make([]T, 0, size)}
-	}
+	made := 0 // batches made; only the producer counts them
 	todo := make(chan *batch[T], inFlight)
 	order := make(chan *batch[T], inFlight)
 
 	// Producer: fill batches in order.
-	g.Go(func() error {
+	g.Go(func() (err error) {
 		defer close(todo)
 		defer close(order)
+		defer catch(&err)
 		var b *batch[T]
 		send := func() bool {
 			b.done = make(chan struct{})
@@ -81,10 +125,22 @@ func OrderedN[T any](ctx context.Context, workers, size int, src iter.Seq[T], wo
 		}
 		for it := range src {
 			if b == nil {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
 				select {
 				case b = <-free:
-				case <-ctx.Done():
-					return ctx.Err()
+				default:
+					if made < inFlight {
+						made++
+						b = &batch[T]{items: make([]T, 0, size)}
+						break
+					}
+					select {
+					case b = <-free:
+					case <-ctx.Done():
+						return ctx.Err()
+					}
 				}
 				b.items = b.items[:0]
 			}
@@ -102,8 +158,9 @@ func OrderedN[T any](ctx context.Context, workers, size int, src iter.Seq[T], wo
 	for range workers {
 		g.Go(func() error {
 			for b := range todo {
+				b.err = nil
 				if ctx.Err() == nil {
-					work(b.items)
+					b.err = do(work, b.items)
 				}
 				close(b.done)
 			}
@@ -115,12 +172,15 @@ func OrderedN[T any](ctx context.Context, workers, size int, src iter.Seq[T], wo
 	g.Go(func() error {
 		for b := range order {
 			<-b.done
+			if b.err != nil {
+				return b.err
+			}
 			if err := ctx.Err(); err != nil {
 				// Batches are left unsunk: say so. Neither the producer nor
 				// the workers wait for this goroutine, so they can finish.
 				return err
 			}
-			if err := sink(b.items); err != nil {
+			if err := sinkOf(sink, b.items); err != nil {
 				return err
 			}
 			free <- b

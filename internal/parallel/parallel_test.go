@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"iter"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -420,5 +421,137 @@ func BenchmarkOrdered(b *testing.B) {
 			}
 			report(b, runs)
 		})
+	}
+}
+
+// TestOrdered_Panic: a panic in src, work or sink is returned as a
+// *PanicError with its value and stack, from whichever goroutine ran it;
+// no batch reaches sink after it, and every goroutine has finished.
+func TestOrdered_Panic(t *testing.T) {
+	errBoom := errors.New("boom")
+	tests := []struct {
+		name    string
+		workers int
+		value   any
+		src     func(iter.Seq[int]) iter.Seq[int]
+		work    func([]int)
+		sink    func([]int) error
+		frame   string // a function the stack must show
+	}{
+		{
+			name: "src", workers: 2, value: "src broke",
+			src: func(s iter.Seq[int]) iter.Seq[int] {
+				return func(yield func(int) bool) {
+					for i := range s {
+						if i == 3*BatchSize+5 {
+							panic("src broke")
+						}
+						if !yield(i) {
+							return
+						}
+					}
+				}
+			},
+			frame: "TestOrdered_Panic",
+		},
+		{
+			name: "work", workers: 1, value: errBoom,
+			work: func(b []int) {
+				if b[0] == 4*BatchSize {
+					panic(errBoom)
+				}
+			},
+			frame: "TestOrdered_Panic",
+		},
+		{
+			name: "work_many_workers", workers: 8, value: "work broke",
+			work: func(b []int) {
+				if b[0] >= 4*BatchSize {
+					panic("work broke")
+				}
+			},
+			frame: "TestOrdered_Panic",
+		},
+		{
+			name: "sink", workers: 4, value: 42,
+			sink: func(b []int) error {
+				if b[0] == 4*BatchSize {
+					var m map[int]int
+					m[0] = 42 // a runtime panic: assignment to entry in nil map
+				}
+				return nil
+			},
+			frame: "TestOrdered_Panic",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			defer noLeak(t)()
+			src := count(100*BatchSize, nil)
+			if tc.src != nil {
+				src = tc.src(src)
+			}
+			work := tc.work
+			if work == nil {
+				work = func([]int) {}
+			}
+			var sunk []int // the first item of each batch sunk
+			sink := func(b []int) error {
+				sunk = append(sunk, b[0])
+				if tc.sink != nil {
+					return tc.sink(b)
+				}
+				return nil
+			}
+			err := Ordered(context.Background(), tc.workers, src, work, sink)
+			var p *PanicError
+			if !errors.As(err, &p) {
+				t.Fatalf("Ordered: %v, want a *PanicError", err)
+			}
+			if tc.name == "sink" {
+				if s := fmt.Sprint(p.Value); !strings.Contains(s, "nil map") {
+					t.Errorf("value %q, want the runtime's nil map error", s)
+				}
+			} else if p.Value != tc.value {
+				t.Errorf("value %v, want %v", p.Value, tc.value)
+			}
+			if e, ok := tc.value.(error); ok && !errors.Is(err, e) {
+				t.Errorf("errors.Is(%v, %v) = false", err, e)
+			}
+			if !strings.Contains(string(p.Stack), tc.frame) || !strings.Contains(err.Error(), tc.frame) {
+				t.Errorf("stack does not show %s:\n%s", tc.frame, p.Stack)
+			}
+			// Batches 0 to 3 may be sunk; none from the panic on.
+			for _, first := range sunk {
+				if first >= 4*BatchSize && !(tc.name == "sink" && first == 4*BatchSize) {
+					t.Errorf("batch from item %d sunk after the panic", first)
+				}
+			}
+		})
+	}
+}
+
+// TestOrdered_ShortInput: batches are made as they are needed, so a short
+// input costs one batch, not every batch the workers could have in flight
+// (1024 workers: 8192 batches, here 512 MiB).
+func TestOrdered_ShortInput(t *testing.T) {
+	type item [64]byte
+	src := func(yield func(item) bool) {
+		for range 10 {
+			if !yield(item{}) {
+				return
+			}
+		}
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	n := 0
+	err := Ordered(context.Background(), 1024, src, func([]item) {}, func(b []item) error { n += len(b); return nil })
+	runtime.ReadMemStats(&after)
+	if err != nil || n != 10 {
+		t.Fatalf("Ordered: %v, %d items; want nil, 10", err, n)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 16<<20 {
+		t.Errorf("%d MiB allocated for 10 items, want less than 16", got>>20)
 	}
 }
