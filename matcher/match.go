@@ -164,6 +164,11 @@ func match(ctx context.Context, ks keyset, o *Options, list iter.Seq[Entry], con
 				continue // another row reads the key's holders
 			}
 			r.claimed = true
+			if cap(free) < 16 {
+				// Room for the next rows' holders at once, not grown
+				// from nothing for each of them.
+				free = make([]holder, 0, 256)
+			}
 			var hs []holder
 			if hs, r.fail = allowed(ctx, ks, consent, r.key, &r.d, free); r.fail != nil {
 				continue
