@@ -118,8 +118,11 @@ type holder struct {
 func match(ctx context.Context, ks keyset, o *Options, list iter.Seq[Entry], consent Consent, yield func(Match) error, onReject func(Reject)) (Stats, error) {
 	consent = orNone(consent)
 	type row struct {
-		e    Entry
-		d    [32]byte
+		e Entry
+		d [32]byte // the row's digest, as OnAccept sees it
+		// k is what the keyset looks up and reads holders by: d, or in a
+		// keyed index d keyed with the index's secret.
+		k    [32]byte
 		key  int
 		err  error // the row is refused
 		fail error // the keyset failed or ctx is done: the match stops
@@ -157,7 +160,8 @@ func match(ctx context.Context, ks keyset, o *Options, list iter.Seq[Entry], con
 			if r.d, r.err = g.entry(&r.e); r.err != nil {
 				continue
 			}
-			if r.key, r.fail = ks.lookup(&r.d, family, prefilter); r.fail != nil || r.key < 0 {
+			r.k = r.d
+			if r.key, r.fail = ks.lookup(&r.k, family, prefilter); r.fail != nil || r.key < 0 {
 				continue
 			}
 			if !claim(claimed, r.key) {
@@ -170,7 +174,7 @@ func match(ctx context.Context, ks keyset, o *Options, list iter.Seq[Entry], con
 				free = make([]holder, 0, 256)
 			}
 			var hs []holder
-			if hs, r.fail = allowed(ctx, ks, consent, r.key, &r.d, free); r.fail != nil {
+			if hs, r.fail = allowed(ctx, ks, consent, r.key, &r.k, free); r.fail != nil {
 				continue
 			}
 			r.hs, free = hs[:len(hs):len(hs)], hs[len(hs):]
@@ -203,7 +207,7 @@ func match(ctx context.Context, ks keyset, o *Options, list iter.Seq[Entry], con
 				if !r.claimed {
 					// A later row's worker claimed the key first.
 					var err error
-					if hs, err = allowed(ctx, ks, consent, r.key, &r.d, spare[:0]); err != nil {
+					if hs, err = allowed(ctx, ks, consent, r.key, &r.k, spare[:0]); err != nil {
 						return err
 					}
 					spare = hs

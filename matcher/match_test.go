@@ -1,6 +1,7 @@
 package matcher
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -415,4 +416,20 @@ func TestOptions_OnAccept(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("Index")
+	// A keyed index looks up keyed digests; OnAccept still sees the
+	// plain ones, so the list's sketch is the same whatever the base.
+	key := bytes.Repeat([]byte{7}, MinKeyLen)
+	kx, err := OpenKeyedIndex(writeIndex(t, base, &Options{Key: key}), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kx.Close()
+	var ids []string
+	if _, err := kx.Match(ctx, list, o, nil, func(m Match) error { ids = append(ids, m.UserID); return nil }, nil); err != nil {
+		t.Fatal(err)
+	}
+	check("keyed Index")
+	if !slices.Equal(ids, []string{"u1"}) {
+		t.Errorf("keyed Index matched %q, want [u1]", ids)
+	}
 }
