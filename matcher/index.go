@@ -393,30 +393,20 @@ func (v *indexView) lookup(d *[32]byte, f normalize.Format, prefilter bool) (int
 		}
 	}
 	b := int64(bucketOf(d[:], ix.bits))
-	lo, end, err := v.bucket(b)
+	lo, hi, err := v.bucket(b)
 	if err != nil {
 		return -1, err
 	}
 	want := d[4:digestPrefix]
-	// A bucket's entries are sorted by their stored bytes. It holds 8 on
-	// average, read at once; but a phone of many holders fills its bucket
-	// with as many entries, which are searched, as reading them all would
-	// cost every row that names the phone or its neighbours that much.
-	// Entries before lo are below want; those from hi on are not.
-	hi := end
-	for hi-lo > lookupScan {
-		mid := lo + (hi-lo)/2
-		k, err := ix.read(v.keys, mid*keyBytes, keyBytes)
-		if err != nil {
+	if hi-lo > lookupScan {
+		// A bucket holds 8 entries on average, read at once; but a phone
+		// of many holders fills its bucket with as many, and reading them
+		// all would cost that much to every row naming the phone or a
+		// neighbour. They are sorted by their stored bytes: search.
+		if lo, hi, err = v.search(lo, hi, want); err != nil {
 			return -1, err
 		}
-		if compareKeys(k, want) < 0 {
-			lo = mid + 1
-		} else {
-			hi = mid
-		}
 	}
-	hi = min(hi+1, end) // the first entry not below want may be hi
 	keys, err := ix.read(v.keys, lo*keyBytes, (hi-lo)*keyBytes)
 	if err != nil {
 		return -1, err
@@ -432,6 +422,26 @@ func (v *indexView) lookup(d *[32]byte, f normalize.Format, prefilter bool) (int
 // lookupScan is the most entries of a bucket that lookup reads at once;
 // it searches a larger bucket down to that many.
 const lookupScan = 32
+
+// search narrows the entries [lo, hi) of a bucket to at most lookupScan+1
+// that hold the first entry not below want, if any does.
+func (v *indexView) search(lo, hi int64, want []byte) (int64, int64, error) {
+	end := hi
+	// Entries before lo are below want; those from hi on are not.
+	for hi-lo > lookupScan {
+		mid := lo + (hi-lo)/2
+		k, err := v.ix.read(v.keys, mid*keyBytes, keyBytes)
+		if err != nil {
+			return 0, 0, err
+		}
+		if compareKeys(k, want) < 0 {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo, min(hi+1, end), nil // the first entry not below want may be hi
+}
 
 // bucket returns the range of table entries of bucket b.
 func (v *indexView) bucket(b int64) (lo, hi int64, err error) {

@@ -154,9 +154,6 @@ func match(ctx context.Context, ks keyset, o *Options, list iter.Seq[Entry], con
 		for i := range rows {
 			r := &rows[i]
 			r.claimed, r.hs = false, nil
-			if r.fail = ctx.Err(); r.fail != nil {
-				return // the sink stops at this row, or before
-			}
 			if r.d, r.err = g.entry(&r.e); r.err != nil {
 				continue
 			}
@@ -168,6 +165,9 @@ func match(ctx context.Context, ks keyset, o *Options, list iter.Seq[Entry], con
 				continue // another row reads the key's holders
 			}
 			r.claimed = true
+			if r.fail = ctx.Err(); r.fail != nil {
+				return // the sink stops at this row
+			}
 			if cap(free) < 16 {
 				// Room for the next rows' holders at once, not grown
 				// from nothing for each of them.

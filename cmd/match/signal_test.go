@@ -125,8 +125,9 @@ func TestRun_Signal(t *testing.T) {
 				done := make(chan error, 1)
 				go func() { done <- cmd.Wait() }()
 				// The outputs are created once every input is open: the
-				// work has begun. (Or, if they cannot be seen, a moment.)
-				for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+				// work has begun. (Or, if they cannot be seen, a moment:
+				// opening takes milliseconds.)
+				for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
 					if ents, _ := os.ReadDir(out); len(ents) > 0 {
 						break
 					}
