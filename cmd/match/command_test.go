@@ -206,6 +206,7 @@ func TestParse_BeforeFiles(t *testing.T) {
 		{"run/key-file", []string{"run", "--users", "$DIR/nope.csv", "--list", "$DIR/nope.csv", "--key-file", "$DIR/nope.key", "--min-audience", "0", "--epsilon", "0"}, `run: --key-file goes with --index`},
 		{"prune/policy", []string{"prune", "--audience", "$DIR/nope.csv", "--consent", "$DIR/nope.db", "--policy", "all"}, `--policy "all": want opt-out or opt-in`},
 		{"index-build/out", []string{"index", "build", "--users", "$DIR/nope.csv", "--key-file", "$DIR/nope.key", "--out", "-"}, `--out must be a file`},
+		{"index-build/out-gz", []string{"index", "build", "--users", "$DIR/nope.csv", "--out", "$DIR/base.idx.gz"}, `an index is not compressed, it is memory-mapped; name it without .gz`},
 		{"consent-import/batch", []string{"consent", "import", "--db", "$DIR/new.db", "--batch", "0", "$DIR/nope.csv"}, `--batch 0: want at least 1`},
 		{"consent-set/choice", []string{"consent", "set", "--db", "$DIR/new.db", "--user", "u1", "--choice", "maybe"}, `--choice "maybe": want opt-out or opt-in`},
 		{"consent-get/db", []string{"consent", "get", "--user", "u1"}, `missing --db`},

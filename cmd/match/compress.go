@@ -1,6 +1,6 @@
 package main
 
-// Compressed inputs.
+// Compressed inputs and outputs.
 //
 // Any input may be compressed with gzip (RFC 1952) or zstd (RFC 8878),
 // whatever its name: its first bytes tell.
@@ -8,6 +8,10 @@ package main
 //	1f 8b          a gzip member
 //	28 b5 2f fd    a zstd frame
 //	5? 2a 4d 18    a zstd skippable frame (pzstd writes one first)
+//
+// An output is compressed if its name ends in ".gz" or ".zst" (in any
+// case), and else plain: gzip at its default level, zstd at its default
+// level, one stream each. Stdout is never compressed: pipe it.
 //
 // No CSV starts with these: 0x8b and 0xb5 cannot start UTF-8 text, and
 // the last is "P*M" and a control character. Several gzip members or zstd
@@ -25,6 +29,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/klauspost/compress/gzip"
@@ -48,6 +53,34 @@ func (c compression) String() string {
 		return "zstd"
 	}
 	return "uncompressed"
+}
+
+// compressionOf returns the compression an output named name is written
+// with: by its name's ending.
+func compressionOf(name string) compression {
+	switch ext := strings.ToLower(filepath.Ext(name)); ext {
+	case ".gz":
+		return gzipped
+	case ".zst":
+		return zstandard
+	}
+	return uncompressed
+}
+
+// compressor returns a writer that compresses what it is given, as c, to
+// w. Close writes the end of the stream (and not w's).
+func compressor(c compression, w io.Writer) io.WriteCloser {
+	if c == gzipped {
+		return gzip.NewWriter(w)
+	}
+	// Concurrency 1: blocks are compressed in the caller's goroutine, so
+	// that nothing writes to w after Close, and a failed write is
+	// reported by the Write or Close that met it.
+	z, err := zstd.NewWriter(w, zstd.WithEncoderConcurrency(1))
+	if err != nil {
+		panic("zstd: " + err.Error()) // only for bad options, and these are fixed
+	}
+	return z
 }
 
 // sniff reads the first bytes of r and returns its compression, and a

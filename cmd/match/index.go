@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"time"
 
@@ -75,6 +76,8 @@ func parseIndexBuild(args []string, stderr io.Writer) (*indexBuildOptions, error
 		return nil, usageErrorf("index build: missing --out\nTry: match index -h")
 	case o.out == "-" || o.out == "/dev/stdout":
 		return nil, usageErrorf("index build: --out must be a file: the index is memory-mapped")
+	case compressionOf(o.out) != uncompressed:
+		return nil, usageErrorf("index build: --out %s: an index is not compressed, it is memory-mapped; name it without %s", o.out, filepath.Ext(o.out))
 	case o.users == "":
 		return nil, usageErrorf("index build: missing --users\nTry: match index -h")
 	}

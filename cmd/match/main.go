@@ -52,7 +52,7 @@ Examples:
   match prune --audience audience.csv --consent consent.db --out audience-today.csv
 
 An input file may be compressed with gzip or zstd; one named - is read from
-stdin (one input per command).
+stdin (one input per command). An output named *.gz or *.zst is compressed.
 "match COMMAND -h" shows a command's flags.
 `
 

@@ -34,15 +34,32 @@ const outBuf = 1 << 20
 // regular (a device, a pipe) are streams, written in place as the command
 // goes: what was written stays if the command then fails, unless the
 // output is held (see hold).
+//
+// A name that ends in ".gz" or ".zst" is written compressed, with gzip or
+// zstd (see compressor); stdout never is.
 type output struct {
 	name   string   // as given, for messages
 	target string   // the file the temporary file replaces: name, links followed
 	tmp    *os.File // the temporary file, until Commit or Abort
 	dev    *os.File // a non-regular file written in place
 	*bufio.Writer
-	held   *bytes.Buffer // see hold
+	z      io.WriteCloser // the compressor under the buffer, or nil
+	under  io.Writer      // where the bytes go, under the compressor
+	held   *bytes.Buffer  // see hold
 	heldTo io.Writer
-	stdout io.Writer // for an output to stdout
+}
+
+// newOutput returns o, writing to w through its buffer, and through a
+// compressor if its name asks for one.
+func newOutput(o *output, w io.Writer) *output {
+	o.under = w
+	var dst io.Writer = failWriter{o}
+	if c := compressionOf(o.name); c != uncompressed {
+		o.z = compressor(c, dst)
+		dst = o.z
+	}
+	o.Writer = bufio.NewWriterSize(dst, outBuf)
+	return o
 }
 
 // hold keeps what is written in memory until the output is committed, and
@@ -54,12 +71,8 @@ func (o *output) hold() {
 		return
 	}
 	o.Flush()
-	o.heldTo = o.dev
-	if o.dev == nil {
-		o.heldTo = o.stdout
-	}
-	o.held = new(bytes.Buffer)
-	o.Writer = bufio.NewWriterSize(o.held, outBuf)
+	o.heldTo, o.held = o.under, new(bytes.Buffer)
+	o.under = o.held
 }
 
 // isStdout reports whether an output named name goes to stdout.
@@ -69,9 +82,7 @@ func isStdout(name string) bool {
 
 func createOutput(name string, stdout io.Writer) (*output, error) {
 	if isStdout(name) {
-		o := &output{stdout: stdout}
-		o.Writer = bufio.NewWriterSize(failWriter{stdout, o}, outBuf)
-		return o, nil
+		return newOutput(&output{}, stdout), nil
 	}
 	target, err := followLinks(name)
 	if err != nil {
@@ -85,9 +96,7 @@ func createOutput(name string, stdout io.Writer) (*output, error) {
 		if err != nil {
 			return nil, usageErrorf("%s: cannot open: %v", name, errors.Unwrap(err))
 		}
-		o := &output{name: name, dev: f}
-		o.Writer = bufio.NewWriterSize(failWriter{f, o}, outBuf)
-		return o, nil
+		return newOutput(&output{name: name, dev: f}, f), nil
 	}
 	tmp, err := tempfile.Create(target)
 	if err != nil {
@@ -102,9 +111,7 @@ func createOutput(name string, stdout io.Writer) (*output, error) {
 			return nil, usageErrorf("%s: cannot create: %v", name, errors.Unwrap(err))
 		}
 	}
-	o := &output{name: name, target: target, tmp: tmp}
-	o.Writer = bufio.NewWriterSize(failWriter{&writeBehind{f: tmp}, o}, outBuf)
-	return o, nil
+	return newOutput(&output{name: name, target: target, tmp: tmp}, &writeBehind{f: tmp}), nil
 }
 
 // followLinks returns the file that name ends at once its symbolic links
@@ -160,6 +167,13 @@ func (o *output) finish() error {
 	if err := o.Flush(); err != nil {
 		return o.fail(err)
 	}
+	if o.z != nil {
+		err := o.z.Close() // writes the compressed stream's end
+		o.z = nil
+		if err != nil {
+			return o.fail(err)
+		}
+	}
 	if o.held != nil {
 		_, err := o.held.WriteTo(o.heldTo)
 		o.held = nil
@@ -205,6 +219,11 @@ func (o *output) rename() error {
 func (o *output) Abort() {
 	if o != nil {
 		o.held = nil
+		if o.z != nil {
+			o.under = io.Discard // nothing more reaches the file
+			o.z.Close()          // stops a zstd encoder's goroutines
+			o.z = nil
+		}
 	}
 	if o != nil && o.dev != nil {
 		o.dev.Close()
@@ -255,13 +274,10 @@ func bareError(err error) error {
 // failWriter is the writer under an output's buffer: its errors name the
 // output (see fail), also where they surface through a csv.Writer or a
 // json.Encoder on top.
-type failWriter struct {
-	w io.Writer
-	o *output
-}
+type failWriter struct{ o *output }
 
 func (w failWriter) Write(p []byte) (int, error) {
-	n, err := w.w.Write(p)
+	n, err := w.o.under.Write(p)
 	if err != nil {
 		err = w.o.fail(err)
 	}
