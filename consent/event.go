@@ -168,11 +168,14 @@ func (e Event) Normalize() (Event, error) {
 }
 
 // ParseTime reads an effective time in RFC 3339, with or without fractional
-// seconds ("2024-05-01T12:00:00Z", "2024-05-01T14:00:00.5+02:00"). The error
-// is ErrTime or ErrTimeRange.
+// seconds ("2024-05-01T12:00:00Z", "2024-05-01T14:00:00.5+02:00"), exactly
+// as the RFC's grammar has it: "t" and "z" may be lower case, a leap
+// second (23:59:60 UTC) reads as the last nanosecond of its day, and
+// offsets run from -23:59 to +23:59. Surrounding blanks are ignored. The
+// error is ErrTime or ErrTimeRange.
 func ParseTime(s string) (time.Time, error) {
-	t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(s))
-	if err != nil {
+	t, ok := parseRFC3339(strings.TrimSpace(s))
+	if !ok {
 		return time.Time{}, ErrTime
 	}
 	if t.Before(minTime) || t.After(maxTime) {

@@ -2,6 +2,7 @@ package consent
 
 import (
 	"errors"
+	"math/rand/v2"
 	"testing"
 	"time"
 )
@@ -102,6 +103,42 @@ func TestParse(t *testing.T) {
 		{"2024-05-01 12:00:00", time.Time{}, ErrTime},
 		{"2024-05-01", time.Time{}, ErrTime},
 		{"1500-01-01T00:00:00Z", time.Time{}, ErrTimeRange},
+		// RFC 3339's grammar, where time.Parse strays from it.
+		{"2024-05-01t12:00:00z", t0, nil},
+		{"2024-05-01T12:00:00z", t0, nil},
+		{"2024-05-01t14:00:00+02:00", t0, nil},
+		{"2016-12-31T23:59:60Z", time.Date(2016, 12, 31, 23, 59, 59, 999_999_999, time.UTC), nil},
+		{"2016-12-31T23:59:60.5Z", time.Date(2016, 12, 31, 23, 59, 59, 999_999_999, time.UTC), nil},
+		{"2017-01-01T08:59:60+09:00", time.Date(2016, 12, 31, 23, 59, 59, 999_999_999, time.UTC), nil},
+		{"2024-05-01T12:00:60Z", time.Time{}, ErrTime}, // not at 23:59 UTC
+		{"2024-05-01T23:59:60+01:00", time.Time{}, ErrTime},
+		{"2024-05-01T12:00:61Z", time.Time{}, ErrTime},
+		{"2024-05-01T12:00:00+24:00", time.Time{}, ErrTime},
+		{"2024-05-01T12:00:00+23:60", time.Time{}, ErrTime},
+		{"2024-05-02T11:59:00+23:59", t0, nil},
+		{"2024-05-01T12:00:00-00:00", t0, nil},
+		{"2024-05-01T12:00:00,5Z", time.Time{}, ErrTime},
+		{"2024-05-01T12:00:00.Z", time.Time{}, ErrTime},
+		{"2024-05-01T12:00:00.123456789999Z", t0.Add(123456789), nil},
+		{"2024-05-01T12:00:00.000000001Z", t0.Add(1), nil},
+		{"2024-05-01T12:00:00+0200", time.Time{}, ErrTime},
+		{"2024-05-01T12:00:00", time.Time{}, ErrTime},
+		{"2024-05-01T12:00Z", time.Time{}, ErrTime},
+		{"2024-5-01T12:00:00Z", time.Time{}, ErrTime},
+		{"2024-05-01T24:00:00Z", time.Time{}, ErrTime},
+		{"2024-05-01T12:60:00Z", time.Time{}, ErrTime},
+		{"2024-00-01T12:00:00Z", time.Time{}, ErrTime},
+		{"2024-13-01T12:00:00Z", time.Time{}, ErrTime},
+		{"2024-04-31T12:00:00Z", time.Time{}, ErrTime},
+		{"2023-02-29T12:00:00Z", time.Time{}, ErrTime},
+		{"2024-02-29T12:00:00Z", time.Date(2024, 2, 29, 12, 0, 0, 0, time.UTC), nil},
+		{"1900-02-29T12:00:00Z", time.Time{}, ErrTime},
+		{"2000-02-29T12:00:00Z", time.Date(2000, 2, 29, 12, 0, 0, 0, time.UTC), nil},
+		{"2024-05-01T12:00:00Z ", t0, nil},
+		{"2024-05-01T12:00:00Zx", time.Time{}, ErrTime},
+		{"+2024-05-01T12:00:00Z", time.Time{}, ErrTime},
+		{"２０２４-05-01T12:00:00Z", time.Time{}, ErrTime},
+		{"", time.Time{}, ErrTime},
 	} {
 		t.Run(tc.in, func(t *testing.T) {
 			got, err := ParseTime(tc.in)
@@ -213,6 +250,27 @@ func TestEvent_CheckTime(t *testing.T) {
 	} {
 		if err := (Event{Time: c.at}).CheckTime(now); err != c.want {
 			t.Errorf("CheckTime(%v) = %v, want %v", c.at, err, c.want)
+		}
+	}
+}
+
+// TestParseTime_SameAsTimeParse checks ParseTime against time.Parse on
+// the times both read: random instants over the ledger's range, written
+// with random offsets and fractions.
+func TestParseTime_SameAsTimeParse(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	layouts := []string{time.RFC3339, time.RFC3339Nano, "2006-01-02T15:04:05.000Z07:00"}
+	for range 100_000 {
+		at := time.Unix(0, r.Int64N(1<<62)-(1<<61)+r.Int64N(1<<61))
+		zone := time.FixedZone("", (r.IntN(2*1439+1)-1439)*60) // -23:59 to +23:59
+		s := at.In(zone).Format(layouts[r.IntN(len(layouts))])
+		want, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			t.Fatalf("time.Parse(%q): %v", s, err)
+		}
+		got, err := ParseTime(s)
+		if err != nil || !got.Equal(want) {
+			t.Fatalf("ParseTime(%q) = %v, %v; time.Parse gives %v", s, got, err, want)
 		}
 	}
 }
