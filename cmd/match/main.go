@@ -12,6 +12,9 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
+	"time"
+
+	"github.com/audiencematch/audiencematch/internal/tempfile"
 )
 
 // usage is the summary of "match help": every command with all of its
@@ -79,9 +82,41 @@ func main() {
 		debug.SetGCPercent(gcPercent)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr) }()
+	os.Exit(wait(ctx, stop, done, os.Stderr))
+}
+
+// stopGrace is how long a command has to stop after SIGINT or SIGTERM.
+const stopGrace = 500 * time.Millisecond
+
+// wait returns the exit status of the command that reports it on done,
+// and stops it on a signal: the signal cancels ctx, which every loop of
+// the work checks, and the command then stops within milliseconds,
+// removing its outputs, exit status 1. A command blocked where no check
+// can see ctx (opening a named pipe that has no writer yet, reading a
+// pipe or a network file system that sends nothing) is abandoned after
+// stopGrace: the temporary files this process made are removed, once any
+// output being moved into place is (so outputs are all as before, or all
+// new), and the status is 1. Past the first signal, stop restores the
+// default action: a second one ends the process at once, leaving its
+// temporary files for the next command to remove (see internal/tempfile).
+func wait(ctx context.Context, stop func(), done <-chan int, stderr io.Writer) int {
+	select {
+	case code := <-done:
+		stop()
+		return code
+	case <-ctx.Done():
+		stop()
+	}
+	select {
+	case code := <-done:
+		return code
+	case <-time.After(stopGrace):
+		tempfile.Abandon()
+		fmt.Fprintln(stderr, "match: interrupted")
+		return exitFailure
+	}
 }
 
 // Exit statuses.

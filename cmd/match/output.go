@@ -304,13 +304,17 @@ func (outs outputs) commit() error {
 			return err
 		}
 	}
-	for _, o := range outs {
-		if err := o.rename(); err != nil {
-			outs.abort()
-			return err
+	// All renamed, or (if the process abandons its work meanwhile, see
+	// main) none.
+	return tempfile.Commit(func() error {
+		for _, o := range outs {
+			if err := o.rename(); err != nil {
+				outs.abort()
+				return err
+			}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 func (outs outputs) abort() {

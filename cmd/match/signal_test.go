@@ -168,3 +168,82 @@ func TestRun_Signal(t *testing.T) {
 		}
 	}
 }
+
+// TestRun_SignalBlocked stops commands blocked where no check of the
+// context can see the signal: opening a named pipe that has no writer,
+// and reading a pipe on stdin that sends nothing more, before and after
+// the outputs are made. Each must exit with status 1 within a second,
+// leaving no file behind, not even a temporary one.
+func TestRun_SignalBlocked(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	for _, tc := range []struct {
+		name  string
+		args  string // $FIFO, $OUT: a named pipe, the outputs' directory
+		stdin string // sent on a pipe that then stays open; "" for none
+	}{
+		{"fifo-no-writer", "hash --in $FIFO --out $OUT/hashed.csv", ""},
+		{"fifo-run-list", "run --users $USERS --list $FIFO --min-audience 0 --epsilon 0 --out $OUT/audience.csv --report $OUT/report.json", ""},
+		{"stdin-header", "run --users $USERS --list - --min-audience 0 --epsilon 0 --out $OUT/audience.csv", "pho"},
+		{"stdin-rows", "hash --in - --out $OUT/hashed.csv --rejects $OUT/rejects.csv", "phone\n+16505551234\n"},
+		{"stdin-import", "consent import --db $OUT/consent.db -", "user_id,purpose,choice,time\nu1,ads,opt-out,2024-05-01T00:00:00Z\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir, out := t.TempDir(), t.TempDir()
+			fifo, users := filepath.Join(dir, "fifo.csv"), filepath.Join(dir, "users.csv")
+			if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+				t.Skip("no named pipes:", err)
+			}
+			os.WriteFile(users, []byte("user_id,phone\nu1,+16505551234\n"), 0o644)
+			r := strings.NewReplacer("$FIFO", fifo, "$OUT", out, "$USERS", users)
+			cmd := exec.Command(os.Args[0], "-test.run=^TestSignalChild$")
+			cmd.Env = append(os.Environ(), signalArgsEnv+"="+strings.Join(strings.Fields(r.Replace(tc.args)), "\x1f"))
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			pr, pw, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pw.Close() // never closed before: the reader waits on
+			cmd.Stdin = pr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			pr.Close()
+			pw.WriteString(tc.stdin)
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			time.Sleep(300 * time.Millisecond) // blocked by now
+			select {
+			case err := <-done:
+				t.Fatalf("ended before the signal (%v)\n%s", err, &stderr)
+			default:
+			}
+			cmd.Process.Signal(syscall.SIGTERM)
+			sent := time.Now()
+			select {
+			case err := <-done:
+				took := time.Since(sent)
+				var exit *exec.ExitError
+				if !errors.As(err, &exit) || exit.ExitCode() != exitFailure {
+					t.Errorf("exit: %v, want status %d\n%s", err, exitFailure, &stderr)
+				}
+				if took > time.Second {
+					t.Errorf("exited %v after the signal, want within 1s", took.Round(time.Millisecond))
+				}
+				t.Logf("exited %v after the signal: %s", took.Round(time.Millisecond), strings.TrimSpace(stderr.String()))
+			case <-time.After(10 * time.Second):
+				cmd.Process.Kill()
+				t.Fatalf("still running 10s after SIGTERM\n%s", &stderr)
+			}
+			if ents, _ := os.ReadDir(out); len(ents) != 0 && !(tc.name == "stdin-import" && len(ents) == 1 && ents[0].Name() == "consent.db") {
+				var names []string
+				for _, e := range ents {
+					names = append(names, e.Name())
+				}
+				t.Errorf("left behind: %q", names)
+			}
+		})
+	}
+}

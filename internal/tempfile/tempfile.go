@@ -56,6 +56,7 @@ func Create(path string) (*os.File, error) {
 			return nil, err
 		}
 		lock(f) // at worst unlocked: its age still protects it
+		remember(f.Name())
 		return f, nil
 	}
 	return nil, &fs.PathError{Op: "create", Path: path, Err: fs.ErrExist}
