@@ -176,20 +176,7 @@ var sectionNames = [numSections]string{"e164 dir", "e164 keys", "digits dir", "d
 //
 // Memory: about 60 bytes a row while building.
 func WriteIndex(ctx context.Context, path string, users iter.Seq[User], opts *Options, onReject func(Reject)) (*IndexInfo, error) {
-	o, err := opts.withDefaults()
-	if err != nil {
-		return nil, err
-	}
-	if users == nil {
-		return nil, errNil("WriteIndex", "users")
-	}
-	var keys *indexKeys
-	if o.Key != nil {
-		if keys, err = deriveKeys(o.Key); err != nil {
-			return nil, fmt.Errorf("matcher: %w", err)
-		}
-	}
-	c, err := collect(ctx, users, &o, keys, onReject)
+	c, o, err := collectIndex(ctx, users, opts, onReject)
 	if err != nil {
 		return nil, err
 	}
@@ -212,6 +199,9 @@ func WriteIndex(ctx context.Context, path string, users iter.Seq[User], opts *Op
 		}
 	}
 	info, err := c.write(ctx, tmp, o.Region)
+	if err == nil {
+		err = ctx.Err() // canceled at the very end: nothing is replaced
+	}
 	if err != nil {
 		return nil, fileError(path, err)
 	}
@@ -230,6 +220,46 @@ func WriteIndex(ctx context.Context, path string, users iter.Seq[User], opts *Op
 		d.Close()
 	}
 	return info, nil
+}
+
+// WriteIndexFile is WriteIndex into f, an empty regular file open for
+// reading and writing, which the caller then syncs, closes and moves into
+// place itself: for a caller that commits the index together with other
+// files, all or none. A canceled ctx, also once the index is written, is
+// an error, and f's contents are then not an index.
+func WriteIndexFile(ctx context.Context, f *os.File, users iter.Seq[User], opts *Options, onReject func(Reject)) (*IndexInfo, error) {
+	c, o, err := collectIndex(ctx, users, opts, onReject)
+	if err != nil {
+		return nil, err
+	}
+	debug.FreeOSMemory() // as WriteIndex does
+	info, err := c.write(ctx, f, o.Region)
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return info, nil
+}
+
+// collectIndex checks WriteIndex's arguments and reads the user base.
+func collectIndex(ctx context.Context, users iter.Seq[User], opts *Options, onReject func(Reject)) (*collection, Options, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, o, err
+	}
+	if users == nil {
+		return nil, o, errNil("WriteIndex", "users")
+	}
+	var keys *indexKeys
+	if o.Key != nil {
+		if keys, err = deriveKeys(o.Key); err != nil {
+			return nil, o, fmt.Errorf("matcher: %w", err)
+		}
+	}
+	c, err := collect(ctx, users, &o, keys, onReject)
+	return c, o, err
 }
 
 // fileError is err, met writing the index file at path, as an error that

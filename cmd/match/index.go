@@ -10,10 +10,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"time"
 
-	"github.com/audiencematch/audiencematch/internal/tempfile"
 	"github.com/audiencematch/audiencematch/matcher"
 	"github.com/audiencematch/audiencematch/normalize"
 )
@@ -107,7 +105,6 @@ func runIndexBuild(ctx context.Context, args []string, stdin io.Reader, stdout, 
 		return err
 	}
 	if err := b.outs.commit(); err != nil {
-		os.Remove(b.target)
 		return err
 	}
 	took := time.Since(start)
@@ -123,9 +120,9 @@ type indexBuild struct {
 	o             *indexBuildOptions
 	key           []byte // nil for an index without a key
 	users         *usersInput
-	target        string // the index file: --out, links followed
+	index         *output // the index file, written by the matcher
 	rejects       *rejectsFile
-	outs          outputs // the rejects; the index renames itself into place
+	outs          outputs // the index and the rejects, committed together
 	rows, refused int64
 }
 
@@ -140,17 +137,18 @@ func openIndexBuild(o *indexBuildOptions, stdin io.Reader, stdout, stderr io.Wri
 	if err != nil {
 		return nil, err
 	}
-	target, err := indexTarget(o.out)
+	index, err := createIndex(o.out)
 	if err != nil {
 		users.Close()
 		return nil, err
 	}
 	rj, err := newRejects(o.rejects, stdout)
 	if err != nil {
+		index.Abort()
 		users.Close()
 		return nil, err
 	}
-	b := &indexBuild{o: o, key: key, users: users, target: target, rejects: rj}
+	b := &indexBuild{o: o, key: key, users: users, index: index, rejects: rj, outs: outputs{index}}
 	if rj != nil {
 		b.outs = append(b.outs, rj.output)
 	}
@@ -163,45 +161,40 @@ func (b *indexBuild) build(ctx context.Context) (*matcher.IndexInfo, error) {
 	// The build keeps about 60 bytes a row alive and makes garbage as it
 	// reads: collect it sooner than the other commands do, so that the
 	// peak stays near what is alive.
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(50)
-	}
+	collectAt(50)
 	// Reading stops at an I/O error; the build must not go on without
-	// the rest of the file, so it is checked before the index is renamed
-	// into place, by a reader that fails instead of ending.
-	info, err := matcher.WriteIndex(ctx, b.target, func(yield func(matcher.User) bool) {
+	// the rest of the file: the error cancels it.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	info, err := matcher.WriteIndexFile(ctx, b.index.tmp, func(yield func(matcher.User) bool) {
 		b.userRows(yield)
 		if b.users.err != nil {
-			yield(matcher.User{Err: b.users.err})
+			cancel(b.users.err)
 		}
 	}, &matcher.Options{Region: b.o.region, Key: b.key}, b.onReject)
-	if err == nil && b.users.err != nil {
-		os.Remove(b.target)
-		err = b.users.err
+	switch {
+	case b.users.err != nil:
+		return nil, b.users.err
+	case err != nil:
+		return nil, b.index.fail(err)
 	}
-	return info, err
+	return info, nil
 }
 
-// indexTarget returns the file an index named name is written to, its
-// links followed, once it has checked that a temporary file can be made
-// beside it and that it is a regular file, if it exists: a build that
-// could not write its index fails before it reads the user base, with a
-// usage error naming the file as given.
-func indexTarget(name string) (string, error) {
+// createIndex creates the output of an index named name, once it has
+// checked that it is a regular file, if it exists: an index is
+// memory-mapped, never a stream. A build that could not write its index
+// fails before it reads the user base, with a usage error naming the file
+// as given.
+func createIndex(name string) (*output, error) {
 	target, err := followLinks(name)
 	if err != nil {
-		return "", usageErrorf("%s: cannot create: %v", name, err)
+		return nil, usageErrorf("%s: cannot create: %v", name, err)
 	}
 	if fi, err := os.Stat(target); err == nil && !fi.Mode().IsRegular() {
-		return "", usageErrorf("%s: not a regular file: the index is memory-mapped", name)
+		return nil, usageErrorf("%s: not a regular file: the index is memory-mapped", name)
 	}
-	f, err := tempfile.Create(target)
-	if err != nil {
-		return "", usageErrorf("%s: cannot create: %v", name, errors.Unwrap(err))
-	}
-	f.Close()
-	os.Remove(f.Name())
-	return target, nil
+	return createOutput(name, nil)
 }
 
 // userRows yields the rows of the user base, counting them.

@@ -193,3 +193,31 @@ func TestIndexCommands_Keyed(t *testing.T) {
 		}
 	}
 }
+
+// TestIndexBuild_KeepsOldIndex checks that a build that fails (a read
+// error in the middle of the user base, once rows have been indexed)
+// leaves the index it would have replaced as it was, and no rejects.
+func TestIndexBuild_KeepsOldIndex(t *testing.T) {
+	dir := t.TempDir()
+	p := func(name string) string { return filepath.Join(dir, name) }
+	users := bytes.ReplaceAll(phoneList(200_000), []byte("\n+"), []byte("\nu,+"))
+	users = bytes.Replace(users, []byte("phone,country"), []byte("user_id,phone,country"), 1)
+	os.WriteFile(p("users.csv"), users, 0o644)
+	os.WriteFile(p("cut.csv.gz"), truncate(gzipText(t, users), 0.6), 0o644)
+	mustRun(t, "index", "build", "--users", p("users.csv"), "--out", p("base.idx"))
+	old, err := os.ReadFile(p("base.idx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := listDir(t, dir)
+	code, _, stderr := runArgs("index", "build", "--users", p("cut.csv.gz"), "--out", p("base.idx"), "--rejects", p("rejects.csv"))
+	if want := "match: " + p("cut.csv.gz") + ": gzip: truncated or corrupt data (unexpected EOF)\n"; code != exitFailure || stderr != want {
+		t.Errorf("exit %d, stderr %q; want exit %d, %q", code, stderr, exitFailure, want)
+	}
+	if now, _ := os.ReadFile(p("base.idx")); !bytes.Equal(now, old) {
+		t.Errorf("the index was replaced or removed (%d bytes, was %d)", len(now), len(old))
+	}
+	if after := listDir(t, dir); len(after) != len(before) {
+		t.Errorf("files before %v, after %v", before, after)
+	}
+}

@@ -62,22 +62,22 @@ stdin (one input per command). An output named *.gz or *.zst is compressed.
 // gcPercent is the GC percent of a command that keeps little alive.
 const gcPercent = 400
 
-// keepsMuchAlive is called by a command whose live heap is large all
-// along (consent import: a transaction's B+tree nodes, some 200 MB), for
-// which gcPercent would let the heap grow to five times that: it goes
-// back to Go's default, which costs such a command no time (4M events:
-// 1.4 GB peak RSS at 400, 0.67 GB at 100, in the same 22 s). It leaves a
-// GOGC the user has set alone.
-func keepsMuchAlive() {
+// collectAt sets the GC percent of a command whose live heap is large all
+// along, for which gcPercent would let the heap grow to five times that:
+// consent import (a transaction's B+tree nodes, some 200 MB) runs at Go's
+// default, 100, which costs it no time (4M events: 1.4 GB peak RSS at 400,
+// 0.67 GB at 100, in the same 22 s); index build, at 50. It leaves a GOGC
+// the user has set alone.
+func collectAt(percent int) {
 	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(100)
+		debug.SetGCPercent(percent)
 	}
 }
 
 func main() {
 	// A batch tool that keeps little alive: trade a little memory for
 	// fewer collections, unless the user has set GOGC (see also
-	// keepsMuchAlive).
+	// collectAt).
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(gcPercent)
 	}
