@@ -12,6 +12,7 @@ import (
 
 	"github.com/audiencematch/audiencematch/consent"
 	"github.com/audiencematch/audiencematch/internal/csvrow"
+	"github.com/audiencematch/audiencematch/internal/samefile"
 	"github.com/audiencematch/audiencematch/matcher"
 	"github.com/audiencematch/audiencematch/normalize"
 	"github.com/audiencematch/audiencematch/privacy"
@@ -137,6 +138,32 @@ type plan struct {
 	buildSide Side // SideUsers or SideList
 }
 
+// sameFiles refuses a configuration that writes a file it reads or
+// writes otherwise (an output onto the user base, the report onto the
+// audience), as match run does: compared by samefile, by name for files
+// that are not local.
+func sameFiles(c Config) error {
+	var files []samefile.File
+	add := func(what, name string, use samefile.Use) {
+		if name != "" {
+			files = append(files, samefile.File{What: what, Name: name, Use: use})
+		}
+	}
+	add("--users", c.Users, samefile.Reads)
+	add("--list", c.List, samefile.Reads)
+	add("--optouts", c.Optouts, samefile.Reads)
+	add("--consent", c.Consent, samefile.Reads)
+	add("--history", c.History, samefile.Updates)
+	add("--audit", c.Audit, samefile.Updates)
+	add("--out", c.Out, samefile.Writes)
+	add("--report", c.Report, samefile.Writes)
+	add("--rejects", c.Rejects, samefile.Writes)
+	if err := samefile.Check(files...); err != nil {
+		return fmt.Errorf("%w: %v", ErrConfig, err)
+	}
+	return nil
+}
+
 // check fills in cfg's defaults and reads the header of every input, so
 // that a bad configuration or input file is reported before the pipeline
 // runs. The error is an ErrConfig or a *FileError.
@@ -167,6 +194,9 @@ func check(ctx context.Context, cfg Config) (*plan, error) {
 		return nil, fmt.Errorf("%w: prefilter %d", ErrConfig, p.Prefilter)
 	case (p.Advertiser == "") != (p.History == ""):
 		return nil, fmt.Errorf("%w: an advertiser and a history go together", ErrConfig)
+	}
+	if err := sameFiles(p.Config); err != nil {
+		return nil, err
 	}
 	if err := admit(p); err != nil {
 		return nil, err

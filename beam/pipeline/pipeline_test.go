@@ -21,6 +21,7 @@ import (
 
 	"github.com/audiencematch/audiencematch/consent"
 	"github.com/audiencematch/audiencematch/internal/synth"
+	"github.com/audiencematch/audiencematch/internal/buildinfo"
 	"github.com/audiencematch/audiencematch/matcher"
 	"github.com/audiencematch/audiencematch/normalize"
 	"github.com/audiencematch/audiencematch/privacy"
@@ -211,6 +212,8 @@ func TestBuild_Demo(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(audit); !bytes.Contains(b, []byte(`"matched":24,"unmatched":3,"audience_size":22`)) {
 		t.Errorf("audit lacks the exact figures: %s", b)
+	} else if !bytes.Contains(b, []byte(`"engine":"`+buildinfo.Read("match-beam").String()+`"`)) {
+		t.Errorf("audit lacks the engine that decided: %s", b)
 	}
 	ids := strings.Fields(string(got.audience))
 	if ids[0] != "user_id" || len(ids) != 23 || ids[1] != "u001" {

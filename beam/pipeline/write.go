@@ -37,6 +37,7 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
 
+	"github.com/audiencematch/audiencematch/internal/buildinfo"
 	"github.com/audiencematch/audiencematch/matcher"
 	"github.com/audiencematch/audiencematch/privacy"
 )
@@ -165,6 +166,7 @@ func (fn *writeFn) release(res result, uploaded func(*[]byte, *int64) bool) (*pr
 		closeHist()
 		return nil, nil, err
 	}
+	rel.Audit.Version = buildinfo.Read("match-beam").String() // the worker's build decided
 	return rel, closeHist, nil
 }
 

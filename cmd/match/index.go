@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/audiencematch/audiencematch/internal/samefile"
 	"github.com/audiencematch/audiencematch/matcher"
 	"github.com/audiencematch/audiencematch/normalize"
 )
@@ -187,7 +188,7 @@ func (b *indexBuild) build(ctx context.Context) (*matcher.IndexInfo, error) {
 // fails before it reads the user base, with a usage error naming the file
 // as given.
 func createIndex(name string) (*output, error) {
-	target, err := followLinks(name)
+	target, err := samefile.FollowLinks(name)
 	if err != nil {
 		return nil, usageErrorf("%s: cannot create: %v", name, err)
 	}

@@ -8,10 +8,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
-	"syscall"
 
+	"github.com/audiencematch/audiencematch/internal/samefile"
 	"github.com/audiencematch/audiencematch/internal/tempfile"
 	"github.com/audiencematch/audiencematch/matcher"
 )
@@ -76,15 +75,13 @@ func (o *output) hold() {
 }
 
 // isStdout reports whether an output named name goes to stdout.
-func isStdout(name string) bool {
-	return name == "" || name == "-" || name == "/dev/stdout"
-}
+func isStdout(name string) bool { return samefile.IsStdout(name) }
 
 func createOutput(name string, stdout io.Writer) (*output, error) {
 	if isStdout(name) {
 		return newOutput(&output{}, stdout), nil
 	}
-	target, err := followLinks(name)
+	target, err := samefile.FollowLinks(name)
 	if err != nil {
 		return nil, usageErrorf("%s: cannot create: %v", name, err)
 	}
@@ -112,53 +109,6 @@ func createOutput(name string, stdout io.Writer) (*output, error) {
 		}
 	}
 	return newOutput(&output{name: name, target: target, tmp: tmp}, &writeBehind{f: tmp}), nil
-}
-
-// followLinks returns the file that name ends at once its symbolic links
-// are followed, which need not exist yet (a file to be made, or that a
-// dangling link names): a temporary file beside it, renamed to it, lands
-// where writing to name would.
-func followLinks(name string) (string, error) {
-	for range 40 { // as many links as Linux follows
-		if p, err := filepath.EvalSymlinks(name); err == nil {
-			return p, nil
-		}
-		dir, base := splitPath(name)
-		fi, err := os.Lstat(name)
-		if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
-			// Not there yet: resolve its directory, so that "link/.."
-			// is the directory the system would go to.
-			if d, err := filepath.EvalSymlinks(dir); err == nil {
-				return filepath.Join(d, base), nil
-			}
-			return name, nil // creating it will say what is wrong
-		}
-		link, err := os.Readlink(name)
-		if err != nil {
-			return "", bareError(err)
-		}
-		if !filepath.IsAbs(link) {
-			link = dir + string(filepath.Separator) + link // not cleaned, as above
-		}
-		name = link
-	}
-	return "", syscall.ELOOP
-}
-
-// splitPath splits name after its last separator, without cleaning the
-// directory as filepath.Dir does.
-func splitPath(name string) (dir, base string) {
-	i := len(name) - 1
-	for i >= 0 && !os.IsPathSeparator(name[i]) {
-		i--
-	}
-	switch {
-	case i < 0:
-		return ".", name
-	case i == 0:
-		return name[:1], name[1:]
-	}
-	return name[:i], name[i+1:]
 }
 
 // finish flushes the file and, for a temporary file, syncs and closes it,
@@ -324,118 +274,36 @@ func (outs outputs) abort() {
 }
 
 // namedFile is a file a command names, as checkFiles compares it.
-type namedFile struct {
-	what string // how it was named: "--list", or "the events file" for an argument
-	name string // as given; for an output, "" or "-" may mean stdout
-	use  fileUse
-}
-
-// fileUse is what a command does with a file.
-type fileUse int
-
-const (
-	reads   fileUse = iota // an input
-	updates                // state read and written in place: a history, an audit log, a ledger
-	writes                 // an output
-)
+type namedFile = samefile.File
 
 // inputFile, stateFile and outputFile name a file read, updated or
 // written; "" names none. stdoutFile names an output that is stdout if
 // "", "-" or "/dev/stdout".
-func inputFile(flag, name string) []namedFile  { return namedIf(flag, name, reads) }
-func stateFile(flag, name string) []namedFile  { return namedIf(flag, name, updates) }
-func outputFile(flag, name string) []namedFile { return namedIf(flag, name, writes) }
-func stdoutFile(flag, name string) []namedFile { return []namedFile{{flag, name, writes}} }
+func inputFile(flag, name string) []namedFile  { return namedIf(flag, name, samefile.Reads) }
+func stateFile(flag, name string) []namedFile  { return namedIf(flag, name, samefile.Updates) }
+func outputFile(flag, name string) []namedFile { return namedIf(flag, name, samefile.Writes) }
+func stdoutFile(flag, name string) []namedFile {
+	return []namedFile{{What: flag, Name: name, Use: samefile.Writes}}
+}
 
-func namedIf(flag, name string, use fileUse) []namedFile {
+func namedIf(flag, name string, use samefile.Use) []namedFile {
 	if name == "" {
 		return nil
 	}
-	return []namedFile{{flag, name, use}}
+	return []namedFile{{What: flag, Name: name, Use: use}}
 }
 
-// checkFiles refuses, before any file is opened, to write a file the
-// command reads or writes otherwise: a file written (an output, or state
-// such as the audit log) that is the same file as another file named, by
-// device and inode, symbolic links followed; for files that do not exist
-// yet, by directory and name. Streams (stdout, devices, pipes) are not
-// compared, so two outputs may go to /dev/null; but two outputs to stdout
-// would be mixed, and are refused too. Each file is compared with the
-// ones before it, and the message names the later one: list inputs first.
+// checkFiles refuses, with a usage error before any file is opened, to
+// write a file the command reads or writes otherwise (see samefile.Check).
 func checkFiles(files ...[]namedFile) error {
 	var all []namedFile
-	var ids []fileID
 	for _, group := range files {
-		for _, f := range group {
-			all, ids = append(all, f), append(ids, identify(f))
-		}
+		all = append(all, group...)
 	}
-	for i, f := range all {
-		for j, g := range all[:i] {
-			if f.use == reads && g.use == reads {
-				continue
-			}
-			if ids[i].stdout && ids[j].stdout {
-				return usageErrorf("%s and %s both write to stdout; give one of them a file", g.what, f.what)
-			}
-			if !ids[i].same(ids[j]) {
-				continue
-			}
-			if f.name == g.name {
-				return usageErrorf("%s: %s is the same file as %s", f.name, f.what, g.what)
-			}
-			return usageErrorf("%s: %s is the same file as %s (%s)", f.name, f.what, g.what, g.name)
-		}
+	if err := samefile.Check(all...); err != nil {
+		return usageError{err}
 	}
 	return nil
-}
-
-// fileID is what identifies a file for checkFiles.
-type fileID struct {
-	stdout bool        // an output to stdout
-	stream bool        // an existing file that is not regular: not compared
-	fi     os.FileInfo // of an existing regular file
-	dir    os.FileInfo // of the directory of a file that does not exist yet,
-	base   string      // and its name there
-	abs    string      // the absolute path, if neither exists
-}
-
-func identify(f namedFile) fileID {
-	if f.use == writes && isStdout(f.name) {
-		return fileID{stdout: true}
-	}
-	p, err := followLinks(f.name)
-	if err != nil {
-		p = f.name
-	}
-	fi, err := os.Stat(p)
-	switch {
-	case err == nil && !fi.Mode().IsRegular():
-		return fileID{stream: true}
-	case err == nil:
-		return fileID{fi: fi}
-	}
-	if di, err := os.Stat(filepath.Dir(p)); err == nil {
-		return fileID{dir: di, base: filepath.Base(p)}
-	}
-	abs, err := filepath.Abs(p)
-	if err != nil {
-		abs = filepath.Clean(p)
-	}
-	return fileID{abs: abs}
-}
-
-// same reports whether a and b are the same file; streams never are.
-func (a fileID) same(b fileID) bool {
-	switch {
-	case a.stdout || b.stdout || a.stream || b.stream:
-		return false
-	case a.fi != nil || b.fi != nil:
-		return a.fi != nil && b.fi != nil && os.SameFile(a.fi, b.fi)
-	case a.dir != nil || b.dir != nil:
-		return a.dir != nil && b.dir != nil && a.base == b.base && os.SameFile(a.dir, b.dir)
-	}
-	return a.abs == b.abs
 }
 
 // rejectsFile writes refused rows as "line,reason".

@@ -10,6 +10,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/audiencematch/audiencematch/internal/buildinfo"
 	"github.com/audiencematch/audiencematch/internal/csvrow"
 	"github.com/audiencematch/audiencematch/matcher"
 	"github.com/audiencematch/audiencematch/normalize"
@@ -485,7 +486,7 @@ func (j *runJob) release(st matcher.Stats, stderr io.Writer) error {
 		j.outs.abort()
 		return err
 	}
-	rel.Audit.Version = readBuild().String()
+	rel.Audit.Version = buildinfo.Read("match").String()
 	if err := j.commit(rel); err != nil {
 		return err
 	}

@@ -35,6 +35,12 @@ func TestRun_Usage(t *testing.T) {
 		{"guards without a history", []string{"--users", demo + "users.csv", "--list", demo + "list.csv", "--out", out}, exitUsage, "need --advertiser and --history"},
 		{"minimum without noise", append(files, "--min-audience", "5"), exitUsage, "without noise"},
 		{"not a consent export", append(files, "--consent", demo+"optouts.csv"), exitUsage, "a consent export"},
+		{"out onto the users", []string{"--users", demo + "users.csv", "--list", demo + "list.csv", "--out", demo + "users.csv", "--min-audience", "0", "--epsilon", "0"},
+			exitUsage, "users.csv: --out is the same file as --users"},
+		{"report onto the opt-outs", append(files, "--optouts", demo+"optouts.csv", "--report", demo+"./optouts.csv"),
+			exitUsage, "optouts.csv: --report is the same file as --optouts"},
+		{"rejects onto out", append(files, "--rejects", out), exitUsage, "--rejects is the same file as --out"},
+		{"audit onto the list", append(files, "--audit", demo+"list.csv"), exitUsage, "--audit is the same file as --list"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
