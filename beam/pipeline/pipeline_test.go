@@ -20,8 +20,8 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 
 	"github.com/audiencematch/audiencematch/consent"
-	"github.com/audiencematch/audiencematch/internal/synth"
 	"github.com/audiencematch/audiencematch/internal/buildinfo"
+	"github.com/audiencematch/audiencematch/internal/synth"
 	"github.com/audiencematch/audiencematch/matcher"
 	"github.com/audiencematch/audiencematch/normalize"
 	"github.com/audiencematch/audiencematch/privacy"
