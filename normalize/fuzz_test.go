@@ -3,6 +3,7 @@ package normalize
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"strings"
@@ -144,6 +145,10 @@ func FuzzHashRoundtrip(f *testing.F) {
 	f.Add([]byte{}, usDigitsB64)
 	f.Add([]byte{0xff}, strings.TrimSuffix(usUID2, "="))
 	f.Add(bytes.Repeat([]byte{0}, 40), "YGnRS_Ei_f2THce-tY5d-7o5Wx-vBb3NQtEjWNY9hZk=")
+	f.Add([]byte{}, usUID2[:42]+"B=")                     // unused bits set: another spelling
+	f.Add([]byte{}, usUID2[:40]+"\r\n"+usUID2[40:42])     // a line break base64 would skip
+	f.Add([]byte{}, usE164Hex[:63]+"g")                   // not hex
+	f.Add([]byte{}, usE164Hex[:62]+"\x80"+usE164Hex[63:]) // not ASCII
 	f.Fuzz(func(t *testing.T, data []byte, s string) {
 		// Any 32 bytes: data truncated or zero-padded to a digest.
 		var d [32]byte
@@ -181,9 +186,14 @@ func FuzzHashRoundtrip(f *testing.F) {
 			t.Fatalf("Hasher.Sum(%q, Digits) = %x; want %x", data, got, want)
 		}
 
-		// Arbitrary strings.
+		// Arbitrary strings, against encoding/hex and encoding/base64
+		// (strict) under the same shape rules.
 		for _, fm := range []Format{E164Hex, Digits, UID2} {
 			got, err := Decode(s, fm)
+			ref, refErr := referenceDecode(s, fm)
+			if (err == nil) != (refErr == nil) || err == nil && got != ref {
+				t.Fatalf("Decode(%q, %v) = %x, %v; the standard library gives %x, %v", s, fm, got, err, ref, refErr)
+			}
 			if err != nil {
 				if err != ErrBadHash {
 					t.Fatalf("Decode(%q, %v) error %v; want %v", s, fm, err, ErrBadHash)
@@ -210,4 +220,30 @@ func FuzzHashRoundtrip(f *testing.F) {
 			}
 		}
 	})
+}
+
+// referenceDecode is Decode by the standard library: encoding/hex (which
+// takes either case), and strict encoding/base64 of exactly 44 characters
+// ending in one "=", which it would otherwise take with line breaks in.
+func referenceDecode(s string, f Format) ([32]byte, error) {
+	var d [32]byte
+	switch f {
+	case UID2:
+		if len(s) != Base64Len || strings.ContainsAny(s, "\r\n") {
+			return d, ErrBadHash
+		}
+		var buf [48]byte
+		n, err := base64.StdEncoding.Strict().Decode(buf[:], []byte(s))
+		if err != nil || n != len(d) {
+			return d, ErrBadHash
+		}
+		copy(d[:], buf[:])
+	default:
+		b, err := hex.DecodeString(s)
+		if err != nil || len(b) != len(d) {
+			return d, ErrBadHash
+		}
+		copy(d[:], b)
+	}
+	return d, nil
 }

@@ -196,34 +196,84 @@ func Encode(digest [32]byte, f Format) string {
 
 // Decode returns the digest that s encodes in format f. Hex may be upper or
 // lower case (advertisers' tools differ); base64 must be standard, padded
-// and exactly 44 characters. Anything else is ErrBadHash.
+// and exactly 44 characters, with the unused bits of its last character
+// zero (one spelling per digest). Anything else is ErrBadHash.
+//
+// It decodes with a table, a character at a time, and tells a bad one by
+// a bit the table sets, checked once at the end: a few ns a digest, with
+// no allocation, where a hashed list spends most of its time.
 func Decode(s string, f Format) ([32]byte, error) {
 	var d [32]byte
+	ok := false
 	switch f {
 	case E164Hex, Digits:
-		if len(s) != HexLen {
-			return d, ErrBadHash
-		}
-		for i := 0; i < len(d); i++ {
-			hi, ok1 := fromHex(s[2*i])
-			lo, ok2 := fromHex(s[2*i+1])
-			if !ok1 || !ok2 {
-				return d, ErrBadHash
-			}
-			d[i] = hi<<4 | lo
-		}
-		return d, nil
+		ok = decodeHex(&d, s)
 	case UID2:
-		if len(s) != Base64Len || s[Base64Len-1] != '=' || s[Base64Len-2] == '=' {
-			return d, ErrBadHash
-		}
-		n, err := base64.StdEncoding.Strict().Decode(d[:], []byte(s))
-		if err != nil || n != len(d) {
-			return d, ErrBadHash
-		}
-		return d, nil
+		ok = decodeBase64(&d, s)
+	default:
+		return d, ErrUnknownFormat
 	}
-	return d, ErrUnknownFormat
+	if !ok {
+		return [32]byte{}, ErrBadHash
+	}
+	return d, nil
+}
+
+// invalid marks a character that is not of the alphabet in the decoding
+// tables: its high bit, which no value has.
+const invalid = 0xff
+
+var hexValue, base64Value = decodingTables()
+
+func decodingTables() (h, b [256]byte) {
+	for i := range h {
+		h[i], b[i] = invalid, invalid
+	}
+	for i, c := range "0123456789abcdef" {
+		h[c] = byte(i)
+	}
+	for i, c := range "ABCDEF" {
+		h[c] = byte(10 + i)
+	}
+	for i, c := range "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/" {
+		b[c] = byte(i)
+	}
+	return h, b
+}
+
+// decodeHex decodes the 64 hex digits of s into d.
+func decodeHex(d *[32]byte, s string) bool {
+	if len(s) != HexLen {
+		return false
+	}
+	var bad byte
+	for i := range d {
+		hi, lo := hexValue[s[2*i]], hexValue[s[2*i+1]]
+		bad |= hi | lo
+		d[i] = hi<<4 | lo
+	}
+	return bad&0x80 == 0
+}
+
+// decodeBase64 decodes the 44 characters of padded standard base64 of s
+// into d: ten groups of four characters make 30 bytes, and the last three
+// characters and "=" the last two, whose unused two bits must be zero.
+func decodeBase64(d *[32]byte, s string) bool {
+	if len(s) != Base64Len || s[Base64Len-1] != '=' {
+		return false
+	}
+	var bad byte
+	for i := range 10 {
+		a, b, c, e := base64Value[s[4*i]], base64Value[s[4*i+1]], base64Value[s[4*i+2]], base64Value[s[4*i+3]]
+		bad |= a | b | c | e
+		v := uint32(a)<<18 | uint32(b)<<12 | uint32(c)<<6 | uint32(e)
+		d[3*i], d[3*i+1], d[3*i+2] = byte(v>>16), byte(v>>8), byte(v)
+	}
+	a, b, c := base64Value[s[40]], base64Value[s[41]], base64Value[s[42]]
+	bad |= a | b | c
+	v := uint32(a)<<18 | uint32(b)<<12 | uint32(c)<<6
+	d[30], d[31] = byte(v>>16), byte(v>>8)
+	return bad&0x80 == 0 && c&0x3 == 0
 }
 
 // Detect guesses a value's format from its shape: 64 hex digits are E164Hex
@@ -236,18 +286,6 @@ func Detect(s string) (f Format, ok bool) {
 	}
 	if _, err := Decode(s, UID2); err == nil {
 		return UID2, true
-	}
-	return 0, false
-}
-
-func fromHex(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10, true
 	}
 	return 0, false
 }
