@@ -214,7 +214,13 @@ func TestRun_SignalBlocked(t *testing.T) {
 			pw.WriteString(tc.stdin)
 			done := make(chan error, 1)
 			go func() { done <- cmd.Wait() }()
-			time.Sleep(300 * time.Millisecond) // blocked by now
+			// Blocked by now, and handling signals: the race-enabled
+			// binary takes longer to start.
+			if raceEnabled {
+				time.Sleep(2 * time.Second)
+			} else {
+				time.Sleep(300 * time.Millisecond)
+			}
 			select {
 			case err := <-done:
 				t.Fatalf("ended before the signal (%v)\n%s", err, &stderr)
