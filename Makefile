@@ -2,7 +2,7 @@
 GO ?= go
 DEMO = testdata/demo
 
-.PHONY: demo test bench fuzz lint scale scale-data scale-hash scale-index scale-consent build beam-scale
+.PHONY: demo test bench bench-peers fuzz lint scale scale-data scale-hash scale-index scale-consent build beam-scale
 
 build:
 	$(GO) build -o bin/match ./cmd/match
@@ -43,6 +43,25 @@ test:
 ## bench: the Go benchmarks of every stage
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+## bench-peers: match run against DuckDB on the same files: PEER_USERS
+## users from the generator, a list of PEER_LIST rows hashed by match hash,
+## the users' digests in a DuckDB table built once (bench/peers/duckdb, its
+## own module, cgo: the engine never depends on it), then PEER_RUNS
+## interleaved pairs of match run --index and --users against the SQL
+## join; checks that both give the same users and prints the medians and
+## the ratio. Not part of make test.
+PEER_USERS ?= 2000000
+PEER_LIST ?= 1000000
+PEER_RUNS ?= 5
+PEERS_DIR ?= /tmp/audiencematch-peers
+bench-peers: build
+	cd bench/peers/duckdb && $(GO) build -o ../../../bin/duckpeer .
+	$(GO) run ./bench/cmd/gen -users $(PEER_USERS) -list $(PEER_LIST) -out $(PEERS_DIR)
+	./bin/match hash --in $(PEERS_DIR)/list.csv --out $(PEERS_DIR)/hashed.csv
+	./bin/match index build --users $(PEERS_DIR)/users.csv --out $(PEERS_DIR)/base.idx
+	./bin/duckpeer build --users $(PEERS_DIR)/users.csv --db $(PEERS_DIR)/users.duckdb
+	./bin/duckpeer compare --match ./bin/match --dir $(PEERS_DIR) --runs $(PEER_RUNS)
 
 ## fuzz: each fuzz target for FUZZTIME (default 30s)
 FUZZTIME ?= 30s
