@@ -82,10 +82,17 @@ func main() {
 		debug.SetGCPercent(gcPercent)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	if handlingSignals != nil {
+		handlingSignals()
+	}
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr) }()
 	os.Exit(wait(ctx, stop, done, os.Stderr))
 }
+
+// handlingSignals, if not nil, is called once SIGINT and SIGTERM are
+// handled: the signal tests send theirs only then.
+var handlingSignals func()
 
 // stopGrace is how long a command has to stop after SIGINT or SIGTERM.
 const stopGrace = 500 * time.Millisecond

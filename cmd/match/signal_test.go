@@ -20,6 +20,40 @@ import (
 // TestRun_Signal stops.
 const signalArgsEnv = "MATCH_SIGNAL_ARGS"
 
+// signalReadyEnv names a file the subprocess makes once it handles
+// signals: one sent earlier would kill it, as it would any process.
+const signalReadyEnv = "MATCH_SIGNAL_READY"
+
+// startChild starts the subprocess with the command line args and waits
+// until it handles signals. It returns the command and a channel that
+// reports its end.
+func startChild(t *testing.T, args []string, stdin io.Reader, stderr io.Writer) (*exec.Cmd, <-chan error) {
+	t.Helper()
+	ready := filepath.Join(t.TempDir(), "ready")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestSignalChild$")
+	cmd.Env = append(os.Environ(), signalArgsEnv+"="+strings.Join(args, "\x1f"), signalReadyEnv+"="+ready)
+	cmd.Stdin, cmd.Stderr = stdin, stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(time.Millisecond) {
+		if _, err := os.Stat(ready); err == nil {
+			return cmd, done
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("ended before it handled signals (%v)\n%s", err, stderr)
+		default:
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("not handling signals 30s after it started\n%s", stderr)
+		}
+	}
+}
+
 // TestSignalChild is the subprocess: the real main, signal handling
 // included, with the arguments of $MATCH_SIGNAL_ARGS. It does nothing in a
 // normal test run.
@@ -29,6 +63,9 @@ func TestSignalChild(t *testing.T) {
 		t.Skip("only run as the subprocess of TestRun_Signal")
 	}
 	os.Args = append([]string{"match"}, strings.Split(args, "\x1f")...)
+	if ready := os.Getenv(signalReadyEnv); ready != "" {
+		handlingSignals = func() { os.WriteFile(ready, nil, 0o644) }
+	}
 	main() // exits
 }
 
@@ -115,15 +152,8 @@ func TestRun_Signal(t *testing.T) {
 				args = append(args, own...)
 				args = append(args, "--out", filepath.Join(out, "audience.csv"),
 					"--report", filepath.Join(out, "report.json"), "--rejects", filepath.Join(out, "rejects.csv"))
-				cmd := exec.Command(os.Args[0], "-test.run=^TestSignalChild$")
-				cmd.Env = append(os.Environ(), signalArgsEnv+"="+strings.Join(args, "\x1f"))
 				var stderr bytes.Buffer
-				cmd.Stderr = &stderr
-				if err := cmd.Start(); err != nil {
-					t.Fatal(err)
-				}
-				done := make(chan error, 1)
-				go func() { done <- cmd.Wait() }()
+				cmd, done := startChild(t, args, nil, &stderr)
 				// The outputs are created once every input is open: the
 				// work has begun. (Or, if they cannot be seen, a moment:
 				// opening takes milliseconds.)
@@ -197,30 +227,16 @@ func TestRun_SignalBlocked(t *testing.T) {
 			}
 			os.WriteFile(users, []byte("user_id,phone\nu1,+16505551234\n"), 0o644)
 			r := strings.NewReplacer("$FIFO", fifo, "$OUT", out, "$USERS", users)
-			cmd := exec.Command(os.Args[0], "-test.run=^TestSignalChild$")
-			cmd.Env = append(os.Environ(), signalArgsEnv+"="+strings.Join(strings.Fields(r.Replace(tc.args)), "\x1f"))
 			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
 			pr, pw, err := os.Pipe()
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer pw.Close() // never closed before: the reader waits on
-			cmd.Stdin = pr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			pr.Close()
 			pw.WriteString(tc.stdin)
-			done := make(chan error, 1)
-			go func() { done <- cmd.Wait() }()
-			// Blocked by now, and handling signals: the race-enabled
-			// binary takes longer to start.
-			if raceEnabled {
-				time.Sleep(2 * time.Second)
-			} else {
-				time.Sleep(300 * time.Millisecond)
-			}
+			cmd, done := startChild(t, strings.Fields(r.Replace(tc.args)), pr, &stderr)
+			pr.Close()
+			time.Sleep(300 * time.Millisecond) // blocked by now
 			select {
 			case err := <-done:
 				t.Fatalf("ended before the signal (%v)\n%s", err, &stderr)
