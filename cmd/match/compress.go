@@ -220,3 +220,43 @@ func textSize(f *os.File, c compression) (size int64, ok bool) {
 	}
 	return int64(float64(fi.Size()) / ratioSample * float64(text)), true
 }
+
+// textRows estimates the number of lines of the text of the file f,
+// compressed as c: exactly if its text is no longer than what it samples,
+// else the lines of its first MiB of text (of the text of its first
+// compressed MiB, if compressed) scaled to the text's size (textSize).
+// The sides of a join are compared by rows, since a side costs by its
+// rows, whatever their width: a hashed list has three times the bytes of
+// the raw list it came from. ok is false if f cannot be read.
+func textRows(f *os.File, c compression) (rows int64, ok bool) {
+	size, ok := textSize(f, c)
+	if !ok {
+		return 0, false
+	}
+	var r io.Reader = io.NewSectionReader(f, 0, ratioSample)
+	if c != uncompressed {
+		d, err := decompress(c, r)
+		if err != nil {
+			return 0, false
+		}
+		defer d.Close()
+		r = io.LimitReader(d, ratioTextCap)
+	}
+	var text, lines int64
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := r.Read(buf)
+		text += int64(n)
+		lines += int64(bytes.Count(buf[:n], []byte{'\n'}))
+		if err != nil {
+			break
+		}
+	}
+	switch {
+	case text == 0:
+		return 0, true
+	case text >= size:
+		return lines, true
+	}
+	return int64(float64(size) / float64(text) * float64(lines)), true
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -162,13 +163,20 @@ func TestTextSize(t *testing.T) {
 			if !ok || tc.exact && got != want || !tc.exact && (got < want*95/100 || got > want*105/100) {
 				t.Errorf("textSize of %d bytes (%v) = %d, %v; want %d", len(tc.data), c, got, ok, want)
 			}
+			rows, ok := textRows(f, c)
+			wantRows := int64(bytes.Count(tc.text, []byte{'\n'}))
+			if !ok || tc.exact && rows != wantRows || !tc.exact && (rows < wantRows*95/100 || rows > wantRows*105/100) {
+				t.Errorf("textRows of %d bytes (%v) = %d, %v; want %d", len(tc.data), c, rows, ok, wantRows)
+			}
 		})
 	}
 }
 
 // TestCompressed_BuildSideAuto checks that --build-side auto compares the
-// sides' text, not their compressed bytes: a list that is small once
-// compressed but larger than the user base is streamed.
+// sides' rows in their text, not their compressed bytes nor their text's
+// bytes: a list that is small once compressed but has more rows than the
+// user base is streamed, and a hashed list of more bytes but fewer rows is
+// built on.
 func TestCompressed_BuildSideAuto(t *testing.T) {
 	dir := t.TempDir()
 	users := "user_id,phone\n" + strings.Repeat("u1,+16505551234\n", 1000)
@@ -184,9 +192,17 @@ func TestCompressed_BuildSideAuto(t *testing.T) {
 		{"zstd", zstdText(t, list), "users"},
 		{"small", list[:len(list)/4], "list"},
 		{"small-gzip", gzipText(t, list[:len(list)/4]), "list"},
+		// 800 rows of hashes: more bytes than the users, fewer rows.
+		{"hashed", hashedList(800), "list"},
+		{"hashed-zstd", zstdText(t, hashedList(800)), "list"},
+		{"hashed-more-rows", hashedList(1200), "users"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.name != "plain" && tc.name != "small" && len(tc.list) >= len(users) {
+			if strings.Contains(tc.name, "hashed") {
+				if len(tc.list) < len(users) && !strings.Contains(tc.name, "zstd") {
+					t.Fatalf("hashed list of %d bytes: not larger than the users' %d", len(tc.list), len(users))
+				}
+			} else if tc.name != "plain" && tc.name != "small" && len(tc.list) >= len(users) {
 				t.Fatalf("compressed list of %d bytes: not smaller than the users' %d", len(tc.list), len(users))
 			}
 			p := filepath.Join(dir, tc.name+".csv")
@@ -206,4 +222,15 @@ func TestCompressed_BuildSideAuto(t *testing.T) {
 			}
 		})
 	}
+}
+
+// hashedList returns a hashed list of n rows, as text.
+func hashedList(n int) []byte {
+	var b bytes.Buffer
+	b.WriteString("hash\n")
+	for i := range n {
+		d := sha256.Sum256([]byte(fmt.Sprintf("+1650555%04d", i)))
+		fmt.Fprintf(&b, "%x\n", d)
+	}
+	return b.Bytes()
 }

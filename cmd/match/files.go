@@ -114,14 +114,13 @@ func (in *input) Close() {
 	}
 }
 
-// size returns the size of the input's text, to compare the sides of a
-// join: of a compressed file, an estimate (see textSize). ok is false for
-// stdin, which cannot be sized without reading it.
-func (in *input) size() (n int64, ok bool) {
+// rowCount returns the number of rows of the input's text, estimated for
+// a large file (see textRows). ok is false for stdin.
+func (in *input) rowCount() (n int64, ok bool) {
 	if in.f == nil {
 		return 0, false
 	}
-	return textSize(in.f, in.comp)
+	return textRows(in.f, in.comp)
 }
 
 // stdin reports whether the input is read from stdin.

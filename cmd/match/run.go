@@ -118,7 +118,7 @@ func runFlags(o *runOptions, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.out, "out", "", "write the audience to `FILE` (default stdout)")
 	fs.StringVar(&o.report, "report", "", "write the JSON report to `FILE`")
 	fs.StringVar(&o.rejects, "rejects", "", "write refused list rows as line,reason to `FILE`")
-	fs.StringVar(&o.buildSide, "build-side", "auto", "`side` the hash table is built on: users, list, or auto (the smaller file)")
+	fs.StringVar(&o.buildSide, "build-side", "auto", "`side` the hash table is built on: users, list, or auto (the side of fewer rows)")
 	fs.Int64Var(&o.minAudience, "min-audience", privacy.DefaultMinAudience, "release no audience of fewer than `N` users, by its noisy size (0: no minimum)")
 	fs.Float64Var(&o.epsilon, "epsilon", privacy.DefaultEpsilon, "privacy loss `E` of one decision: the noise on the audience size (0, with --min-audience 0: exact figures, for the platform's own runs)")
 	fs.Float64Var(&o.budget, "budget", privacy.DefaultBudget, "privacy loss `B` an advertiser may spend in 30 days")
@@ -310,9 +310,11 @@ func (o *runOptions) exclusions(stdin io.Reader, stderr io.Writer) (matcher.Cons
 }
 
 // joinSide returns the side the hash table goes on: "index" with --index,
-// else --build-side, where "auto" picks the smaller file, comparing the
-// sizes of their text, uncompressed. A side read from stdin cannot be
-// sized without reading it: auto streams it, and builds on the file.
+// else --build-side, where "auto" picks the side of fewer rows (estimated
+// from their text, uncompressed: see textRows), since building costs more
+// a row than streaming, and a side costs by its rows, not its bytes. A
+// side read from stdin cannot be sized without reading it: auto streams
+// it, and builds on the file.
 func (j *runJob) joinSide() string {
 	if j.ix != nil {
 		return "index"
@@ -325,8 +327,8 @@ func (j *runJob) joinSide() string {
 	case j.list.stdin():
 		return "users"
 	}
-	us, uok := j.users.size()
-	ls, lok := j.list.size()
+	us, uok := j.users.rowCount()
+	ls, lok := j.list.rowCount()
 	if uok && lok && ls < us {
 		return "list"
 	}
