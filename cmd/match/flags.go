@@ -80,7 +80,7 @@ func parse(fs *flag.FlagSet, args []string) error {
 // parseFormat parses the hash format given to --flagName.
 func parseFormat(flagName, s string) (normalize.Format, error) {
 	f, err := normalize.ParseFormat(s)
-	if err != nil {
+	if err != nil || f.Kind() != normalize.KindPhone {
 		return 0, usageErrorf("--%s %q: want e164, digits or uid2", flagName, s)
 	}
 	return f, nil
