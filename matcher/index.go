@@ -379,6 +379,9 @@ func (v *indexView) sizes() (keys, users int) { return v.ix.rows, v.ix.rows }
 // receives that.
 func (v *indexView) lookup(d *[32]byte, f normalize.Format, prefilter bool) (int, error) {
 	ix := v.ix
+	if f.Kind() == normalize.KindEmail {
+		return -1, fmt.Errorf("%s: %w", ix.path, ErrNoEmailKeys)
+	}
 	if ix.keys != nil {
 		*d = keyedDigest(ix.keys.family(f), d)
 	}
