@@ -86,6 +86,19 @@ func parseFormat(flagName, s string) (normalize.Format, error) {
 	return f, nil
 }
 
+// parseEmailFormat parses the email hash format given to --flagName: ""
+// follows the phone format (email-uid2 with uid2, else email).
+func parseEmailFormat(flagName, s string, phone normalize.Format) (normalize.Format, error) {
+	if s == "" {
+		return normalize.EmailFormatFor(phone), nil
+	}
+	f, err := normalize.ParseFormat(s)
+	if err != nil || f.Kind() != normalize.KindEmail {
+		return 0, usageErrorf("--%s %q: want email or email-uid2", flagName, s)
+	}
+	return f, nil
+}
+
 // checkRegion checks the region given to --region.
 func checkRegion(s string) error {
 	if !normalize.ValidRegion(s) {
