@@ -56,7 +56,7 @@ type Report struct {
 	// sent: accepted, and rejected by reason. They count no match.
 	Phones Identifiers `json:"phones"`
 	Emails Identifiers `json:"emails"`
-	Status     Decision         `json:"status"`
+	Status Decision    `json:"status"`
 	// AudienceSize is Round of the audience, present only if released.
 	AudienceSize *int64 `json:"audience_size,omitempty"`
 	// MatchRate is AudienceSize over Accepted, present only if released.

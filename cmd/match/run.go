@@ -264,6 +264,9 @@ func openRun(o *runOptions, stdin io.Reader, stdout, stderr io.Writer) (_ *runJo
 	if j.list, err = openList(o.list, stdin, stderr, o.format, o.emailFormat); err != nil {
 		return nil, err
 	}
+	if j.ix != nil && j.ix.Info().Version < 2 && j.list.cols.Has(normalize.KindEmail) {
+		return nil, usageErrorf("%s: %v; %s has email columns", o.index, matcher.ErrNoEmailKeys, j.list.name)
+	}
 	if j.excl, err = o.exclusions(stdin, stderr); err != nil {
 		return nil, err
 	}
@@ -436,7 +439,7 @@ func (j *runJob) match(ctx context.Context) (matcher.Stats, error) {
 // matchIndex streams the list through the index.
 func (j *runJob) matchIndex(ctx context.Context, opts *matcher.Options, emit func(matcher.Match) error) (matcher.Stats, error) {
 	st, err := j.ix.Match(ctx, j.list.entries, opts, j.excl, emit, j.onListReject)
-	if errors.Is(err, matcher.ErrIndexCorrupt) {
+	if errors.Is(err, matcher.ErrIndexCorrupt) || errors.Is(err, matcher.ErrNoEmailKeys) {
 		err = usageError{err}
 	}
 	return st, err
