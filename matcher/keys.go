@@ -277,3 +277,65 @@ func (x *idents) at(i int) *ident {
 	}
 	return &x.more[i-1]
 }
+
+// A Digester gives the digests of user rows and list entries exactly as a
+// match computes them, for a pipeline that joins them itself (the Beam
+// pipeline): the same normalization, families, absent and refused
+// identifiers, and reasons. It is not safe for concurrent use: make one
+// per goroutine.
+type Digester struct {
+	o Options
+	g *digester
+}
+
+// KeyDigest is one identifier of a row: its kind and digest, or why it is
+// refused.
+type KeyDigest struct {
+	Kind   normalize.Kind
+	Digest [32]byte
+	Err    error // the identifier is refused
+}
+
+// NewDigester returns a Digester for opts (nil: every default), or an
+// error wrapping ErrBadOptions.
+func NewDigester(opts *Options) (*Digester, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	d := &Digester{o: o}
+	d.g = d.o.digester()
+	return d, nil
+}
+
+// User appends to dst the digests of u's valid phone and address, in that
+// order, and returns the extended slice; if neither is valid, the error
+// is why the row is refused (as BuildBase refuses it).
+func (d *Digester) User(u *User, dst []KeyDigest) ([]KeyDigest, error) {
+	ds, kinds, n, err := d.g.userDigests(u)
+	if err != nil {
+		return dst, err
+	}
+	for i := range n {
+		dst = append(dst, KeyDigest{Kind: kinds[i], Digest: ds[i]})
+	}
+	return dst, nil
+}
+
+// Entry appends to dst each present identifier of e, in row order, with
+// its digest or its error, and returns the extended slice; the error is
+// the row's if none is valid (as Match refuses it: see keys.go). A
+// refused row's identifiers are still appended, to be counted by kind.
+func (d *Digester) Entry(e *Entry, dst []KeyDigest) ([]KeyDigest, error) {
+	var x idents
+	err := d.g.entryIdents(e, &x)
+	for i := range x.n {
+		id := x.at(i)
+		dst = append(dst, KeyDigest{Kind: id.kind, Digest: id.d, Err: id.err})
+	}
+	return dst, err
+}
+
+// RejectKey counts a refused identifier of kind k in s, as Match counts
+// it: in Phone or Email, Rejected and RejectedBy[Reason(err)].
+func (s *Stats) RejectKey(k normalize.Kind, err error) { s.kind(k).reject(err) }

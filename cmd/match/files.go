@@ -315,15 +315,6 @@ func (l *listInput) entries(yield func(matcher.Entry) bool) {
 // (package idcols).
 func (l *listInput) kind() string { return l.cols.Kind() }
 
-// hashFormat returns the name of the phone digests' format for a list
-// that may hold them ("" for a list of raw phones alone), and of the email
-// digests' for a list with email columns ("" for none).
-func (l *listInput) hashFormats() (phone, email string) {
-	if l.cols.Kind() != "phone" && l.cols.Has(normalize.KindPhone) {
-		phone = l.phone.String()
-	}
-	if l.cols.Has(normalize.KindEmail) {
-		email = l.email.String()
-	}
-	return phone, email
-}
+// hashFormats returns the names of the formats of the list's digests for
+// the report (idcols.List.HashFormats).
+func (l *listInput) hashFormats() (phone, email string) { return l.cols.HashFormats(l.phone, l.email) }

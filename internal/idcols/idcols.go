@@ -173,6 +173,20 @@ func (l *List) Kind() string {
 	return "keys"
 }
 
+// HashFormats returns, for the advertiser's report, the name of the
+// phone digests' format phone for a list that may hold them ("" for a
+// list of one raw phone column, as it always was), and of the email
+// digests' format email for a list with email columns ("" for none).
+func (l *List) HashFormats(phone, email normalize.Format) (phoneName, emailName string) {
+	if l.Kind() != "phone" && l.Has(normalize.KindPhone) {
+		phoneName = phone.String()
+	}
+	if l.Has(normalize.KindEmail) {
+		emailName = email.String()
+	}
+	return phoneName, emailName
+}
+
 // Has reports whether l has a column of kind k.
 func (l *List) Has(k normalize.Kind) bool {
 	for _, c := range l.Columns {
