@@ -68,6 +68,7 @@ FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzE164$$' -fuzztime=$(FUZZTIME) ./normalize
 	$(GO) test -run='^$$' -fuzz='^FuzzHashRoundtrip$$' -fuzztime=$(FUZZTIME) ./normalize
+	$(GO) test -run='^$$' -fuzz='^FuzzEmail$$' -fuzztime=$(FUZZTIME) ./normalize
 	$(GO) test -run='^$$' -fuzz='^FuzzE164Differential$$' -fuzztime=$(FUZZTIME) ./normalize
 	$(GO) test -run='^$$' -fuzz='^FuzzReader$$' -fuzztime=$(FUZZTIME) ./internal/csvrow
 	$(GO) test -run='^$$' -fuzz='^FuzzRun$$' -fuzztime=$(FUZZTIME) ./cmd/match

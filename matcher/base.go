@@ -14,7 +14,8 @@ import (
 type User struct {
 	Line   int64  // the caller's line number, reported back with a reject
 	ID     string // the platform's user id
-	Phone  string // the verified phone, raw: E.164 or any format E164 reads
+	Phone  string // the verified phone, raw: E.164 or any format E164 reads; "" for none
+	Email  string // the verified email address, raw; "" for none (see keys.go)
 	Region string // the phone's region; "" means Options.Region
 	Err    error  // if non-nil, the caller refused the row already: it is rejected with this error
 }
@@ -25,6 +26,14 @@ type Options struct {
 	// the base is keyed by (see normalize.Format.Family). The zero value is
 	// normalize.E164Hex. Raw phone lists match whatever the format.
 	Format normalize.Format
+
+	// EmailFormat is the format of hashed email addresses on lists, and
+	// so the email digest family: normalize.EmailHex or
+	// normalize.EmailUID2. The zero value (normalize.E164Hex, a phone
+	// format) means normalize.EmailFormatFor(Format): EmailUID2 with
+	// UID2, EmailHex otherwise. Another phone format is an error
+	// (ErrBadOptions). Raw addresses match whatever the format.
+	EmailFormat normalize.Format
 
 	// Region reads phones of rows without a region. "" means
 	// normalize.DefaultRegion ("US").
@@ -41,7 +50,8 @@ type Options struct {
 	Prefilter Prefilter
 
 	// OnAccept, if not nil, is called with the digest of every accepted
-	// list row, in list order, from one goroutine at a time (the privacy
+	// identifier of the list, in list order and, within a row, in the
+	// order of its identifiers, from one goroutine at a time (the privacy
 	// guards sketch the list with it). d is valid for the call only. Nil:
 	// not called.
 	OnAccept func(d *[32]byte)
@@ -74,10 +84,15 @@ func (o *Options) withDefaults() (Options, error) {
 		return r, fmt.Errorf("matcher: Options.Region %q: %w: %w", r.Region, ErrBadOptions, normalize.ErrUnknownRegion)
 	case r.Format > normalize.UID2:
 		return r, fmt.Errorf("matcher: Options.Format %d: %w: %w", r.Format, ErrBadOptions, normalize.ErrUnknownFormat)
+	case r.EmailFormat != 0 && r.EmailFormat.Kind() != normalize.KindEmail || r.EmailFormat > normalize.EmailUID2:
+		return r, fmt.Errorf("matcher: Options.EmailFormat %d: want EmailHex or EmailUID2: %w: %w", r.EmailFormat, ErrBadOptions, normalize.ErrUnknownFormat)
 	case r.Workers < 0 || r.Workers > MaxWorkers:
 		return r, fmt.Errorf("matcher: Options.Workers %d: want 0 (GOMAXPROCS) to %d: %w", r.Workers, MaxWorkers, ErrBadOptions)
 	case r.Prefilter > PrefilterNone:
 		return r, fmt.Errorf("matcher: Options.Prefilter %d: want PrefilterAuto, PrefilterBloom or PrefilterNone: %w", r.Prefilter, ErrBadOptions)
+	}
+	if r.EmailFormat == 0 {
+		r.EmailFormat = normalize.EmailFormatFor(r.Format)
 	}
 	if r.Workers == 0 {
 		r.Workers = runtime.GOMAXPROCS(0)
@@ -92,8 +107,10 @@ func (o *Options) withDefaults() (Options, error) {
 // hashed in the base's digest family and put in a hash table, with a bloom
 // filter in front when Options.Prefilter asks for one.
 //
-// A user id that appears on several rows is one user with several phones;
-// a phone shared by several users matches all of them. A Base is immutable
+// A user id that appears on several rows is one user with several phones
+// and addresses; a phone or an address shared by several users matches
+// all of them. Phones are keyed in Options.Format's family, addresses in
+// Options.EmailFormat's, in one table (see keys.go). A Base is immutable
 // and safe for concurrent use by many Match calls.
 type Base struct {
 	opts  Options
@@ -121,21 +138,22 @@ func BuildBase(ctx context.Context, users iter.Seq[User], opts *Options, onRejec
 	}
 	type row struct {
 		u   User
-		d   [32]byte
+		d   [2][32]byte // the phone's and the address's, valid ones first
+		n   int
 		err error
 	}
 	var (
 		index   = make(map[string]int32)
 		ids     []string
-		digests [][32]byte // per accepted row
-		owners  []int32    // per accepted row: the user
+		digests [][32]byte // per accepted identifier
+		owners  []int32    // per accepted identifier: the user
 	)
 	src := rowsOf(users, func(u User) row { return row{u: u} })
 	work := func(rows []row) {
 		g := o.digester()
 		for i := range rows {
 			r := &rows[i]
-			r.d, r.err = g.user(&r.u)
+			r.d, _, r.n, r.err = g.userDigests(&r.u)
 		}
 	}
 	sink := func(rows []row) error {
@@ -153,8 +171,10 @@ func BuildBase(ctx context.Context, users iter.Seq[User], opts *Options, onRejec
 				index[r.u.ID] = u
 				ids = append(ids, r.u.ID)
 			}
-			digests = append(digests, r.d)
-			owners = append(owners, u)
+			for _, d := range r.d[:r.n] {
+				digests = append(digests, d)
+				owners = append(owners, u)
+			}
 		}
 		return nil
 	}
@@ -290,15 +310,6 @@ type digester struct {
 
 func (o *Options) digester() *digester {
 	return &digester{o: o, h: normalize.NewHasher()}
-}
-
-// user returns the digest of a user's phone, or why the row is refused.
-func (g *digester) user(u *User) (d [32]byte, err error) {
-	e164, err := g.userE164(u)
-	if err == nil {
-		d = g.h.Sum(e164, g.o.Format.Family())
-	}
-	return d, err
 }
 
 // userE164 returns a user row's phone in E.164, valid until the next call,

@@ -1,5 +1,6 @@
 // Package matcher finds the audience of a contact list in a user base: the
-// users whose phone is on the list, less those whom consent excludes.
+// users whose phone or email address is on the list, less those whom
+// consent excludes.
 //
 // # Three ways to match
 //
@@ -44,8 +45,11 @@
 // ErrBadOptions.
 //
 // Inputs are streams (iter.Seq): User rows on the base's side (Line, ID,
-// Phone, Region), Entry rows on the list's side (Line and either a raw
-// Phone with an optional Region or a Hash in Options.Format). A row the
+// Phone, Email, Region), Entry rows on the list's side (Line and either a
+// raw Phone with an optional Region or a Hash in Options.Format, and any
+// further phones and emails, raw or hashed, in Keys). A row of several
+// identifiers matches every user any of them matches (keys.go has the
+// rules: absent and refused identifiers, reasons, figures by kind). A row the
 // caller already refused carries its Err. A refused row is passed to
 // onReject, if not nil, as a Reject (its Line, and why) and the call goes
 // on: bad data is never an error. A call fails for bad options, a nil
@@ -101,7 +105,8 @@
 // named on every row.
 //
 // Keys are SHA-256 digests of E.164 strings in the digest family of
-// Options.Format (see normalize.Format). A hashed list must be given the
+// Options.Format, and of email addresses in that of Options.EmailFormat
+// (see normalize.Format), side by side in one table: they never meet. A hashed list must be given the
 // Format it was hashed in. A Base is keyed in one family, so it matches
 // only lists hashed in that family; an Index holds both; raw phone lists
 // match whatever the family.

@@ -17,7 +17,11 @@ type Reject struct {
 // of the innermost wrapped error, such as "not a phone number".
 func (r Reject) Reason() string { return Reason(r.Err) }
 
-func (r Reject) Error() string { return fmt.Sprintf("line %d: %s", r.Line, r.Reason()) }
+// Detail returns Detail(r.Err): the reason, naming each identifier of a
+// row refused for several.
+func (r Reject) Detail() string { return Detail(r.Err) }
+
+func (r Reject) Error() string { return fmt.Sprintf("line %d: %s", r.Line, r.Detail()) }
 
 // Reason returns the message of the innermost error that err wraps. The
 // sentinels of this module have short, stable messages made for this, so
@@ -37,6 +41,11 @@ func Reason(err error) string {
 
 // ErrEmptyUserID refuses a user row without an id: it could match no one.
 var ErrEmptyUserID = errors.New("empty user id")
+
+// ErrNoEmailKeys is returned by Index.Match for a list with an email
+// address when the index holds no email keys: it was written before
+// indexes held them. Build the index again from its user base.
+var ErrNoEmailKeys = errors.New("the index holds no email keys (built before emails were indexed): build it again")
 
 // ErrNilArgument is returned by a call given a nil argument it needs: the
 // stream of list entries or users, yield, or the receiver. Consent and

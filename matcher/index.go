@@ -53,9 +53,13 @@ type Index struct {
 	unmap    func() error
 	info     IndexInfo
 	sec      [numSections]Section
+	nsec     int             // sections of its version
 	sums     []byte          // the page checksums
 	verified []atomic.Uint64 // pages whose checksum has been checked, a bit each
 	rows     int
+	phones   int  // phone rows, 0 to phones-1
+	entries  int  // email entries
+	emails   bool // it holds email keys: version 2
 	bits     int
 	canonN   int
 	keys     *indexKeys // of a keyed index
@@ -149,7 +153,7 @@ func (ix *Index) Close() error {
 // Info describes the index.
 func (ix *Index) Info() IndexInfo {
 	info := ix.info
-	info.Sections = append([]Section(nil), ix.sec[:]...)
+	info.Sections = append([]Section(nil), ix.sec[:ix.nsec]...)
 	return info
 }
 
@@ -173,8 +177,9 @@ func (ix *Index) parse() error {
 	if got, want := crc32.Checksum(d[:headerCRCAt], castagnoli), le.Uint32(d[headerCRCAt:]); got != want {
 		return corrupt("header checksum mismatch")
 	}
-	if v := le.Uint32(d[8:]); v != indexVersion {
-		return fmt.Errorf("%w %d (this build reads version %d)", ErrIndexVersion, v, indexVersion)
+	version := int(le.Uint32(d[8:]))
+	if version != 1 && version != indexVersion {
+		return fmt.Errorf("%w %d (this build reads versions 1 and %d)", ErrIndexVersion, version, indexVersion)
 	}
 	if fl := le.Uint32(d[12:]); fl&^flagKeyed != 0 {
 		return corrupt("unknown flags %#x", fl)
@@ -187,24 +192,34 @@ func (ix *Index) parse() error {
 	}
 	rows, users := le.Uint64(d[24:]), le.Uint64(d[32:])
 	bits, k, m := le.Uint32(d[64:]), le.Uint32(d[68:]), le.Uint64(d[72:])
+	phones, entries, keysEmail := rows, uint64(0), uint64(0)
+	nsec := numSectionsV1
+	if version >= 2 {
+		phones, entries, keysEmail = le.Uint64(d[phoneRowsAt:]), le.Uint64(d[entriesAt:]), le.Uint64(d[keysEmailAt:])
+		nsec = numSections
+	}
+	wantBits := bucketBitsFor(int(min(rows, maxIndexRows)))
+	if version >= 2 {
+		wantBits = bucketBitsFor(int(min(max(phones, entries), maxIndexRows)))
+	}
 	switch {
-	case rows > maxIndexRows || users > rows:
-		return corrupt("%d rows, %d users", rows, users)
-	case bits != uint32(bucketBitsFor(int(rows))):
+	case rows > maxIndexRows || users > rows || phones > rows || entries > maxIndexRows || keysEmail > entries:
+		return corrupt("%d rows, %d users, %d phone rows, %d email entries", rows, users, phones, entries)
+	case bits != uint32(wantBits):
 		return corrupt("%d bucket bits for %d rows", bits, rows)
-	case le.Uint32(d[84:]) != pageSize || le.Uint32(d[108:]) != numSections:
+	case le.Uint32(d[84:]) != pageSize || le.Uint32(d[108:]) != uint32(nsec):
 		return corrupt("page size %d, %d sections", le.Uint32(d[84:]), le.Uint32(d[108:]))
 	}
 	idBytes := le.Uint64(d[sectionTable+16*secIDData+8:])
 	if idBytes > uint64(len(d)) {
 		return corrupt("id data of %d bytes", idBytes)
 	}
-	l := newLayout(int(rows), int(idBytes), int(rows-users))
+	l := newLayout(version, int(rows), int(phones), int(entries), int(idBytes), int(rows-users))
 	if uint64(l.bloomM) != m || uint64(l.bloomK) != uint64(k) {
 		return corrupt("bloom filter of %d bits and %d hashes for %d rows", m, k, rows)
 	}
-	for i, s := range l.sec {
-		off, n := le.Uint64(d[sectionTable+16*i:]), le.Uint64(d[sectionTable+16*i+8:])
+	for i, s := range l.sec[:nsec] {
+		off, n := le.Uint64(d[sectionAt(i):]), le.Uint64(d[sectionAt(i)+8:])
 		if off != uint64(s.Offset) || n != uint64(s.Length) {
 			return corrupt("section %s at %d, %d bytes; want %d, %d", s.Name, off, n, s.Offset, s.Length)
 		}
@@ -220,12 +235,13 @@ func (ix *Index) parse() error {
 	if !normalize.ValidRegion(region) {
 		return corrupt("region %q", region)
 	}
-	ix.sec = l.sec
+	ix.sec, ix.nsec = l.sec, nsec
 	ix.rows, ix.bits, ix.canonN = int(rows), int(bits), int(rows-users)
+	ix.phones, ix.entries, ix.emails = int(phones), int(entries), version >= 2
 	ix.verified = make([]atomic.Uint64, (l.pages+63)/64)
 	ix.info = IndexInfo{
-		Version: indexVersion, Rows: int64(rows), Users: int64(users),
-		KeysE164: int64(le.Uint64(d[40:])), KeysDigits: int64(le.Uint64(d[48:])),
+		Version: version, Rows: int64(rows), PhoneRows: int64(phones), EmailEntries: int64(entries), Users: int64(users),
+		KeysE164: int64(le.Uint64(d[40:])), KeysDigits: int64(le.Uint64(d[48:])), KeysEmail: int64(keysEmail),
 		Built:  time.Unix(0, int64(le.Uint64(d[56:]))).UTC(),
 		Region: region, Keyed: le.Uint32(d[12:])&flagKeyed != 0, BucketBits: int(bits), BloomBits: int64(m), BloomK: int(k),
 		Size: int64(len(d)),
@@ -354,31 +370,51 @@ func (ix *Index) Match(ctx context.Context, list iter.Seq[Entry], opts *Options,
 	if opts == nil || opts.Prefilter == PrefilterAuto {
 		o.Prefilter = defaultIndexPrefilter
 	}
-	v := &indexView{ix: ix, dir: secEDir, keys: secEKeys}
-	if o.Format.Family() == normalize.Digits {
-		v.dir, v.keys, v.digits = secDDir, secDKeys, true
-	}
-	st, err := match(ctx, v, &o, list, consent, yield, onReject)
+	st, err := match(ctx, newIndexKeyset(ix, o.EmailFormat), &o, list, consent, yield, onReject)
 	if err != nil && errors.Is(err, ErrIndexCorrupt) {
 		err = fmt.Errorf("%s: %w", ix.path, err)
 	}
 	return st, err
 }
 
-// indexView is the keyset of one family of an index. A key is the
-// position in the family's table of the first entry holding a digest.
-type indexView struct {
-	ix        *Index
-	dir, keys int
-	digits    bool
+// indexKeyset is the keyset of an index: its three tables, whose keys it
+// numbers one after the other, E from 0, D from p, M from 2p.
+type indexKeyset struct {
+	ix    *Index
+	views [3]indexView
 }
 
-func (v *indexView) sizes() (keys, users int) { return v.ix.rows, v.ix.rows }
+// newIndexKeyset returns the keyset of ix for a match whose email digests
+// are in the format email.
+func newIndexKeyset(ix *Index, email normalize.Format) *indexKeyset {
+	p := ix.phones
+	return &indexKeyset{ix: ix, views: [3]indexView{
+		{ix: ix, dir: secEDir, keys: secEKeys, n: p, first: 0},
+		{ix: ix, dir: secDDir, keys: secDKeys, rowsSec: secDRows, n: p, first: p},
+		{ix: ix, dir: secMDir, keys: secMKeys, rowsSec: secMRows, n: ix.entries, first: 2 * p, email: true, flag: familyFlag(email)},
+	}}
+}
+
+func (ks *indexKeyset) sizes() (keys, users int) { return 2*ks.ix.phones + ks.ix.entries, ks.ix.rows }
+
+// view returns the table of family f.
+func (ks *indexKeyset) view(f normalize.Format) *indexView {
+	switch {
+	case f.Kind() == normalize.KindEmail:
+		return &ks.views[2]
+	case f.Family() == normalize.Digits:
+		return &ks.views[1]
+	}
+	return &ks.views[0]
+}
 
 // lookup replaces *d by the keyed digest in a keyed index: holders then
 // receives that.
-func (v *indexView) lookup(d *[32]byte, f normalize.Format, prefilter bool) (int, error) {
-	ix := v.ix
+func (ks *indexKeyset) lookup(d *[32]byte, f normalize.Format, prefilter bool) (int, error) {
+	ix := ks.ix
+	if f.Kind() == normalize.KindEmail && !ix.emails {
+		return -1, fmt.Errorf("%s: %w", ix.path, ErrNoEmailKeys)
+	}
 	if ix.keys != nil {
 		*d = keyedDigest(ix.keys.family(f), d)
 	}
@@ -392,6 +428,46 @@ func (v *indexView) lookup(d *[32]byte, f normalize.Format, prefilter bool) (int
 			return -1, nil
 		}
 	}
+	v := ks.view(f)
+	k, err := v.lookup(d)
+	if err != nil || k < 0 {
+		return -1, err
+	}
+	return v.first + k, nil
+}
+
+// familyFlag returns the flag of an email entry that serves family f.
+func familyFlag(f normalize.Format) byte {
+	if f == normalize.EmailUID2 {
+		return flagEmailUID2
+	}
+	return flagEmailHex
+}
+
+func (ks *indexKeyset) holders(ctx context.Context, k int, d *[32]byte, dst []holder) ([]holder, error) {
+	for i := len(ks.views) - 1; i >= 0; i-- {
+		if v := &ks.views[i]; k >= v.first {
+			return v.holders(ctx, k-v.first, d, dst)
+		}
+	}
+	return dst, corrupt("key %d", k)
+}
+
+// indexView is one table of an index: E, D or M. A key is the position
+// in the table of the first entry holding a digest.
+type indexView struct {
+	ix        *Index
+	dir, keys int
+	rowsSec   int  // the section of each entry's row; 0 for E, whose position is the row
+	n         int  // entries in the table
+	first     int  // the keyset's number of its first key
+	email     bool // the M table: entries carry flags
+	flag      byte // of the M table: the flag of the match's email family
+}
+
+// lookup returns the position of the first entry holding d, or -1.
+func (v *indexView) lookup(d *[32]byte) (int, error) {
+	ix := v.ix
 	b := int64(bucketOf(d[:], ix.bits))
 	lo, hi, err := v.bucket(b)
 	if err != nil {
@@ -450,7 +526,7 @@ func (v *indexView) bucket(b int64) (lo, hi int64, err error) {
 		return 0, 0, err
 	}
 	lo, hi = int64(binary.LittleEndian.Uint32(raw)), int64(binary.LittleEndian.Uint32(raw[4:]))
-	if lo > hi || hi > int64(v.ix.rows) {
+	if lo > hi || hi > int64(v.n) {
 		return 0, 0, corrupt("bucket %d of section %s: entries %d to %d", b, v.ix.sec[v.dir].Name, lo, hi)
 	}
 	return lo, hi, nil
@@ -476,14 +552,23 @@ func (v *indexView) holders(ctx context.Context, k int, d *[32]byte, dst []holde
 			return dst, ctx.Err()
 		}
 		row := int64(k) + i
-		if v.digits {
-			r, err := ix.uint32At(secDRows, row)
+		if v.email {
+			fl, err := ix.read(secMFlags, row, 1)
+			if err != nil {
+				return dst, err
+			}
+			if fl[0]&v.flag == 0 {
+				continue // the address's other form
+			}
+		}
+		if v.rowsSec != 0 {
+			r, err := ix.uint32At(v.rowsSec, row)
 			if err != nil {
 				return dst, err
 			}
 			row = int64(r)
-			if row >= int64(ix.rows) {
-				return dst, corrupt("digits entry %d points at row %d", int64(k)+i, row)
+			if row >= int64(ix.rows) || !v.email && row >= int64(ix.phones) {
+				return dst, corrupt("%s entry %d points at row %d", ix.sec[v.keys].Name, int64(k)+i, row)
 			}
 		}
 		user, err := ix.user(row)

@@ -80,7 +80,7 @@ func BenchmarkIndexLookup(b *testing.B) {
 						b.Fatal(err)
 					}
 					defer ix.Close()
-					v := &indexView{ix: ix, dir: secEDir, keys: secEKeys}
+					v := newIndexKeyset(ix, normalize.EmailHex)
 					if temp == "warm" {
 						for i := range probes {
 							v.lookup(&probes[i], 0, pf)

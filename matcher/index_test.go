@@ -161,6 +161,9 @@ func TestIndex_Info(t *testing.T) {
 		{ID: "a", Phone: "+16502530001"},
 		{ID: "c", Phone: "not a phone"},
 		{ID: "d", Phone: "+16502530002", Region: "US"},
+		{ID: "e", Email: "E@example.com"},
+		{ID: "a", Email: "j.d+x@gmail.com"},
+		{ID: "f", Phone: "nonsense", Email: "e@example.com"},
 	}
 	var rejects []Reject
 	path := filepath.Join(t.TempDir(), "x.idx")
@@ -177,7 +180,8 @@ func TestIndex_Info(t *testing.T) {
 	}
 	defer ix.Close()
 	got := ix.Info()
-	if got.Rows != 4 || got.Users != 3 || got.KeysE164 != 3 || got.KeysDigits != 3 || got.Region != "GB" || got.Version != 1 {
+	if got.Rows != 7 || got.PhoneRows != 4 || got.EmailEntries != 4 || got.KeysEmail != 3 || got.Users != 5 ||
+		got.KeysE164 != 3 || got.KeysDigits != 3 || got.Region != "GB" || got.Version != 2 {
 		t.Errorf("Info = %+v", got)
 	}
 	if !got.Built.Equal(info.Built) || got.Size != info.Size || !reflect.DeepEqual(got.Sections, info.Sections) {
@@ -335,7 +339,11 @@ func TestIndex_OpenErrors(t *testing.T) {
 	}{
 		{"csv", []byte("user_id,phone\nu1,+16502530000\n"), ErrNotIndex},
 		{"wrong magic", resealed(data, func(h []byte) { h[0] = 'X' }), ErrNotIndex},
-		{"version 2", resealed(data, func(h []byte) { binary.LittleEndian.PutUint32(h[8:], 2) }), ErrIndexVersion},
+		{"version 3", resealed(data, func(h []byte) { binary.LittleEndian.PutUint32(h[8:], 3) }), ErrIndexVersion},
+		{"version 1 with 13 sections", resealed(data, func(h []byte) { binary.LittleEndian.PutUint32(h[8:], 1) }), ErrIndexCorrupt},
+		{"phone rows", resealed(data, func(h []byte) { h[phoneRowsAt]++ }), ErrIndexCorrupt},
+		{"email entries", resealed(data, func(h []byte) { h[entriesAt] += 40 }), ErrIndexCorrupt},
+		{"email section offset", resealed(data, func(h []byte) { h[sectionAt(secMKeys)+1]++ }), ErrIndexCorrupt},
 		{"flags", resealed(data, func(h []byte) { h[12] = 2 }), ErrIndexCorrupt},
 		{"keyed flag without a key check", resealed(data, func(h []byte) { h[12] = 1 }), ErrIndexKey},
 		{"rows", resealed(data, func(h []byte) { h[24]++ }), ErrIndexCorrupt},

@@ -1,11 +1,12 @@
 package matcher
 
-// The index file, version 1
+// The index file, version 2
 //
-// An index file holds a user base keyed in both digest families (E164Hex,
-// which UID2 shares, and Digits), ready to be memory-mapped and probed
-// without parsing. All integers are little-endian. The file is a header
-// page, page-aligned sections, and a table of page checksums:
+// An index file holds a user base keyed in both phone digest families
+// (E164Hex, which UID2 shares, and Digits) and in both email families
+// (EmailHex and EmailUID2), ready to be memory-mapped and probed without
+// parsing. All integers are little-endian. The file is a header page,
+// page-aligned sections, and a table of page checksums:
 //
 //	offset  size      field
 //	0       4096      header (below)
@@ -17,11 +18,11 @@ package matcher
 // The header:
 //
 //	0     8   magic "AMINDEX\x1a"
-//	8     4   version, 1
+//	8     4   version, 2 (1: see below)
 //	12    4   flags: bit 0 set for a keyed index (see indexkey.go); no
 //	          other bit is defined
 //	16    8   file size in bytes
-//	24    8   rows: user rows with a valid phone, the entries of each table
+//	24    8   rows: user rows with a valid phone or email address
 //	32    8   users: distinct user ids among the rows
 //	40    8   keys in the E164Hex family: distinct digests
 //	48    8   keys in the Digits family
@@ -35,31 +36,64 @@ package matcher
 //	88    8   checks: offset of the checksum table
 //	96    8   pages: number of checksums, (checks−4096)/4096
 //	104   4   CRC-32C of the checksum table
-//	108   4   number of sections, 9
-//	112   144 section table: 9 × (offset uint64, length uint64), in the
-//	          order below; lengths exclude padding
+//	108   4   number of sections, 13
+//	112   144 section table, sections 0–8: 9 × (offset uint64, length
+//	          uint64), in the order below; lengths exclude padding
 //	256   16  key check value of a keyed index, else zero
-//	272   …   zero
+//	272   8   p: phone rows, the rows with a valid phone (rows 0 to p−1)
+//	280   8   e: email entries
+//	288   8   keys in the email families: distinct digests
+//	296   64  section table, sections 9–12
+//	360   …   zero
 //	4092  4   CRC-32C of header bytes 0 to 4092
 //
-// Sections (n = rows, B = 2^b):
+// Sections (n = rows, p = phone rows, e = email entries, B = 2^b):
 //
-//	0 E dir    (B+1) × uint32  bucket i's entries are E keys [dir[i], dir[i+1])
-//	1 E keys   n × 9 bytes     bytes 4–12 of each row's E164Hex digest
-//	2 D dir    (B+1) × uint32  as E dir, for the Digits family
-//	3 D keys   n × 9 bytes     bytes 4–12 of each row's Digits digest
-//	4 D rows   n × uint32      the row (E position) of each D key
-//	5 id index ⌈n/32⌉ × uint64 offset in id data of rows 0, 32, 64, …
-//	6 id data  per row, uvarint length and the user id's bytes
-//	7 canon    c × 2 × uint32  (row, first row of the same user), sorted,
-//	           for each row of a user that has an earlier row; users = n−c
-//	8 bloom    m/64 × uint64   bloom/v3 bit set of both families' digests
+//	0  E dir    (B+1) × uint32  bucket i's entries are E keys [dir[i], dir[i+1])
+//	1  E keys   p × 9 bytes     bytes 4–12 of each phone row's E164Hex digest
+//	2  D dir    (B+1) × uint32  as E dir, for the Digits family
+//	3  D keys   p × 9 bytes     bytes 4–12 of each phone row's Digits digest
+//	4  D rows   p × uint32      the row (E position) of each D key
+//	5  id index ⌈n/32⌉ × uint64 offset in id data of rows 0, 32, 64, …
+//	6  id data  per row, uvarint length and the user id's bytes
+//	7  canon    c × 2 × uint32  (row, first row of the same user), sorted,
+//	            for each row of a user that has an earlier row; users = n−c
+//	8  bloom    m/64 × uint64   bloom/v3 bit set of every digest of 1, 3, 10
+//	9  M dir    (B+1) × uint32  as E dir, for the email entries
+//	10 M keys   e × 9 bytes     bytes 4–12 of each entry's email digest
+//	11 M rows   e × uint32      the row of each entry
+//	12 M flags  e × 1 byte      the families the entry serves: bit 0
+//	                            EmailHex, bit 1 EmailUID2
 //
-// A row is numbered by its position in E keys. A digest's bucket is the top
-// b bits of its first four bytes read big-endian; within a bucket, entries
-// are sorted by their 9 stored bytes, then by the row's order in the input,
-// so the rows holding one phone are adjacent and in input order. b is the
-// least with 2^b ≥ n/8: a bucket holds 8 entries on average.
+// Rows. A user row of the input with a valid phone is a phone row,
+// numbered by the position of its E164Hex digest in E keys; a user row
+// with only a valid email address is numbered after them, p to n−1, in
+// input order. Every row has its id in id data, in row order.
+//
+// Emails. A row's address gives one entry when its EmailHex and
+// EmailUID2 forms are the same string (every address outside gmail.com,
+// and gmail.com addresses without dots or a tag), serving both email
+// families (flags 3); else two entries, one for each form (flags 1 and
+// 2). A lookup in an email family reads the entries of the digest's key
+// and keeps those whose flags serve the family. Phone and email digests
+// hash strings without and with an "@", so they never share a key.
+//
+// A digest's bucket is the top b bits of its first four bytes read
+// big-endian; within a bucket, entries are sorted by their 9 stored bytes,
+// then by the row's order in the input, so the rows holding one phone or
+// address are adjacent and in input order. b is the least with 2^b ≥
+// max(p, e)/8: a bucket holds 8 entries on average.
+//
+// Version 1, the format before emails, is version 2 with 9 sections (no
+// header fields from 272 on, every row a phone row, b from n): it still
+// opens and matches phone lists as it always did, and a list with an
+// email address is refused (ErrNoEmailKeys) with a message to build the
+// index again.
+//
+// Size, 10-character ids: about 38 bytes a user with one phone, 53 with
+// one phone and one address of one form, 70 when the address is a
+// gmail.com one with dots or a tag (two entries), measured in
+// TestIndex_Size.
 //
 // Collisions. A probe compares the b bucket bits and the 72 stored bits of
 // a digest, so a digest not in the base falsely matches with probability
@@ -102,10 +136,15 @@ import (
 
 const (
 	indexMagic    = "AMINDEX\x1a"
-	indexVersion  = 1
+	indexVersion  = 2
 	pageSize      = 4096
-	numSections   = 9
-	keyBytes      = 9 // stored bytes of a digest
+	numSections   = 13
+	numSectionsV1 = 9 // version 1 has sections 0 to 8
+	phoneRowsAt   = 272
+	entriesAt     = 280
+	keysEmailAt   = 288
+	sectionTable2 = 296 // sections 9 to 12
+	keyBytes      = 9   // stored bytes of a digest
 	idStride      = 32
 	maxIndexRows  = 1<<32 - 2
 	perBucket     = 8
@@ -127,25 +166,38 @@ const (
 	secIDData
 	secCanon
 	secBloom
+	secMDir
+	secMKeys
+	secMRows
+	secMFlags
+)
+
+// The flags of an email entry: the email families it serves.
+const (
+	flagEmailHex  = 1
+	flagEmailUID2 = 2
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // IndexInfo describes an index file.
 type IndexInfo struct {
-	Version    int       `json:"version"`
-	Rows       int64     `json:"rows"`        // user rows with a valid phone
-	Users      int64     `json:"users"`       // distinct user ids
-	KeysE164   int64     `json:"keys_e164"`   // distinct digests, E164Hex and UID2 family
-	KeysDigits int64     `json:"keys_digits"` // distinct digests, Digits family
-	Built      time.Time `json:"built"`
-	Region     string    `json:"region"` // the default region of the build
-	Keyed      bool      `json:"keyed"`  // digests are keyed: matching needs the key
-	BucketBits int       `json:"bucket_bits"`
-	BloomBits  int64     `json:"bloom_bits"`
-	BloomK     int       `json:"bloom_hashes"`
-	Size       int64     `json:"size"` // bytes
-	Sections   []Section `json:"sections"`
+	Version      int       `json:"version"`
+	Rows         int64     `json:"rows"`          // user rows with a valid phone or email address
+	PhoneRows    int64     `json:"phone_rows"`    // of which with a valid phone
+	EmailEntries int64     `json:"email_entries"` // email digests kept, one or two an address
+	Users        int64     `json:"users"`         // distinct user ids
+	KeysE164     int64     `json:"keys_e164"`     // distinct digests, E164Hex and UID2 family
+	KeysDigits   int64     `json:"keys_digits"`   // distinct digests, Digits family
+	KeysEmail    int64     `json:"keys_email"`    // distinct digests, both email families
+	Built        time.Time `json:"built"`
+	Region       string    `json:"region"` // the default region of the build
+	Keyed        bool      `json:"keyed"`  // digests are keyed: matching needs the key
+	BucketBits   int       `json:"bucket_bits"`
+	BloomBits    int64     `json:"bloom_bits"`
+	BloomK       int       `json:"bloom_hashes"`
+	Size         int64     `json:"size"` // bytes
+	Sections     []Section `json:"sections"`
 }
 
 // Section is one section of an index file.
@@ -155,11 +207,12 @@ type Section struct {
 	Length int64  `json:"length"`
 }
 
-var sectionNames = [numSections]string{"e164 dir", "e164 keys", "digits dir", "digits keys", "digits rows", "id index", "id data", "canon", "bloom"}
+var sectionNames = [numSections]string{"e164 dir", "e164 keys", "digits dir", "digits keys", "digits rows", "id index", "id data", "canon", "bloom",
+	"email dir", "email keys", "email rows", "email flags"}
 
 // WriteIndex reads the user base and writes it to path as an index file,
-// keyed in both digest families, so that lists hashed either way, or raw,
-// can be matched against it with OpenIndex. Normalizing and hashing run on
+// keyed in both phone digest families and both email families, so that
+// lists hashed any way, or raw, can be matched against it with OpenIndex. Normalizing and hashing run on
 // opts.Workers goroutines; opts.Region is the region of phones without
 // one, and opts.Format and opts.Prefilter are not used. A refused user row
 // is passed to onReject (if not nil) and left out. A nil users is an error
@@ -281,15 +334,22 @@ func fileError(path string, err error) error {
 const blockRows = 1 << 16
 
 // collection is a user base read for an index: per row, in input order,
-// the first bytes of both digests and the user id.
+// the first bytes of both phone digests (zero for a row without a phone)
+// and the user id; and the email entries, in input order.
 type collection struct {
 	n      int
 	e, d   [][]byte   // digestPrefix bytes a row, blockRows rows a block
+	phone  []bool     // per row: it has a valid phone
 	idData [][]byte   // per block: uvarint length and bytes of each id
 	idOff  [][]uint32 // per block, per row: offset of its id in idData
 	dups   [][2]uint32
 	users  int
 	keys   *indexKeys // of a keyed index, or nil
+
+	nm    int      // email entries
+	m     [][]byte // digestPrefix bytes an entry, blockRows entries a block
+	mRow  []uint32 // per entry: its row, in input order
+	mFlag []byte   // per entry: flagEmailHex, flagEmailUID2 or both
 }
 
 func (c *collection) eDigest(r uint32) []byte {
@@ -302,41 +362,102 @@ func (c *collection) dDigest(r uint32) []byte {
 	return c.d[b][i : i+digestPrefix]
 }
 
+func (c *collection) mDigest(x uint32) []byte {
+	b, i := x/blockRows, int(x%blockRows)*digestPrefix
+	return c.m[b][i : i+digestPrefix]
+}
+
 func (c *collection) id(r uint32) []byte {
 	data := c.idData[r/blockRows][c.idOff[r/blockRows][r%blockRows]:]
 	n, k := binary.Uvarint(data)
 	return data[k : k+int(n)]
 }
 
-// collect reads the users, hashing each phone both ways in parallel, and
-// finds the rows of users that have several.
-func collect(ctx context.Context, users iter.Seq[User], o *Options, keys *indexKeys, onReject func(Reject)) (*collection, error) {
-	type row struct {
-		u      User
-		e, d   [32]byte
-		idHash uint64
-		err    error
+// indexRow is a user row as collect reads it: its phone's digests in both
+// families, and its address's entries.
+type indexRow struct {
+	u      User
+	e, d   [32]byte
+	phone  bool
+	m      [2][32]byte
+	mflags [2]byte
+	nm     int
+	idHash uint64
+	err    error
+}
+
+// digest fills r with the digests of its user's phone and address, keyed
+// if keys is not nil, or sets r.err if neither is valid (as BuildBase
+// reads a user row: see keys.go).
+func (g *digester) indexRow(r *indexRow, keys *indexKeys) {
+	u := &r.u
+	switch {
+	case u.Err != nil:
+		r.err = u.Err
+		return
+	case u.ID == "":
+		r.err = ErrEmptyUserID
+		return
 	}
-	c := &collection{keys: keys}
-	seen := newIDSet()
-	src := rowsOf(users, func(u User) row { return row{u: u} })
-	work := func(rows []row) {
-		g := o.digester()
-		for i := range rows {
-			r := &rows[i]
-			var e164 []byte
-			if e164, r.err = g.userE164(&r.u); r.err == nil {
-				r.e = g.h.Sum(e164, normalize.E164Hex)
-				r.d = g.h.Sum(e164, normalize.Digits)
-				r.idHash = seen.hash(r.u.ID)
-				if keys != nil {
-					r.e, r.d = keyedDigest(&keys.e164, &r.e), keyedDigest(&keys.digits, &r.d)
+	var errs KeysError
+	if !blank(u.Phone) || blank(u.Email) {
+		if e164, err := g.e164(u.Phone, u.Region); err != nil {
+			errs = append(errs, KeyError{Column: "phone", Err: err})
+		} else {
+			r.phone = true
+			r.e = g.h.Sum(e164, normalize.E164Hex)
+			r.d = g.h.Sum(e164, normalize.Digits)
+			if keys != nil {
+				r.e, r.d = keyedDigest(&keys.e164, &r.e), keyedDigest(&keys.digits, &r.d)
+			}
+		}
+	}
+	if !blank(u.Email) {
+		hexForm, err := normalize.AppendEmail(g.buf[:0], u.Email, normalize.EmailHex)
+		if err != nil {
+			errs = append(errs, KeyError{Column: "email", Err: err})
+		} else {
+			g.buf = hexForm
+			n := len(hexForm)
+			r.m[0], r.mflags[0], r.nm = g.h.Sum(hexForm, normalize.EmailHex), flagEmailHex|flagEmailUID2, 1
+			uid2, err := normalize.AppendEmail(g.buf, u.Email, normalize.EmailUID2)
+			switch {
+			case err != nil:
+				r.mflags[0] = flagEmailHex // "+tag@gmail.com": not an address for UID2
+			case string(uid2[n:]) != string(hexForm[:n]):
+				r.mflags[0] = flagEmailHex
+				r.m[1], r.mflags[1], r.nm = g.h.Sum(uid2[n:], normalize.EmailUID2), flagEmailUID2, 2
+			}
+			g.buf = uid2[:0]
+			if keys != nil {
+				for i := range r.nm {
+					r.m[i] = keyedDigest(&keys.email, &r.m[i])
 				}
 			}
 		}
 	}
+	if !r.phone && r.nm == 0 {
+		r.err = rowErr(errs)
+	}
+}
+
+// collect reads the users, hashing each phone both ways and each address
+// both ways in parallel, and finds the rows of users that have several.
+func collect(ctx context.Context, users iter.Seq[User], o *Options, keys *indexKeys, onReject func(Reject)) (*collection, error) {
+	c := &collection{keys: keys}
+	seen := newIDSet()
+	src := rowsOf(users, func(u User) indexRow { return indexRow{u: u} })
+	work := func(rows []indexRow) {
+		g := o.digester()
+		for i := range rows {
+			r := &rows[i]
+			if g.indexRow(r, keys); r.err == nil {
+				r.idHash = seen.hash(r.u.ID)
+			}
+		}
+	}
 	var tooMany bool
-	sink := func(rows []row) error {
+	sink := func(rows []indexRow) error {
 		for i := range rows {
 			r := &rows[i]
 			if r.err != nil {
@@ -345,7 +466,7 @@ func collect(ctx context.Context, users iter.Seq[User], o *Options, keys *indexK
 				}
 				continue
 			}
-			if c.n == maxIndexRows {
+			if c.n == maxIndexRows || c.nm+r.nm > maxIndexRows {
 				tooMany = true
 				return errTooManyRows
 			}
@@ -358,11 +479,21 @@ func collect(ctx context.Context, users iter.Seq[User], o *Options, keys *indexK
 			b := len(c.e) - 1
 			c.e[b] = append(c.e[b], r.e[:digestPrefix]...)
 			c.d[b] = append(c.d[b], r.d[:digestPrefix]...)
+			c.phone = append(c.phone, r.phone)
 			c.idOff[b] = append(c.idOff[b], uint32(len(c.idData[b])))
 			c.idData[b] = binary.AppendUvarint(c.idData[b], uint64(len(r.u.ID)))
 			c.idData[b] = append(c.idData[b], r.u.ID...)
 			row := uint32(c.n)
 			c.n++
+			for k := range r.nm {
+				if c.nm%blockRows == 0 {
+					c.m = append(c.m, make([]byte, 0, blockRows*digestPrefix))
+				}
+				c.m[len(c.m)-1] = append(c.m[len(c.m)-1], r.m[k][:digestPrefix]...)
+				c.mRow = append(c.mRow, row)
+				c.mFlag = append(c.mFlag, r.mflags[k])
+				c.nm++
+			}
 			if first, dup := seen.add(c, row, r.idHash); dup {
 				c.dups = append(c.dups, [2]uint32{row, first})
 			}
@@ -444,6 +575,8 @@ func (s *idSet) grow() {
 
 // layout is where each section goes.
 type layout struct {
+	version    int
+	sections   int // numSections, or numSectionsV1
 	bucketBits int
 	bloomM     uint64
 	bloomK     uint
@@ -460,25 +593,37 @@ func bucketBitsFor(n int) int {
 	return bits.Len(uint((n + perBucket - 1) / perBucket))
 }
 
-func newLayout(n, idBytes, canon int) layout {
-	var l layout
-	l.bucketBits = bucketBitsFor(n)
-	m, k := bloom.EstimateParameters(uint(max(2*n, 1)), indexBloomFPR)
+// newLayout returns the layout of an index of version 2 with n rows, p of
+// them phone rows, and e email entries; or, for version 1, of n rows, all
+// phone rows (p and e are then n and 0).
+func newLayout(version, n, p, e, idBytes, canon int) layout {
+	l := layout{version: version, sections: numSections}
+	if version == 1 {
+		l.sections, p, e = numSectionsV1, n, 0
+		l.bucketBits = bucketBitsFor(n)
+	} else {
+		l.bucketBits = bucketBitsFor(max(p, e))
+	}
+	m, k := bloom.EstimateParameters(uint(max(2*p+e, 1)), indexBloomFPR)
 	l.bloomM, l.bloomK = (uint64(m)+63)/64*64, k
 	dir := int64(1<<l.bucketBits+1) * 4
 	lengths := [numSections]int64{
 		secEDir:    dir,
-		secEKeys:   int64(n) * keyBytes,
+		secEKeys:   int64(p) * keyBytes,
 		secDDir:    dir,
-		secDKeys:   int64(n) * keyBytes,
-		secDRows:   int64(n) * 4,
+		secDKeys:   int64(p) * keyBytes,
+		secDRows:   int64(p) * 4,
 		secIDIndex: int64((n+idStride-1)/idStride) * 8,
 		secIDData:  int64(idBytes),
 		secCanon:   int64(canon) * 8,
 		secBloom:   int64(l.bloomM / 8),
+		secMDir:    dir,
+		secMKeys:   int64(e) * keyBytes,
+		secMRows:   int64(e) * 4,
+		secMFlags:  int64(e),
 	}
 	off := int64(pageSize)
-	for i, n := range lengths {
+	for i, n := range lengths[:l.sections] {
 		l.sec[i] = Section{Name: sectionNames[i], Offset: off, Length: n}
 		off += pad(n)
 	}
@@ -486,6 +631,15 @@ func newLayout(n, idBytes, canon int) layout {
 	l.pages = (off - pageSize) / pageSize
 	l.size = off + 4*l.pages
 	return l
+}
+
+// sectionAt returns the offset in the header of section i's entry in the
+// section table.
+func sectionAt(i int) int {
+	if i < numSectionsV1 {
+		return sectionTable + 16*i
+	}
+	return sectionTable2 + 16*(i-numSectionsV1)
 }
 
 // bucketOf returns the bucket of a digest for b bucket bits.
@@ -515,37 +669,59 @@ func (c *collection) write(ctx context.Context, f *os.File, region string) (*Ind
 	for _, b := range c.idData {
 		idBytes += len(b)
 	}
-	l := newLayout(c.n, idBytes, len(c.dups))
+	var phoneRows, emailOnly []uint32 // in input order
+	for r, ok := range c.phone {
+		if ok {
+			phoneRows = append(phoneRows, uint32(r))
+		} else {
+			emailOnly = append(emailOnly, uint32(r))
+		}
+	}
+	np := len(phoneRows)
+	l := newLayout(indexVersion, c.n, np, c.nm, idBytes, len(c.dups))
 	if err := f.Truncate(l.size); err != nil {
 		return nil, err
 	}
 	sw := func(s int) *sectionWriter {
 		return &sectionWriter{w: bufio.NewWriterSize(io.NewOffsetWriter(f, l.sec[s].Offset), 1<<20)}
 	}
+	entries := make([]uint32, c.nm)
+	for x := range entries {
+		entries[x] = uint32(x)
+	}
 
-	// The orders of both families and the bloom filter depend on nothing
-	// but the collection: they are made side by side.
+	// The orders of the three tables and the bloom filter depend on
+	// nothing but the collection: they are made side by side.
 	var (
-		perm, permD  = make([]uint32, c.n), make([]uint32, c.n)
-		eDir, dDir   []uint32
-		keysE, keysD int64
-		bf           = bloom.New(uint(l.bloomM), l.bloomK)
-		wg           sync.WaitGroup
+		perm, permD, permM  = slices.Clone(phoneRows), slices.Clone(phoneRows), entries
+		eDir, dDir, mDir    []uint32
+		keysE, keysD, keysM int64
+		bf                  = bloom.New(uint(l.bloomM), l.bloomK)
+		wg                  sync.WaitGroup
 	)
-	wg.Go(func() { eDir, keysE = c.sortFamily(ctx, perm, c.eDigest, l.bucketBits) })
-	wg.Go(func() { dDir, keysD = c.sortFamily(ctx, permD, c.dDigest, l.bucketBits) })
+	wg.Go(func() { eDir, keysE = sortTable(ctx, perm, c.eDigest, l.bucketBits) })
+	wg.Go(func() { dDir, keysD = sortTable(ctx, permD, c.dDigest, l.bucketBits) })
 	wg.Go(func() {
+		mDir, keysM = sortTable(ctx, permM, c.mDigest, l.bucketBits)
 		set := bf.BitSet()
 		var locs [16]uint64
-		for r := range uint32(c.n) {
-			if r%checkEvery == 0 && ctx.Err() != nil {
+		add := func(d []byte) {
+			for _, loc := range bloomLocations(d, l.bloomK, &locs) {
+				set.Set(uint(loc % l.bloomM))
+			}
+		}
+		for i, r := range phoneRows {
+			if i%checkEvery == 0 && ctx.Err() != nil {
 				return
 			}
-			for _, d := range [2][]byte{c.eDigest(r), c.dDigest(r)} {
-				for _, loc := range bloomLocations(d, l.bloomK, &locs) {
-					set.Set(uint(loc % l.bloomM))
-				}
+			add(c.eDigest(r))
+			add(c.dDigest(r))
+		}
+		for x := range uint32(c.nm) {
+			if x%checkEvery == 0 && ctx.Err() != nil {
+				return
 			}
+			add(c.mDigest(x))
 		}
 	})
 	wg.Wait()
@@ -553,7 +729,8 @@ func (c *collection) write(ctx context.Context, f *os.File, region string) (*Ind
 		return nil, err
 	}
 
-	// The E164Hex family: its order numbers the rows.
+	// The E164Hex family: its order numbers the phone rows; the rows with
+	// only an address follow, in input order.
 	w := sw(secEDir)
 	w.uint32s(eDir)
 	w = sw(secEKeys).also(w)
@@ -563,8 +740,9 @@ func (c *collection) write(ctx context.Context, f *os.File, region string) (*Ind
 		}
 		w.bytes(c.eDigest(r)[4:digestPrefix])
 	}
-	pos := make([]uint32, c.n) // the row number of each input row
-	for p, r := range perm {
+	order := append(perm, emailOnly...) // the input row of each row
+	pos := make([]uint32, c.n)          // the row number of each input row
+	for p, r := range order {
 		pos[r] = uint32(p)
 	}
 	// User ids, in row order: the index and the data in one pass.
@@ -572,7 +750,7 @@ func (c *collection) write(ctx context.Context, f *os.File, region string) (*Ind
 	data := sw(secIDData)
 	var off uint64
 	var vb [binary.MaxVarintLen64]byte
-	for p, r := range perm {
+	for p, r := range order {
 		if p%checkEvery == 0 && ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
@@ -586,6 +764,7 @@ func (c *collection) write(ctx context.Context, f *os.File, region string) (*Ind
 		off += uint64(k + len(id))
 	}
 	w = data.also(w)
+	order = nil
 	// Rows of users with several, each with the user's first row.
 	canon := make([][2]uint32, len(c.dups))
 	for i, d := range c.dups {
@@ -599,7 +778,6 @@ func (c *collection) write(ctx context.Context, f *os.File, region string) (*Ind
 	}
 
 	// The Digits family, pointing at rows.
-	perm = nil
 	w = sw(secDDir).also(w)
 	w.uint32s(dDir)
 	w = sw(secDKeys).also(w)
@@ -616,11 +794,31 @@ func (c *collection) write(ctx context.Context, f *os.File, region string) (*Ind
 		}
 		w.uint32(pos[r])
 	}
-	permD, pos = nil, nil
+	permD = nil
 
-	// The bloom filter of both families.
+	// The bloom filter of every table.
 	w = sw(secBloom).also(w)
 	w.uint64s(bf.BitSet().Words()[:l.bloomM/64])
+
+	// The email entries, pointing at rows.
+	w = sw(secMDir).also(w)
+	w.uint32s(mDir)
+	w = sw(secMKeys).also(w)
+	for p, x := range permM {
+		if p%checkEvery == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		w.bytes(c.mDigest(x)[4:digestPrefix])
+	}
+	w = sw(secMRows).also(w)
+	for _, x := range permM {
+		w.uint32(pos[c.mRow[x]])
+	}
+	w = sw(secMFlags).also(w)
+	for _, x := range permM {
+		w.bytes(c.mFlag[x : x+1])
+	}
+	pos = nil
 	if err := w.flush(); err != nil {
 		return nil, err
 	}
@@ -634,10 +832,10 @@ func (c *collection) write(ctx context.Context, f *os.File, region string) (*Ind
 		return nil, err
 	}
 	info := &IndexInfo{
-		Version: indexVersion, Rows: int64(c.n), Users: int64(c.users),
-		KeysE164: keysE, KeysDigits: keysD, Built: time.Now().UTC(),
+		Version: indexVersion, Rows: int64(c.n), PhoneRows: int64(np), EmailEntries: int64(c.nm), Users: int64(c.users),
+		KeysE164: keysE, KeysDigits: keysD, KeysEmail: keysM, Built: time.Now().UTC(),
 		Region: region, Keyed: c.keys != nil, BucketBits: l.bucketBits, BloomBits: int64(l.bloomM), BloomK: int(l.bloomK),
-		Size: l.size, Sections: l.sec[:],
+		Size: l.size, Sections: l.sec[:l.sections],
 	}
 	var check []byte
 	if c.keys != nil {
@@ -649,24 +847,27 @@ func (c *collection) write(ctx context.Context, f *os.File, region string) (*Ind
 	return info, nil
 }
 
-// sortFamily fills perm with the rows in the order of a family's table and
-// returns the table's directory and its number of distinct keys. If ctx is
-// done first, it returns early with perm unsorted: the caller looks at ctx.
-func (c *collection) sortFamily(ctx context.Context, perm []uint32, digest func(uint32) []byte, b int) (dir []uint32, keys int64) {
+// sortTable sorts items (rows or entries, in input order) into the order
+// of a table: by bucket, then stored bytes, then input order. It returns
+// the table's directory and its number of distinct keys. If ctx is done
+// first, it returns early with items unsorted: the caller looks at ctx.
+func sortTable(ctx context.Context, items []uint32, digest func(uint32) []byte, b int) (dir []uint32, keys int64) {
 	dir = make([]uint32, 1<<b+1)
-	for r := range uint32(c.n) {
+	for _, r := range items {
 		dir[bucketOf(digest(r), b)+1]++
 	}
 	for i := 1; i < len(dir); i++ {
 		dir[i] += dir[i-1]
 	}
+	in := slices.Clone(items)
 	fill := slices.Clone(dir[:len(dir)-1])
-	for r := range uint32(c.n) {
+	for _, r := range in {
 		k := bucketOf(digest(r), b)
-		perm[fill[k]] = r
+		items[fill[k]] = r
 		fill[k]++
 	}
-	fill = nil
+	in, fill = nil, nil
+	perm := items
 	// Within a bucket: by stored bytes, then input order. Buckets are
 	// small; rows are increasing in each already.
 	done := 0 // rows sorted since ctx was last looked at
@@ -705,7 +906,7 @@ func header(info *IndexInfo, l layout, checksCRC uint32, check []byte) []byte {
 	h := make([]byte, pageSize)
 	copy(h, indexMagic)
 	le := binary.LittleEndian
-	le.PutUint32(h[8:], indexVersion)
+	le.PutUint32(h[8:], uint32(l.version))
 	if info.Keyed {
 		le.PutUint32(h[12:], flagKeyed)
 	}
@@ -723,12 +924,15 @@ func header(info *IndexInfo, l layout, checksCRC uint32, check []byte) []byte {
 	le.PutUint64(h[88:], uint64(l.checks))
 	le.PutUint64(h[96:], uint64(l.pages))
 	le.PutUint32(h[104:], checksCRC)
-	le.PutUint32(h[108:], numSections)
-	for i, s := range l.sec {
-		le.PutUint64(h[sectionTable+16*i:], uint64(s.Offset))
-		le.PutUint64(h[sectionTable+16*i+8:], uint64(s.Length))
+	le.PutUint32(h[108:], uint32(l.sections))
+	for i, s := range l.sec[:l.sections] {
+		le.PutUint64(h[sectionAt(i):], uint64(s.Offset))
+		le.PutUint64(h[sectionAt(i)+8:], uint64(s.Length))
 	}
 	copy(h[keyCheckAt:keyCheckAt+16], check)
+	le.PutUint64(h[phoneRowsAt:], uint64(info.PhoneRows))
+	le.PutUint64(h[entriesAt:], uint64(info.EmailEntries))
+	le.PutUint64(h[keysEmailAt:], uint64(info.KeysEmail))
 	le.PutUint32(h[headerCRCAt:], crc32.Checksum(h[:headerCRCAt], castagnoli))
 	return h
 }

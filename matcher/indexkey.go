@@ -19,7 +19,11 @@ import (
 //
 //	"audiencematch index v1 e164"    the E164Hex (and UID2) family
 //	"audiencematch index v1 digits"  the Digits family
+//	"audiencematch index v2 email"   both email families (version 2)
 //	"audiencematch index v1 check"   the key check value
+//
+// (Version 2 keeps version 1's strings for what version 1 had, so that
+// a key keys both alike.)
 //
 // The header keeps the first 16 bytes of HMAC-SHA256(check key, "key
 // check"), so that a wrong key is an error, not zero matches. Without the
@@ -41,8 +45,8 @@ var (
 
 // indexKeys are the keys of a keyed index.
 type indexKeys struct {
-	e164, digits [32]byte
-	check        [16]byte
+	e164, digits, email [32]byte
+	check               [16]byte
 }
 
 func deriveKeys(secret []byte) (*indexKeys, error) {
@@ -57,6 +61,7 @@ func deriveKeys(secret []byte) (*indexKeys, error) {
 	}{
 		{"audiencematch index v1 e164", k.e164[:]},
 		{"audiencematch index v1 digits", k.digits[:]},
+		{"audiencematch index v2 email", k.email[:]},
 		{"audiencematch index v1 check", check[:]},
 	} {
 		if _, err := io.ReadFull(hkdf.New(sha256.New, secret, nil, []byte(d.info)), d.out); err != nil {
@@ -71,7 +76,10 @@ func deriveKeys(secret []byte) (*indexKeys, error) {
 
 // family returns the key of a family.
 func (k *indexKeys) family(f normalize.Format) *[32]byte {
-	if f.Family() == normalize.Digits {
+	switch {
+	case f.Kind() == normalize.KindEmail:
+		return &k.email
+	case f.Family() == normalize.Digits:
 		return &k.digits
 	}
 	return &k.e164

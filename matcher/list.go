@@ -5,6 +5,8 @@ import (
 	"iter"
 	"runtime/debug"
 	"slices"
+
+	"github.com/audiencematch/audiencematch/normalize"
 )
 
 // List is a contact list held in a hash table, for a one-off match against
@@ -16,10 +18,12 @@ import (
 // Stats. A List is immutable and safe for concurrent use.
 type List struct {
 	opts  Options
-	st    Stats      // Rows, Accepted, Rejected, RejectedBy
-	keys  [][32]byte // distinct digests on the list
-	first []int64    // per key: the first list line holding it
-	count []int64    // per key: the number of list rows holding it
+	st    Stats            // Rows, Accepted, Rejected, RejectedBy; Accepted and Rejected of Phone and Email
+	keys  [][32]byte       // distinct digests on the list
+	first []int64          // per key: the first list line holding it
+	kinds []normalize.Kind // per key: the kind of identifier it is the digest of
+	count []int64          // per key: the number of rows whose one valid identifier it is
+	multi []int32          // the keys of each row of several valid identifiers, each row's followed by -1
 	tab   table
 }
 
@@ -38,8 +42,8 @@ func BuildList(ctx context.Context, list iter.Seq[Entry], opts *Options, onRejec
 	}
 	l := &List{opts: o, tab: newTable(0)}
 	type row struct {
-		e   Entry
-		d   [32]byte
+		e Entry
+		idents
 		err error
 	}
 	src := rowsOf(list, func(e Entry) row { return row{e: e} })
@@ -47,28 +51,49 @@ func BuildList(ctx context.Context, list iter.Seq[Entry], opts *Options, onRejec
 		g := o.digester()
 		for i := range rows {
 			r := &rows[i]
-			r.d, r.err = g.entry(&r.e)
+			r.err = g.entryIdents(&r.e, &r.idents)
 		}
 	}
+	var keys []int32 // the row's valid identifiers' keys
 	sink := func(rows []row) error {
 		for i := range rows {
 			r := &rows[i]
 			l.st.Rows++
 			if r.err != nil {
+				for j := range r.n {
+					id := r.at(j)
+					l.st.kind(id.kind).reject(id.err)
+				}
 				l.st.reject(Reject{Line: r.e.Line, Err: r.err}, onReject)
 				continue
 			}
 			l.st.Accepted++
-			if o.OnAccept != nil {
-				o.OnAccept(&r.d)
+			keys = keys[:0]
+			for j := range r.n {
+				id := r.at(j)
+				kst := l.st.kind(id.kind)
+				if id.err != nil {
+					kst.reject(id.err)
+					continue
+				}
+				kst.Accepted++
+				if o.OnAccept != nil {
+					o.OnAccept(&id.d)
+				}
+				// The table grows here, while the workers go on.
+				k, added := l.tab.add(&id.d, &l.keys)
+				if added {
+					l.first = append(l.first, r.e.Line)
+					l.kinds = append(l.kinds, id.kind)
+					l.count = append(l.count, 0)
+				}
+				keys = append(keys, k)
 			}
-			// The table grows here, while the workers go on.
-			k, added := l.tab.add(&r.d, &l.keys)
-			if added {
-				l.first = append(l.first, r.e.Line)
-				l.count = append(l.count, 0)
+			if len(keys) == 1 {
+				l.count[keys[0]]++
+			} else {
+				l.multi = append(append(l.multi, keys...), -1)
 			}
-			l.count[k]++
 		}
 		return nil
 	}
@@ -98,13 +123,14 @@ func (l *List) Match(ctx context.Context, users iter.Seq[User], consent Consent,
 	consent = orNone(consent)
 	type row struct {
 		u        User
-		key      int32
+		keys     [2]int32 // the keys of the row's phone and address on the list, -1 for none
 		err      error
 		optedOut bool
 	}
 	// A user's hit is its earliest match: the key whose first list line
 	// comes first, which is the least key, as keys are numbered in list
-	// order. Hits are kept in the order of the user rows that made them.
+	// order (and, within a row, in the order of its identifiers, the order
+	// in which Base.Match yields their holders). Hits are kept in the order of the user rows that made them.
 	type hit struct {
 		id  string
 		key int32 // -1: superseded by a later row's earlier match
@@ -123,9 +149,12 @@ func (l *List) Match(ctx context.Context, users iter.Seq[User], consent Consent,
 				r.optedOut = true // dropped before anything else looks at it
 				continue
 			}
-			var d [32]byte
-			if d, r.err = g.user(&r.u); r.err == nil {
-				r.key = l.tab.find(&d, l.keys)
+			r.keys = [2]int32{-1, -1}
+			ds, _, n, err := g.userDigests(&r.u)
+			if r.err = err; err == nil {
+				for j := range n {
+					r.keys[j] = l.tab.find(&ds[j], l.keys)
+				}
 			}
 		}
 	}
@@ -141,23 +170,30 @@ func (l *List) Match(ctx context.Context, users iter.Seq[User], consent Consent,
 				}
 				continue
 			}
-			if r.key < 0 {
+			key := int32(-1) // the row's earliest key on the list
+			for _, k := range r.keys {
+				if k >= 0 {
+					live[k] = true
+					if key < 0 || k < key {
+						key = k
+					}
+				}
+			}
+			if key < 0 {
 				continue
 			}
-			live[r.key] = true
 			if j, ok := index[r.u.ID]; ok {
-				if r.key >= hits[j].key {
+				if key >= hits[j].key {
 					continue
 				}
 				hits[j].key = -1
 			}
 			index[r.u.ID] = len(hits)
-			hits = append(hits, hit{id: r.u.ID, key: r.key})
+			hits = append(hits, hit{id: r.u.ID, key: key})
 		}
 		return nil
 	}
-	st = l.st
-	st.RejectedBy = maps(l.st.RejectedBy)
+	st = l.Stats()
 	if err := ordered(ctx, l.opts.Workers, src, work, sink); err != nil {
 		return st, err
 	}
@@ -167,6 +203,20 @@ func (l *List) Match(ctx context.Context, users iter.Seq[User], consent Consent,
 	for k, ok := range live {
 		if ok {
 			st.Matched += l.count[k]
+			st.kind(l.kinds[k]).Matched += l.count[k]
+		}
+	}
+	matched := false
+	for _, k := range l.multi {
+		switch {
+		case k < 0:
+			if matched {
+				st.Matched++
+			}
+			matched = false
+		case live[k]:
+			matched = true
+			st.kind(l.kinds[k]).Matched++
 		}
 	}
 	st.Unmatched = st.Accepted - st.Matched
@@ -217,6 +267,8 @@ func (l *List) Len() int { return len(l.keys) }
 func (l *List) Stats() Stats {
 	st := l.st
 	st.RejectedBy = maps(st.RejectedBy)
+	st.Phone.RejectedBy = maps(st.Phone.RejectedBy)
+	st.Email.RejectedBy = maps(st.Email.RejectedBy)
 	return st
 }
 

@@ -11,12 +11,14 @@ import (
 )
 
 // Entry is one row of a contact list as the caller read it: a raw phone, or
-// a hash made on the advertiser's side.
+// a hash made on the advertiser's side, and any further identifiers
+// (keys.go).
 type Entry struct {
 	Line   int64  // the caller's line number, reported back with a reject
 	Phone  string // a raw phone in any format E164 reads; used when Hash is ""
-	Region string // the phone's region; "" means the base's Options.Region
+	Region string // the region of the row's raw phones; "" means the base's Options.Region
 	Hash   string // a digest encoded in the base's Options.Format
+	Keys   []Key  // further phones and emails, raw or hashed; blank ones are absent
 	Err    error  // if non-nil, the caller refused the row already: it is rejected with this error
 }
 
@@ -26,19 +28,22 @@ type Match struct {
 	Line   int64 // the list line that first matched the user
 }
 
-// Stats are the figures of one Match call. They are advertiser-facing and
-// count after exclusion: a row whose phone belongs only to opted-out users
-// is Unmatched, and Audience counts only users that were yielded.
+// Stats are the figures of one Match call. They count after exclusion: a
+// row whose identifiers belong only to opted-out users is Unmatched, and
+// Audience counts only users that were yielded.
 //
-// Rows == Matched + Unmatched + Rejected always holds.
+// Rows == Matched + Unmatched + Rejected always holds. Phone and Email
+// count identifiers, not rows (see KindStats).
 type Stats struct {
 	Rows       int64            `json:"rows"`        // list rows read
-	Accepted   int64            `json:"accepted"`    // rows that gave a digest
+	Accepted   int64            `json:"accepted"`    // rows with at least one valid identifier
 	Rejected   int64            `json:"rejected"`    // rows refused, each passed to onReject
 	RejectedBy map[string]int64 `json:"rejected_by"` // Rejected by Reason
 	Matched    int64            `json:"matched"`     // accepted rows that matched at least one user in the audience
 	Unmatched  int64            `json:"unmatched"`   // accepted rows that did not
 	Audience   int64            `json:"audience_size"`
+	Phone      KindStats        `json:"phone"` // the rows' phones, raw or hashed
+	Email      KindStats        `json:"email"` // the rows' email addresses, raw or hashed
 }
 
 func (s *Stats) reject(r Reject, onReject func(Reject)) {
@@ -119,18 +124,9 @@ func match(ctx context.Context, ks keyset, o *Options, list iter.Seq[Entry], con
 	consent = orNone(consent)
 	type row struct {
 		e Entry
-		d [32]byte // the row's digest, as OnAccept sees it
-		// k is what the keyset looks up and reads holders by: d, or in a
-		// keyed index d keyed with the index's secret.
-		k    [32]byte
-		key  int
+		idents
 		err  error // the row is refused
 		fail error // the keyset failed or ctx is done: the match stops
-		// claimed is set on the row whose worker claimed its key, and hs
-		// are then the key's holders whom consent does not exclude, in
-		// the order of their rows.
-		claimed bool
-		hs      []holder
 	}
 	const (
 		unseen = iota
@@ -143,7 +139,6 @@ func match(ctx context.Context, ks keyset, o *Options, list iter.Seq[Entry], con
 		keyState  = make([]uint8, nkeys)
 		claimed   = make([]atomic.Uint64, (nkeys+63)/64) // keys whose holders a worker has read, a bit each
 		yielded   = make([]uint64, (nusers+63)/64)       // users already yielded, by number
-		family    = o.Format.Family()
 		prefilter = o.Prefilter == PrefilterBloom
 		spare     []holder // the sink's room for holders it reads itself
 	)
@@ -153,33 +148,40 @@ func match(ctx context.Context, ks keyset, o *Options, list iter.Seq[Entry], con
 		free := make([]holder, 0, 256) // room for the batch's holders
 		for i := range rows {
 			r := &rows[i]
-			r.claimed, r.hs = false, nil
-			if r.d, r.err = g.entry(&r.e); r.err != nil {
-				continue
-			}
-			r.k = r.d
-			if r.key, r.fail = ks.lookup(&r.k, family, prefilter); r.fail != nil || r.key < 0 {
-				continue
-			}
-			if !claim(claimed, r.key) {
-				continue // another row reads the key's holders
-			}
-			r.claimed = true
 			if r.fail = ctx.Err(); r.fail != nil {
-				return // the sink stops at this row
+				return // the sink stops at this row, or before
 			}
-			if cap(free) < 16 {
-				// Room for the next rows' holders at once, not grown
-				// from nothing for each of them.
-				free = make([]holder, 0, 256)
-			}
-			var hs []holder
-			if hs, r.fail = allowed(ctx, ks, consent, r.key, &r.k, free); r.fail != nil {
+			if r.err = g.entryIdents(&r.e, &r.idents); r.err != nil {
 				continue
 			}
-			r.hs, free = hs[:len(hs):len(hs)], hs[len(hs):]
+			for j := range r.n {
+				id := r.at(j)
+				id.claimed, id.hs = false, nil
+				if id.err != nil {
+					continue
+				}
+				id.k = id.d
+				if id.key, r.fail = ks.lookup(&id.k, o.family(id.kind), prefilter); r.fail != nil {
+					break
+				}
+				if id.key < 0 || !claim(claimed, id.key) {
+					continue // unknown, or another row reads the key's holders
+				}
+				id.claimed = true
+				if cap(free) < 16 {
+					// Room for the next rows' holders at once, not grown
+					// from nothing for each of them.
+					free = make([]holder, 0, 256)
+				}
+				var hs []holder
+				if hs, r.fail = allowed(ctx, ks, consent, id.key, &id.k, free); r.fail != nil {
+					break
+				}
+				id.hs, free = hs[:len(hs):len(hs)], hs[len(hs):]
+			}
 		}
 	}
+	var yieldHolders func(ctx context.Context, id *ident, line int64) error
 	sink := func(rows []row) error {
 		for i := range rows {
 			if err := ctx.Err(); err != nil {
@@ -191,47 +193,71 @@ func match(ctx context.Context, ks keyset, o *Options, list iter.Seq[Entry], con
 			}
 			st.Rows++
 			if r.err != nil {
+				for j := range r.n {
+					st.kind(r.at(j).kind).reject(r.at(j).err)
+				}
 				st.reject(Reject{Line: r.e.Line, Err: r.err}, onReject)
 				continue
 			}
 			st.Accepted++
-			if o.OnAccept != nil {
-				o.OnAccept(&r.d)
-			}
-			if r.key < 0 {
-				st.Unmatched++
-				continue
-			}
-			if keyState[r.key] == unseen {
-				hs := r.hs
-				if !r.claimed {
-					// A later row's worker claimed the key first.
-					var err error
-					if hs, err = allowed(ctx, ks, consent, r.key, &r.k, spare[:0]); err != nil {
-						return err
-					}
-					spare = hs
+			matched := false
+			for j := range r.n {
+				id := r.at(j)
+				kst := st.kind(id.kind)
+				if id.err != nil {
+					kst.reject(id.err)
+					continue
 				}
-				keyState[r.key] = dead
-				for _, h := range hs {
-					keyState[r.key] = live
-					if yielded[h.user/64]&(1<<(h.user%64)) != 0 {
-						continue // the user's other phone matched first
-					}
-					if err := ctx.Err(); err != nil {
-						return err // not one match after ctx is done
-					}
-					yielded[h.user/64] |= 1 << (h.user % 64)
-					st.Audience++
-					if err := yield(Match{UserID: h.id, Line: r.e.Line}); err != nil {
+				kst.Accepted++
+				if o.OnAccept != nil {
+					o.OnAccept(&id.d)
+				}
+				if id.key < 0 {
+					continue
+				}
+				if keyState[id.key] == unseen {
+					if err := yieldHolders(ctx, id, r.e.Line); err != nil {
 						return err
 					}
 				}
+				if keyState[id.key] == live {
+					kst.Matched++
+					matched = true
+				}
 			}
-			if keyState[r.key] == live {
+			if matched {
 				st.Matched++
 			} else {
 				st.Unmatched++
+			}
+		}
+		return nil
+	}
+	// yieldHolders yields the holders of id's key, seen for the first
+	// time at list line, not yet yielded, and marks the key live or dead.
+	yieldHolders = func(ctx context.Context, id *ident, line int64) error {
+		hs := id.hs
+		if !id.claimed {
+			// A later row's worker claimed the key first.
+			var err error
+			if hs, err = allowed(ctx, ks, consent, id.key, &id.k, spare[:0]); err != nil {
+				return err
+			}
+			spare = hs
+		}
+		keyState[id.key] = dead
+		for _, h := range hs {
+			keyState[id.key] = live
+			if yielded[h.user/64]&(1<<(h.user%64)) != 0 {
+				continue // the user's other identifier matched first
+			}
+			if err := ctx.Err(); err != nil {
+				return err // not one match after ctx is done
+			}
+			yielded[h.user/64] |= 1 << (h.user % 64)
+			st.Audience++
+			if err := yield(Match{UserID: h.id, Line: line}); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -269,18 +295,6 @@ func allowed(ctx context.Context, ks keyset, consent Consent, k int, d *[32]byte
 // checkEvery is how many steps a long loop takes between looks at its
 // context: a few milliseconds of work at most.
 const checkEvery = 4096
-
-// entry returns the digest of a list entry: its hash decoded in o.Format,
-// or its phone normalized and hashed in o.Format's family.
-func (g *digester) entry(e *Entry) (d [32]byte, err error) {
-	if e.Err != nil {
-		return d, e.Err
-	}
-	if e.Hash != "" {
-		return normalize.Decode(e.Hash, g.o.Format)
-	}
-	return g.phone(e.Phone, e.Region)
-}
 
 // ordered is parallel.Ordered, with a panic on one of its goroutines
 // returned as a *PanicError.

@@ -95,7 +95,8 @@ func TestMatch_SharedPhone(t *testing.T) {
 		if len(got) != n-2 || got[0] != (Match{UserID: "u0", Line: 2}) || got[len(got)-1] != (Match{UserID: "u99998", Line: 2}) {
 			t.Errorf("%s: %d users, first %v, last %v; want %d, all at line 2", j.name, len(got), got[0], got[len(got)-1], n-2)
 		}
-		want := Stats{Rows: int64(rows), Accepted: int64(rows), Matched: int64(rows - rows/100), Unmatched: int64(rows / 100), Audience: int64(n - 2)}
+		want := Stats{Rows: int64(rows), Accepted: int64(rows), Matched: int64(rows - rows/100), Unmatched: int64(rows / 100), Audience: int64(n - 2),
+			Phone: KindStats{Accepted: int64(rows), Matched: int64(rows - rows/100)}}
 		if fmt.Sprint(st) != fmt.Sprint(want) {
 			t.Errorf("%s: stats %+v, want %+v", j.name, st, want)
 		}

@@ -1,5 +1,6 @@
-// Package normalize turns phone numbers into E.164 strings and E.164
-// strings into the hashed wire formats advertisers exchange.
+// Package normalize turns phone numbers into E.164 strings, email
+// addresses into their canonical forms, and both into the hashed wire
+// formats advertisers exchange.
 //
 // Normalization is libphonenumber's, through github.com/nyaruka/phonenumbers
 // at the version pinned in go.mod: E164(raw, region) accepts raw exactly
@@ -26,6 +27,21 @@
 // only in encoding; Digits hashes other bytes and never matches them.
 // Digests are [32]byte values; hex and base64 exist only at the edges
 // (Encode, Decode).
+//
+// Email addresses have two formats of their own (email.go): EmailHex,
+// SHA-256 of the address trimmed and lowercased, in hex (Meta's and
+// Google's rule), and EmailUID2, SHA-256 of UID2's canonical address (as
+// EmailHex, and for gmail.com without the local part's dots and "+tag"),
+// in base64:
+//
+//	format    raw                          bytes hashed                 encoding
+//	EmailHex  " Jane.Doe+News@Gmail.com "  "jane.doe+news@gmail.com"    hex
+//	EmailUID2 " Jane.Doe+News@Gmail.com "  "janedoe@gmail.com"          base64
+//	EmailUID2 "user@example.com"           "user@example.com"           tMmiiTI7IaAcPpQPFQ65uMVCWH8av9jw4cwf/F5HVRQ=
+//
+// A phone's E.164 string never holds an "@" and an address always does,
+// so phone and email digests never meet: one digest table can hold a
+// phone family and an email family together (see email.go).
 //
 // Every function is safe for concurrent use; the package has no state of
 // its own.

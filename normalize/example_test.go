@@ -94,3 +94,23 @@ func ExampleDecode() {
 	// true not a valid hash
 	// uid2 true
 }
+
+// ExampleEmail shows an address normalized for each email format, and its
+// digest as that format writes it.
+func ExampleEmail() {
+	h := normalize.NewHasher()
+	for _, f := range []normalize.Format{normalize.EmailHex, normalize.EmailUID2} {
+		e, err := normalize.Email(" Jane.Saoirse+Work@Gmail.com ", f)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Printf("%-10s %-27q %s\n", f, e, normalize.Encode(h.Sum([]byte(e), f), f))
+	}
+	_, err := normalize.Email("jane doe@example.com", normalize.EmailHex)
+	fmt.Println(err)
+	// Output:
+	// email      "jane.saoirse+work@gmail.com" 6f0f30b37b9cd7ab345145aa600a4fd1bbb903024880f561b00045d9143db80c
+	// email-uid2 "janesaoirse@gmail.com"     ku4mBX7Z3qJTXWyLFB1INzkyR2WZGW4ANSJUiW21iI8=
+	// blank inside email
+}

@@ -187,8 +187,8 @@ func FuzzHashRoundtrip(f *testing.F) {
 		}
 
 		// Arbitrary strings, against encoding/hex and encoding/base64
-		// (strict) under the same shape rules.
-		for _, fm := range []Format{E164Hex, Digits, UID2} {
+		// (strict) under the same shape rules, in every format.
+		for _, fm := range []Format{E164Hex, Digits, UID2, EmailHex, EmailUID2} {
 			got, err := Decode(s, fm)
 			ref, refErr := referenceDecode(s, fm)
 			if (err == nil) != (refErr == nil) || err == nil && got != ref {
@@ -201,7 +201,7 @@ func FuzzHashRoundtrip(f *testing.F) {
 				continue
 			}
 			want := s
-			if fm != UID2 {
+			if fm != UID2 && fm != EmailUID2 {
 				want = strings.ToLower(s)
 			}
 			if enc := Encode(got, fm); enc != want {
@@ -228,7 +228,7 @@ func FuzzHashRoundtrip(f *testing.F) {
 func referenceDecode(s string, f Format) ([32]byte, error) {
 	var d [32]byte
 	switch f {
-	case UID2:
+	case UID2, EmailUID2:
 		if len(s) != Base64Len || strings.ContainsAny(s, "\r\n") {
 			return d, ErrBadHash
 		}

@@ -11,21 +11,28 @@ import (
 	"sync"
 )
 
-// Format is one of the three wire formats of a hashed phone number.
+// Format is one of the wire formats of a hashed identifier: three for
+// phone numbers, two for email addresses (see email.go).
 //
-//	format  hashed string   encoding
-//	E164    "+16505551234"  lowercase hex, 64 characters
-//	Digits  "16505551234"   lowercase hex, 64 characters
-//	UID2    "+16505551234"  standard base64 with padding, 44 characters
+//	format     hashed string          encoding
+//	E164       "+16505551234"         lowercase hex, 64 characters
+//	Digits     "16505551234"          lowercase hex, 64 characters
+//	UID2       "+16505551234"         standard base64 with padding, 44 characters
+//	EmailHex   "jane.doe@gmail.com"   lowercase hex, 64 characters
+//	EmailUID2  "janedoe@gmail.com"    standard base64 with padding, 44 characters
 //
 // E164 and UID2 hash the same string and so share a digest; Digits hashes
-// the E.164 string without its "+" and gives a different digest.
+// the E.164 string without its "+" and gives a different digest. EmailHex
+// and EmailUID2 hash the same string except for gmail.com addresses with
+// dots or a "+tag", and are two families.
 type Format uint8
 
 const (
-	E164Hex Format = iota // "e164": SHA-256 of "+…", lowercase hex
-	Digits                // "digits": SHA-256 of the digits alone, lowercase hex
-	UID2                  // "uid2": SHA-256 of "+…", padded base64
+	E164Hex   Format = iota // "e164": SHA-256 of "+…", lowercase hex
+	Digits                  // "digits": SHA-256 of the digits alone, lowercase hex
+	UID2                    // "uid2": SHA-256 of "+…", padded base64
+	EmailHex                // "email": SHA-256 of the trimmed, lowercased address, lowercase hex
+	EmailUID2               // "email-uid2": SHA-256 of UID2's canonical address, padded base64
 )
 
 // HexLen and Base64Len are the encoded lengths of a digest.
@@ -34,9 +41,10 @@ const (
 	Base64Len = (sha256.Size + 2) / 3 * 4
 )
 
-var formatNames = [...]string{E164Hex: "e164", Digits: "digits", UID2: "uid2"}
+var formatNames = [...]string{E164Hex: "e164", Digits: "digits", UID2: "uid2", EmailHex: "email", EmailUID2: "email-uid2"}
 
-// String returns the format's name: "e164", "digits" or "uid2".
+// String returns the format's name: "e164", "digits", "uid2", "email" or
+// "email-uid2".
 func (f Format) String() string {
 	if int(f) < len(formatNames) {
 		return formatNames[f]
@@ -44,8 +52,8 @@ func (f Format) String() string {
 	return "Format(" + strconv.Itoa(int(f)) + ")"
 }
 
-// ParseFormat returns the Format named s ("e164", "digits" or "uid2"), or
-// ErrUnknownFormat.
+// ParseFormat returns the Format named s ("e164", "digits", "uid2",
+// "email" or "email-uid2"), or ErrUnknownFormat.
 func ParseFormat(s string) (Format, error) {
 	for f, name := range formatNames {
 		if s == name {
@@ -56,8 +64,8 @@ func ParseFormat(s string) (Format, error) {
 }
 
 // Family returns the format whose digest f shares: E164Hex for E164Hex and
-// UID2, Digits for Digits. Two lists can be joined on their digests only if
-// their families are equal.
+// UID2, and f itself for every other format. Two lists can be joined on
+// their digests only if their families are equal.
 func (f Format) Family() Format {
 	if f == UID2 {
 		return E164Hex
@@ -164,7 +172,7 @@ func (h *Hasher) sum(msg []byte) (d [32]byte, ok bool) {
 
 // AppendEncode appends the encoding of digest in format f to dst.
 func AppendEncode(dst []byte, digest [32]byte, f Format) []byte {
-	if f == UID2 {
+	if f.base64() {
 		return base64.StdEncoding.AppendEncode(dst, digest[:])
 	}
 	n := len(dst)
@@ -206,9 +214,9 @@ func Decode(s string, f Format) ([32]byte, error) {
 	var d [32]byte
 	ok := false
 	switch f {
-	case E164Hex, Digits:
+	case E164Hex, Digits, EmailHex:
 		ok = decodeHex(&d, s)
-	case UID2:
+	case UID2, EmailUID2:
 		ok = decodeBase64(&d, s)
 	default:
 		return d, ErrUnknownFormat
@@ -275,6 +283,10 @@ func decodeBase64(d *[32]byte, s string) bool {
 	d[30], d[31] = byte(v>>16), byte(v>>8)
 	return bad&0x80 == 0 && c&0x3 == 0
 }
+
+// base64 reports whether f encodes digests in base64 (UID2's formats)
+// rather than hex.
+func (f Format) base64() bool { return f == UID2 || f == EmailUID2 }
 
 // Detect guesses a value's format from its shape: 64 hex digits are E164Hex
 // (Digits looks the same; only the sender knows which string was hashed),

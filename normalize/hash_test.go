@@ -150,7 +150,7 @@ func TestFormat_String(t *testing.T) {
 		f    Format
 		want string
 	}{
-		{E164Hex, "e164"}, {Digits, "digits"}, {UID2, "uid2"}, {Format(3), "Format(3)"},
+		{E164Hex, "e164"}, {Digits, "digits"}, {UID2, "uid2"}, {EmailHex, "email"}, {EmailUID2, "email-uid2"}, {Format(5), "Format(5)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.want, func(t *testing.T) {
@@ -193,7 +193,7 @@ func TestParseFormat(t *testing.T) {
 		{name: "sha256", err: ErrUnknownFormat},
 		{name: "hex", err: ErrUnknownFormat},
 		{name: "base64", err: ErrUnknownFormat},
-		{name: "Format(3)", err: ErrUnknownFormat},
+		{name: "Format(5)", err: ErrUnknownFormat},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -263,7 +263,7 @@ func TestDecode(t *testing.T) {
 		{name: "uid2/is_hex", s: usE164Hex, f: UID2, err: ErrBadHash},
 		{name: "uid2/bad_char", s: "*" + usUID2[1:], f: UID2, err: ErrBadHash},
 
-		{name: "unknown_format", s: usE164Hex, f: Format(3), err: ErrUnknownFormat},
+		{name: "unknown_format", s: usE164Hex, f: Format(5), err: ErrUnknownFormat},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -117,6 +117,13 @@ type Outcome struct {
 	// is the format of a hashed list, "" for a list of raw phones.
 	List       string
 	HashFormat string
+
+	// ListKind, if not empty, is the list's kind for the report: "phone",
+	// "hash" or "keys" (several identifier columns or emails). Empty:
+	// "hash" if HashFormat is set, else "phone". EmailHashFormat is the
+	// format of a list's email digests, "" for a list without emails.
+	ListKind        string
+	EmailHashFormat string
 }
 
 // Release is the decision about one audience, with everything that may be
@@ -166,9 +173,13 @@ func Decide(o Outcome, g Guards, now time.Time) (*Release, error) {
 		st := o.Stats
 		st.Audience = max(noisy, 0)
 		rp := NewReport(st, d, g.MinAudience)
-		rp.List, rp.ListKind, rp.HashFormat = o.List, "phone", o.HashFormat
-		if o.HashFormat != "" {
+		rp.List, rp.ListKind, rp.HashFormat, rp.EmailHashFormat = o.List, o.ListKind, o.HashFormat, o.EmailHashFormat
+		switch {
+		case rp.ListKind != "":
+		case o.HashFormat != "":
 			rp.ListKind = "hash"
+		default:
+			rp.ListKind = "phone"
 		}
 		a.Decision = d
 		if rp.AudienceSize != nil {

@@ -44,19 +44,40 @@ const DefaultMinAudience = 100
 // down to two significant digits. Nothing in it counts matched rows,
 // opted-out users or anything finer than Round.
 type Report struct {
-	List       string           `json:"list"`
-	ListKind   string           `json:"list_kind"` // "phone" or "hash"
-	HashFormat string           `json:"hash_format,omitempty"`
-	Rows       int64            `json:"rows"`
-	Accepted   int64            `json:"accepted"`
-	Rejected   int64            `json:"rejected"`
-	RejectedBy map[string]int64 `json:"rejected_by"`
-	Status     Decision         `json:"status"`
+	List            string           `json:"list"`
+	ListKind        string           `json:"list_kind"` // "phone", "hash" or "keys"
+	HashFormat      string           `json:"hash_format,omitempty"`
+	EmailHashFormat string           `json:"email_hash_format,omitempty"`
+	Rows            int64            `json:"rows"`
+	Accepted        int64            `json:"accepted"`
+	Rejected        int64            `json:"rejected"`
+	RejectedBy      map[string]int64 `json:"rejected_by"`
+	// Phones and Emails count the list's identifiers of each kind, as
+	// sent: accepted, and rejected by reason. They count no match.
+	Phones Identifiers `json:"phones"`
+	Emails Identifiers `json:"emails"`
+	Status Decision    `json:"status"`
 	// AudienceSize is Round of the audience, present only if released.
 	AudienceSize *int64 `json:"audience_size,omitempty"`
 	// MatchRate is AudienceSize over Accepted, present only if released.
 	MatchRate   *float64 `json:"match_rate,omitempty"`
 	MinAudience int64    `json:"min_audience"`
+}
+
+// Identifiers are the advertiser's figures of one kind of identifier:
+// how many of the list's were accepted and rejected, by reason.
+type Identifiers struct {
+	Accepted   int64            `json:"accepted"`
+	Rejected   int64            `json:"rejected"`
+	RejectedBy map[string]int64 `json:"rejected_by"`
+}
+
+func identifiers(k matcher.KindStats) Identifiers {
+	id := Identifiers{Accepted: k.Accepted, Rejected: k.Rejected, RejectedBy: k.RejectedBy}
+	if id.RejectedBy == nil {
+		id.RejectedBy = map[string]int64{}
+	}
+	return id
 }
 
 // NewReport returns the advertiser's report of a match with the figures st
@@ -65,6 +86,7 @@ func NewReport(st matcher.Stats, d Decision, minAudience int64) Report {
 	r := Report{
 		Rows: st.Rows, Accepted: st.Accepted, Rejected: st.Rejected,
 		RejectedBy: st.RejectedBy, Status: d, MinAudience: minAudience,
+		Phones: identifiers(st.Phone), Emails: identifiers(st.Email),
 	}
 	if r.RejectedBy == nil {
 		r.RejectedBy = map[string]int64{}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/audiencematch/audiencematch/consent"
 	"github.com/audiencematch/audiencematch/internal/csvrow"
+	"github.com/audiencematch/audiencematch/internal/idcols"
 	"github.com/audiencematch/audiencematch/internal/samefile"
 	"github.com/audiencematch/audiencematch/matcher"
 	"github.com/audiencematch/audiencematch/normalize"
@@ -23,12 +24,14 @@ import (
 // gs://bucket/users.csv whose scheme's filesystem is linked in. On a
 // distributed runner every path must be one the workers can reach.
 type Config struct {
-	// Users is the user base CSV: user_id, phone and optionally country.
-	// Required.
+	// Users is the user base CSV: user_id, phone or email or both, and
+	// optionally country. Required.
 	Users string
 
 	// List is the contact list CSV: phone (and optionally country) of raw
-	// numbers, or hash, of values hashed in Format. Required.
+	// numbers, or hash, of values hashed in Format; or the identifier
+	// columns of package idcols (several phones and emails, raw or
+	// hashed; Meta's and Google's templates). Required.
 	List string
 
 	// Optouts is a CSV with a user_id column of opted-out users. "": none.
@@ -58,9 +61,16 @@ type Config struct {
 	// normalize.DefaultRegion.
 	Region string
 
-	// Format is the format of a hashed list, and the digest family both
-	// sides are keyed by. The zero value is normalize.E164Hex.
+	// Format is the format of a hashed list's phones, and the digest
+	// family both sides' phones are keyed by. The zero value is
+	// normalize.E164Hex.
 	Format normalize.Format
+
+	// EmailFormat is the format of a list's hashed email addresses, and
+	// the family both sides' addresses are keyed by: normalize.EmailHex
+	// or normalize.EmailUID2. The zero value (a phone format) means
+	// normalize.EmailFormatFor(Format), as for matcher.Options.
+	EmailFormat normalize.Format
 
 	// Out is where the audience is written. Required.
 	Out string
@@ -134,8 +144,10 @@ func ParseSide(s string) (Side, error) {
 // filled in: what the transforms are made from.
 type plan struct {
 	Config
-	hashList  bool // the list has a hash column, not a phone column
-	buildSide Side // SideUsers or SideList
+	listKind        string // for the report (idcols.List.Kind)
+	hashFormat      string // for the report (idcols.List.HashFormats)
+	emailHashFormat string
+	buildSide       Side // SideUsers or SideList
 }
 
 // sameFiles refuses a configuration that writes a file it reads or
@@ -184,6 +196,8 @@ func check(ctx context.Context, cfg Config) (*plan, error) {
 		return nil, fmt.Errorf("%w: region %q: not a region code libphonenumber knows", ErrConfig, p.Region)
 	case p.Format > normalize.UID2:
 		return nil, fmt.Errorf("%w: %v", ErrConfig, normalize.ErrUnknownFormat)
+	case p.EmailFormat != 0 && p.EmailFormat.Kind() != normalize.KindEmail || p.EmailFormat > normalize.EmailUID2:
+		return nil, fmt.Errorf("%w: email format %d: %v", ErrConfig, p.EmailFormat, normalize.ErrUnknownFormat)
 	case p.Policy > consent.PolicyOptIn:
 		return nil, fmt.Errorf("%w: %v", ErrConfig, p.Policy)
 	case p.MinAudience < 0:
@@ -198,6 +212,9 @@ func check(ctx context.Context, cfg Config) (*plan, error) {
 	if err := sameFiles(p.Config); err != nil {
 		return nil, err
 	}
+	if p.EmailFormat == 0 {
+		p.EmailFormat = normalize.EmailFormatFor(p.Format)
+	}
 	if err := admit(p); err != nil {
 		return nil, err
 	}
@@ -205,21 +222,29 @@ func check(ctx context.Context, cfg Config) (*plan, error) {
 		p.Prefilter = matcher.PrefilterBloom
 	}
 
-	if _, err := requireColumns(ctx, p.Users, "user_id", "phone"); err != nil {
-		return nil, err
-	}
-	header, err := requireColumns(ctx, p.List)
+	users, err := requireColumns(ctx, p.Users, "user_id")
 	if err != nil {
 		return nil, err
 	}
-	idx := csvrow.Index(header, "phone", "hash")
-	switch {
-	case idx[0] < 0 && idx[1] < 0:
-		return nil, &FileError{Name: p.List, Err: &csvrow.MissingColumnError{Want: []string{"phone", "hash"}, Header: header}}
-	case idx[0] >= 0 && idx[1] >= 0:
-		return nil, &FileError{Name: p.List, Err: errors.New(`has both a "phone" and a "hash" column; keep one`)}
+	if _, missing := idcols.ParseUsers(users); missing != nil {
+		return nil, &FileError{Name: p.Users, Err: fmt.Errorf("line 1: %w", &csvrow.MissingColumnError{Want: missing, Header: users})}
 	}
-	p.hashList = idx[1] >= 0
+	f, err := openCSVRepeat(ctx, p.List, idcols.Repeatable)
+	if err != nil {
+		return nil, err
+	}
+	f.Close()
+	cols, ok, err := idcols.ParseList(f.header)
+	switch {
+	case errors.Is(err, idcols.ErrBothPhoneAndHash):
+		return nil, &FileError{Name: p.List, Err: err}
+	case err != nil:
+		return nil, &FileError{Name: p.List, Err: fmt.Errorf("line 1: %w", err)}
+	case !ok:
+		return nil, &FileError{Name: p.List, Err: &csvrow.MissingColumnError{Want: []string{"phone", "email", "hash"}, Header: f.header}}
+	}
+	p.listKind = cols.Kind()
+	p.hashFormat, p.emailHashFormat = cols.HashFormats(p.Format, p.EmailFormat)
 	if p.Optouts != "" {
 		if _, err := requireColumns(ctx, p.Optouts, "user_id"); err != nil {
 			return nil, err

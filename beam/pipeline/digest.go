@@ -7,11 +7,12 @@ import (
 	"github.com/audiencematch/audiencematch/normalize"
 )
 
-// The join key of both sides is the 32-byte SHA-256 digest of a phone's
-// E.164 form in the Config's format family (normalize.Format.Family), as
-// the matcher keys its tables: a raw phone is normalized with
-// normalize.AppendE164 and hashed with normalize.Sum (a normalize.Hasher), a hash is decoded
-// with normalize.Decode.
+// The join key of both sides is the 32-byte SHA-256 digest of an
+// identifier, as the matcher keys its tables and computes it
+// (matcher.Digester): a phone's E.164 form in the Config's format family,
+// an email address's canonical form in its email format's; a hash is
+// decoded. A phone digest and an email digest never meet, so both kinds
+// share the join.
 
 // hit is a user row on the users side of the join.
 type hit struct {
@@ -19,74 +20,107 @@ type hit struct {
 	Line int64 // the user row
 }
 
-// reject is a refused list row.
+// listKey is an identifier of a list row on the list's side of the join.
+type listKey struct {
+	Line int64 // the list row
+	Pos  int   // the identifier's place in its row
+	Kind uint8 // a normalize.Kind
+}
+
+// reject is a refused list row: Reason counts it in the report, Detail
+// writes it in the rejects file (matcher.Reason and matcher.Detail).
 type reject struct {
 	Line   int64
 	Reason string
+	Detail string
 }
 
-// hasher turns a raw phone into its digest. It is not safe for concurrent
-// use: each DoFn instance has its own.
-type hasher struct {
-	Region string // of phones without a region
-	Format normalize.Format
-	buf    []byte
-	sum    *normalize.Hasher // made on first use
+// keyStat is an identifier of the list, counted by kind: accepted (Reason
+// "") or refused with Reason.
+type keyStat struct {
+	Kind   uint8
+	Reason string
 }
 
-func (h *hasher) digest(phone, region string) ([32]byte, error) {
-	if region == "" {
-		region = h.Region
-	}
-	var err error
-	h.buf, err = normalize.AppendE164(h.buf[:0], phone, region)
-	if err != nil {
-		return [32]byte{}, err
-	}
-	if h.sum == nil {
-		h.sum = normalize.NewHasher()
-	}
-	return h.sum.Sum(h.buf, h.Format.Family()), nil
+// digester turns rows into digests as a match does. It is not safe for
+// concurrent use: each DoFn instance has its own.
+type digester struct {
+	Region              string // of phones without a region
+	Format, EmailFormat normalize.Format
+	d                   *matcher.Digester // made on first use
+	buf                 []matcher.KeyDigest
 }
 
-// digestUsersFn keys each user row by its phone's digest. A row whose
-// phone is refused is counted and dropped, as match run drops it.
+func (g *digester) get() (*matcher.Digester, error) {
+	if g.d == nil {
+		d, err := matcher.NewDigester(&matcher.Options{Region: g.Region, Format: g.Format, EmailFormat: g.EmailFormat})
+		if err != nil {
+			return nil, err
+		}
+		g.d = d
+	}
+	return g.d, nil
+}
+
+// digestUsersFn keys each user row by the digests of its phone and
+// address. A row with neither valid is counted and dropped, as match run
+// drops it.
 type digestUsersFn struct {
-	Hasher hasher
+	Digester digester
 }
 
-func (fn *digestUsersFn) ProcessElement(ctx context.Context, u userRow, emit func([]byte, hit)) {
-	d, err := fn.Hasher.digest(u.Phone, u.Region)
+func (fn *digestUsersFn) ProcessElement(ctx context.Context, u userRow, emit func([]byte, hit)) error {
+	d, err := fn.Digester.get()
+	if err != nil {
+		return err
+	}
+	mu := matcher.User{Line: u.Line, ID: u.ID, Phone: u.Phone, Email: u.Email, Region: u.Region}
+	ds, err := d.User(&mu, fn.Digester.buf[:0])
+	fn.Digester.buf = ds[:0]
 	if err != nil {
 		usersRejected.Inc(ctx, 1)
-		return
+		return nil
 	}
 	usersIn.Inc(ctx, 1)
-	emit(d[:], hit{ID: u.ID, Line: u.Line})
+	for _, k := range ds {
+		emit(k.Digest[:], hit{ID: u.ID, Line: u.Line})
+	}
+	return nil
 }
 
-// digestListFn keys each accepted list row by its digest, and sends each
-// refused row, with its reason, to the second output.
+// digestListFn keys each valid identifier of a list row by its digest,
+// sends each refused row, with its reason, to the second output, counts
+// every identifier by kind in the third, and gives the line of every
+// accepted row to the fourth.
 type digestListFn struct {
-	Hasher hasher
+	Digester digester
 }
 
-func (fn *digestListFn) ProcessElement(ctx context.Context, r listRow, emit func([]byte, int64), refused func(reject)) {
+func (fn *digestListFn) ProcessElement(ctx context.Context, r listRow, emit func([]byte, listKey), refused func(reject), counted func(keyStat), accepted func(int64)) error {
 	if r.Reason != "" {
-		refused(reject{Line: r.Line, Reason: r.Reason})
-		return
+		refused(reject{Line: r.Line, Reason: r.Reason, Detail: r.Reason})
+		return nil
 	}
-	var d [32]byte
-	var err error
-	if r.Hash != "" {
-		d, err = normalize.Decode(r.Hash, fn.Hasher.Format)
-	} else {
-		d, err = fn.Hasher.digest(r.Phone, r.Region)
-	}
+	d, err := fn.Digester.get()
 	if err != nil {
-		refused(reject{Line: r.Line, Reason: matcher.Reason(err)})
-		return
+		return err
+	}
+	e := r.entry()
+	ks, rowErr := d.Entry(&e, fn.Digester.buf[:0])
+	fn.Digester.buf = ks[:0]
+	for _, k := range ks {
+		counted(keyStat{Kind: uint8(k.Kind), Reason: matcher.Reason(k.Err)})
+	}
+	if rowErr != nil {
+		refused(reject{Line: r.Line, Reason: matcher.Reason(rowErr), Detail: matcher.Detail(rowErr)})
+		return nil
 	}
 	listIn.Inc(ctx, 1)
-	emit(d[:], r.Line)
+	accepted(r.Line)
+	for i, k := range ks {
+		if k.Err == nil {
+			emit(k.Digest[:], listKey{Line: r.Line, Pos: i, Kind: uint8(k.Kind)})
+		}
+	}
+	return nil
 }

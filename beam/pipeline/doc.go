@@ -23,10 +23,15 @@
 //	                          report figures ◄── matched lines, ranks ◄──────┘
 //	                                 └──────────► write audience, report, rejects
 //
-// Normalizing and hashing are the root module's: normalize.AppendE164,
-// normalize.Sum in the Config's format family, normalize.Decode for hashed
-// lists. Files are read with the root's internal/csvrow, as match run
-// reads them. Consent is the root's package consent: events are read with
+// Normalizing and hashing are the root module's: matcher.Digester gives
+// each user row's and list row's digests (phones in the Config's format
+// family, email addresses in its email family, hashes decoded) exactly as
+// a match computes them, refused identifiers and reasons included. A list
+// row of several phones and emails goes into the join once per valid
+// identifier, keyed by its digest; the join emits every matched
+// identifier, and a row is matched if any of its identifiers is. Files
+// are read with the root's internal/csvrow, their identifier columns
+// found with internal/idcols, as match run reads them. Consent is the root's package consent: events are read with
 // consent.ParseEvent, users joined by consent.CanonicalUserID, and each
 // user's fate is consent.Latest and Policy.Excludes. The release is
 // privacy.Decide's, the very function match run calls.
@@ -35,8 +40,9 @@
 //
 // For the same files and flags, the outputs are byte for byte match
 // run's: the audience in the order of the list line that first matched
-// each user (and, for one line, of the user rows); the report with the
-// same fields (matcher.Stats) and figures; the rejects in line order with
+// each user (and, for one line, of its identifiers, then of the user
+// rows); the report with the same fields (matcher.Stats, identifiers by
+// kind included) and figures; the rejects in line order with
 // the same reasons. The tests check it on prism against the match command
 // over the root's golden cases and a generated scenario.
 //
@@ -49,7 +55,8 @@
 //
 // Excluded users are dropped first, joined away by user id before their
 // phones are even normalized: no digest, filter, counter, figure or output
-// includes them. No phone, raw or normalized, is written or logged.
+// includes them. No phone or email address, raw, normalized or hashed, is
+// written or logged.
 //
 // # Scale
 //

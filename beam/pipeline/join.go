@@ -8,17 +8,20 @@ import (
 )
 
 // rank places a user in the audience: match run lists users in the order
-// of the list line that first matched them, and users matched by the same
-// line in the order of their rows holding that phone. So a user's place is
-// the least, over the user's rows whose digest is on the list, of (the
-// first list line with that digest, the user row), compared in that order.
+// of the list line that first matched them, users matched by the same
+// line in the order of that line's identifiers, and users matched by the
+// same identifier in the order of their rows holding it. So a user's
+// place is the least, over the user's rows whose digest is on the list,
+// of (the first list line with that digest, its place in the line, the
+// user row), compared in that order.
 type rank struct {
 	ListLine int64
+	ListPos  int
 	UserLine int64
 }
 
 func (a rank) compare(b rank) int {
-	return cmp.Or(cmp.Compare(a.ListLine, b.ListLine), cmp.Compare(a.UserLine, b.UserLine))
+	return cmp.Or(cmp.Compare(a.ListLine, b.ListLine), cmp.Compare(a.ListPos, b.ListPos), cmp.Compare(a.UserLine, b.UserLine))
 }
 
 // minRank is the combiner of a user's ranks.
@@ -29,23 +32,27 @@ func minRank(a, b rank) rank {
 	return a
 }
 
-// joinFn meets the users and the list lines of one digest. If both are
-// there, every list line is matched (the users are past exclusion, so
-// each one is in the audience), and each user gets its rank from this
-// digest. Otherwise nothing comes out: the lines are unmatched.
+// joinFn meets the users and the list identifiers of one digest. If both
+// are there, every identifier is matched (the users are past exclusion,
+// so each one is in the audience) and goes out, with its line, to be
+// counted; and each user gets its rank from this digest. Otherwise
+// nothing comes out: the identifiers are unmatched.
 type joinFn struct{}
 
-func (joinFn) ProcessElement(_ []byte, users func(*hit) bool, lines func(*int64) bool, emitRank func(string, rank), emitMatched func(int64)) {
-	var first, n int64
-	var l int64
-	for lines(&l) {
-		if n == 0 || l < first {
-			first = l
-		}
-		n++
+func (joinFn) ProcessElement(_ []byte, users func(*hit) bool, keys func(*listKey) bool, emitRank func(string, rank), emitMatched func(listKey)) {
+	var ks []listKey
+	var k listKey
+	for keys(&k) {
+		ks = append(ks, k)
 	}
-	if n == 0 {
+	if len(ks) == 0 {
 		return
+	}
+	first := ks[0]
+	for _, k := range ks[1:] {
+		if k.Line < first.Line || k.Line == first.Line && k.Pos < first.Pos {
+			first = k
+		}
 	}
 	var hs []hit
 	var h hit
@@ -55,19 +62,21 @@ func (joinFn) ProcessElement(_ []byte, users func(*hit) bool, lines func(*int64)
 	if len(hs) == 0 {
 		return
 	}
-	emitMatched(n)
+	for _, k := range ks {
+		emitMatched(k)
+	}
 	// One rank per user: its first row with this digest.
 	slices.SortFunc(hs, func(a, b hit) int { return cmp.Or(cmp.Compare(a.ID, b.ID), cmp.Compare(a.Line, b.Line)) })
 	for i, h := range hs {
 		if i == 0 || h.ID != hs[i-1].ID {
-			emitRank(h.ID, rank{ListLine: first, UserLine: h.Line})
+			emitRank(h.ID, rank{ListLine: first.Line, ListPos: first.Pos, UserLine: h.Line})
 		}
 	}
 }
 
 // join matches the users' digests with the list's: it returns the
 // audience as PCollection<KV<string, rank>>, one element per user, and
-// the number of matched list lines as PCollection<int64> (partial sums).
+// the matched identifiers of the list as PCollection<listKey>.
 func join(s beam.Scope, users, list beam.PCollection) (audience, matched beam.PCollection) {
 	s = s.Scope("Join")
 	grouped := beam.CoGroupByKey(s, users, list)

@@ -16,9 +16,9 @@ import (
 // exclusion: no counter includes an excluded user.
 const (
 	CounterNamespace     = "audiencematch"
-	CounterUsersIn       = "users_in"       // user rows accepted (digest made)
-	CounterUsersRejected = "users_rejected" // user rows skipped: bad row, empty id or bad phone
-	CounterListIn        = "list_in"        // list rows accepted (digest made)
+	CounterUsersIn       = "users_in"       // user rows accepted (a valid phone or address)
+	CounterUsersRejected = "users_rejected" // user rows skipped: bad row, empty id, or neither phone nor address valid
+	CounterListIn        = "list_in"        // list rows accepted (a valid identifier)
 	CounterProbeIn       = "probe_in"       // rows of the probe side tested against the bloom filter
 	CounterProbePassed   = "probe_passed"   // of which the filter let through
 	CounterShuffled      = "shuffled"       // rows of both sides entering the join's shuffle
@@ -46,17 +46,18 @@ func Build(ctx context.Context, s beam.Scope, cfg Config) error {
 		return err
 	}
 	s = s.Scope("Match")
-	h := hasher{Region: p.Region, Format: p.Format}
+	h := digester{Region: p.Region, Format: p.Format, EmailFormat: p.EmailFormat}
 
 	users := beam.ParDo(s.Scope("ReadUsers"), &readUsersFn{}, beam.Create(s, p.Users))
 	users = exclude(s, p, users)
-	userKeys := beam.ParDo(s, &digestUsersFn{Hasher: h}, users)
+	userKeys := beam.ParDo(s, &digestUsersFn{Digester: h}, users)
 
-	list := beam.ParDo(s.Scope("ReadList"), &readListFn{}, beam.Create(s, p.List))
+	list := beam.ParDo(s.Scope("ReadList"), &readListFn{Format: p.Format, EmailFormat: p.EmailFormat}, beam.Create(s, p.List))
 	list = beam.Reshuffle(s, list)
-	listKeys, refused := beam.ParDo2(s, &digestListFn{Hasher: h}, list)
-	accepted := stats.CountElms(s, listKeys)
-	uploaded := listKeys // every accepted row's digest, for the list's sketch
+	listKeys, refused, counted, acceptedRows := beam.ParDo4(s, &digestListFn{Digester: h}, list)
+	accepted := stats.CountElms(s, acceptedRows)
+	counts := stats.Count(s, counted)
+	uploaded := listKeys // every accepted identifier's digest, for the list's sketch
 
 	if p.Prefilter == matcher.PrefilterBloom {
 		if p.buildSide == SideUsers {
@@ -71,18 +72,18 @@ func Build(ctx context.Context, s beam.Scope, cfg Config) error {
 
 	beam.ParDo0(s, &writeFn{
 		Out: p.Out, Report: p.Report, Rejects: p.Rejects,
-		List: p.List, Hashed: p.hashList, Format: p.Format.String(),
+		List: p.List, ListKind: p.listKind, HashFormat: p.hashFormat, EmailHashFormat: p.emailHashFormat,
 		MinAudience: p.MinAudience, Epsilon: p.Epsilon, Budget: p.Budget,
 		Audit: p.Audit, Advertiser: p.Advertiser, History: p.History,
 		Run: privacy.NewRun(),
 	}, beam.Impulse(s),
 		beam.SideInput{Input: audience}, beam.SideInput{Input: refused},
-		beam.SideInput{Input: accepted}, beam.SideInput{Input: matched}, beam.SideInput{Input: uploaded})
+		beam.SideInput{Input: accepted}, beam.SideInput{Input: matched}, beam.SideInput{Input: counts}, beam.SideInput{Input: uploaded})
 	return nil
 }
 
 func init() {
-	for _, t := range []any{userRow{}, listRow{}, event{}, hit{}, reject{}, rank{}, bloomShard{}} {
+	for _, t := range []any{userRow{}, listRow{}, keyCell{}, event{}, hit{}, listKey{}, reject{}, keyStat{}, rank{}, bloomShard{}} {
 		beam.RegisterType(reflect.TypeOf(t))
 	}
 	register.DoFn3x1[context.Context, string, func(userRow), error](&readUsersFn{})
@@ -91,15 +92,15 @@ func init() {
 	register.DoFn3x1[context.Context, string, func(string, event), error](&readConsentFn{})
 	register.Function1x2(keyByID)
 	register.DoFn4x0[string, func(*userRow) bool, func(*event) bool, func(userRow)](&excludeFn{})
-	register.DoFn3x0[context.Context, userRow, func([]byte, hit)](&digestUsersFn{})
-	register.DoFn4x0[context.Context, listRow, func([]byte, int64), func(reject)](&digestListFn{})
+	register.DoFn3x1[context.Context, userRow, func([]byte, hit), error](&digestUsersFn{})
+	register.DoFn6x1[context.Context, listRow, func([]byte, listKey), func(reject), func(keyStat), func(int64), error](&digestListFn{})
 	register.Function2x2(shardOf)
 	register.Function2x2(buildShard)
 	register.DoFn5x1[context.Context, []byte, beam.Y, func(*bloomShard) bool, func([]byte, beam.Y), error](&filterFn{})
 	register.DoFn4x0[context.Context, []byte, beam.Y, func([]byte, beam.Y)](&countShuffledFn{})
-	register.DoFn5x0[[]byte, func(*hit) bool, func(*int64) bool, func(string, rank), func(int64)](&joinFn{})
+	register.DoFn5x0[[]byte, func(*hit) bool, func(*listKey) bool, func(string, rank), func(listKey)](&joinFn{})
 	register.Function2x1(minRank)
-	register.DoFn7x1[context.Context, []byte, func(*string, *rank) bool, func(*reject) bool, func(*int) bool, func(*int64) bool, func(*[]byte, *int64) bool, error](&writeFn{})
+	register.DoFn8x1[context.Context, []byte, func(*string, *rank) bool, func(*reject) bool, func(*int) bool, func(*listKey) bool, func(*keyStat, *int) bool, func(*[]byte, *listKey) bool, error](&writeFn{})
 
 	register.Emitter1[userRow]()
 	register.Emitter1[listRow]()
@@ -108,6 +109,9 @@ func init() {
 	register.Emitter1[reject]()
 	register.Emitter2[[]byte, hit]()
 	register.Emitter2[[]byte, int64]()
+	register.Emitter2[[]byte, listKey]()
+	register.Emitter1[listKey]()
+	register.Emitter1[keyStat]()
 	register.Emitter2[[]byte, beam.Y]()
 	register.Emitter2[string, rank]()
 	register.Emitter1[int64]()
@@ -121,4 +125,7 @@ func init() {
 	register.Iter1[int]()
 	register.Iter2[string, rank]()
 	register.Iter2[[]byte, int64]()
+	register.Iter2[[]byte, listKey]()
+	register.Iter1[listKey]()
+	register.Iter2[keyStat, int]()
 }

@@ -487,7 +487,7 @@ func TestBuild_Errors(t *testing.T) {
 		{"bad region", Config{Users: users, List: list, Out: out, Region: "XX"}, `region "XX"`},
 		{"missing users", Config{Users: filepath.Join(dir, "nope.csv"), List: list, Out: out}, "nope.csv"},
 		{"users without phone", Config{Users: file("u.csv", "user_id,tel\nu1,1\n"), List: list, Out: out}, `missing column "phone"`},
-		{"list without phone or hash", Config{Users: users, List: file("l.csv", "number\n1\n"), Out: out}, `missing column "phone" or "hash"`},
+		{"list without phone or hash", Config{Users: users, List: file("l.csv", "number\n1\n"), Out: out}, `missing column "phone" or "email" or "hash"`},
 		{"list with both", Config{Users: users, List: file("l2.csv", "phone,hash\n1,2\n"), Out: out}, "both"},
 		{"empty list", Config{Users: users, List: file("l3.csv", ""), Out: out}, "no header line"},
 		{"optouts without user_id", Config{Users: users, List: list, Out: out, Optouts: file("o.csv", "id\nu1\n")}, `missing column "user_id"`},
@@ -704,15 +704,25 @@ func TestWriteFn_Retried(t *testing.T) {
 		}
 		refused := func(*reject) bool { return false }
 		j := 0
-		uploaded := func(d *[]byte, line *int64) bool {
+		uploaded := func(d *[]byte, k *listKey) bool {
 			if j == len(ids) {
 				return false
 			}
-			*d, *line = []byte(fmt.Sprintf("%032d", j)), int64(j+2)
+			*d, *k = []byte(fmt.Sprintf("%032d", j)), listKey{Line: int64(j + 2)}
 			j++
 			return true
 		}
-		if err := fn.ProcessElement(context.Background(), nil, audience, refused, once(3), once(int64(3)), uploaded); err != nil {
+		m := 0
+		matched := func(k *listKey) bool {
+			if m == len(ids) {
+				return false
+			}
+			*k = listKey{Line: int64(m + 2)}
+			m++
+			return true
+		}
+		counted := func(*keyStat, *int) bool { return false }
+		if err := fn.ProcessElement(context.Background(), nil, audience, refused, once(3), matched, counted, uploaded); err != nil {
 			t.Fatal(err)
 		}
 	}

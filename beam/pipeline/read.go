@@ -3,8 +3,11 @@ package pipeline
 // The inputs, read with package csvrow as match run reads them, so that
 // line numbers and reject reasons are the same:
 //
-//	users     user_id,phone[,country]       u001,+16502530000,US
-//	list      phone[,country]  or  hash     (212) 555-0143,US
+//	users     user_id,phone|email[,country] u001,+16502530000,US
+//	list      phone[,country]  or  hash, or the identifier columns of
+//	          package idcols (phone2, email, email_hash, Meta's and
+//	          Google's templates, …), read with idcols as match run
+//	          reads them
 //	optouts   user_id                       u004
 //	consent   user_id,purpose,choice,time,source
 //	          u004,ads,opt-out,2026-03-01T10:00:00Z,app
@@ -31,6 +34,7 @@ import (
 
 	"github.com/audiencematch/audiencematch/consent"
 	"github.com/audiencematch/audiencematch/internal/csvrow"
+	"github.com/audiencematch/audiencematch/internal/idcols"
 	"github.com/audiencematch/audiencematch/matcher"
 	"github.com/audiencematch/audiencematch/normalize"
 )
@@ -40,17 +44,37 @@ type userRow struct {
 	Line   int64
 	ID     string
 	Phone  string
+	Email  string
 	Region string // the trimmed country field; "" means the Config's region
 }
 
-// listRow is a line of the list: a phone and its region, or a hash, or the
-// reason the reader refused the line.
+// listRow is a line of the list, as idcols makes a matcher.Entry of it:
+// a phone and its region, or a hash, or identifier cells; or the reason
+// the reader refused the line.
 type listRow struct {
 	Line   int64
 	Phone  string
 	Region string
-	Hash   string // the trimmed hash field, for a hashed list
-	Reason string // non-empty: the line was refused with this reason
+	Hash   string    // the trimmed hash field, for a hashed list
+	Keys   []keyCell // the identifier cells of a list of several columns
+	Reason string    // non-empty: the line was refused with this reason
+}
+
+// keyCell is a matcher.Key, as a row of the pipeline carries it.
+type keyCell struct {
+	Kind   uint8 // a normalize.Kind
+	Value  string
+	Hashed bool
+	Column string
+}
+
+// entry returns r as the matcher.Entry match run makes of its line.
+func (r *listRow) entry() matcher.Entry {
+	e := matcher.Entry{Line: r.Line, Phone: r.Phone, Region: r.Region, Hash: r.Hash}
+	for _, k := range r.Keys {
+		e.Keys = append(e.Keys, matcher.Key{Kind: normalize.Kind(k.Kind), Value: k.Value, Hashed: k.Hashed, Column: k.Column})
+	}
+	return e
 }
 
 // event is what the consent inputs say about one user: an opt-out line,
@@ -77,11 +101,18 @@ type csvFile struct {
 // openCSV opens the named file and reads its header, which must have the
 // required columns.
 func openCSV(ctx context.Context, name string, required ...string) (*csvFile, error) {
+	return openCSVRepeat(ctx, name, nil, required...)
+}
+
+// openCSVRepeat is openCSV with the names of the columns that may repeat
+// (a list's: idcols.Repeatable).
+func openCSVRepeat(ctx context.Context, name string, repeatable func(string) bool, required ...string) (*csvFile, error) {
 	rc, err := openRead(ctx, name)
 	if err != nil {
 		return nil, err
 	}
 	f := &csvFile{name: name, rc: rc, r: csvrow.NewReader(rc)}
+	f.r.Repeatable = repeatable
 	if f.header, err = f.r.Header(); err != nil {
 		rc.Close()
 		return nil, &FileError{Name: name, Err: err}
@@ -139,25 +170,23 @@ func region(fields [][]byte, i int) string {
 	return string(bytes.TrimSpace(fields[i]))
 }
 
-// trimHash returns a hash field without surrounding blanks (spaces, tabs).
-func trimHash(b []byte) []byte {
-	return bytes.Trim(b, " \t")
-}
-
 // readUsersFn reads the user base named by its input element.
 type readUsersFn struct{}
 
 func (readUsersFn) ProcessElement(ctx context.Context, name string, emit func(userRow)) error {
-	f, err := openCSV(ctx, name, "user_id", "phone")
+	f, err := openCSV(ctx, name, "user_id")
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	id, phone, country := f.col("user_id"), f.col("phone"), f.col("country")
+	cols, missing := idcols.ParseUsers(f.header)
+	if missing != nil {
+		return &FileError{Name: name, Err: &csvrow.MissingColumnError{Want: missing, Header: f.header}}
+	}
 	return f.rows(func(line int64, fields [][]byte, err error) error {
 		if err == nil {
-			if id := field(fields, id); id != "" {
-				emit(userRow{Line: line, ID: id, Phone: field(fields, phone), Region: region(fields, country)})
+			if id := field(fields, cols.ID); id != "" {
+				emit(userRow{Line: line, ID: id, Phone: field(fields, cols.Phone), Email: field(fields, cols.Email), Region: region(fields, cols.Country)})
 				return nil
 			}
 		}
@@ -167,31 +196,35 @@ func (readUsersFn) ProcessElement(ctx context.Context, name string, emit func(us
 }
 
 // readListFn reads the list named by its input element; every line comes
-// out, a refused one with its reason.
-type readListFn struct{}
+// out, a refused one with its reason. Digests a raw column holds are
+// found as match run finds them, in Format and EmailFormat.
+type readListFn struct {
+	Format, EmailFormat normalize.Format
+}
 
-func (readListFn) ProcessElement(ctx context.Context, name string, emit func(listRow)) error {
-	f, err := openCSV(ctx, name)
+func (fn *readListFn) ProcessElement(ctx context.Context, name string, emit func(listRow)) error {
+	f, err := openCSVRepeat(ctx, name, idcols.Repeatable)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	phone, hash, country := f.col("phone"), f.col("hash"), f.col("country")
-	if (phone < 0) == (hash < 0) {
-		return &FileError{Name: name, Err: errors.New(`want one column "phone" or "hash"`)}
+	cols, ok, err := idcols.ParseList(f.header)
+	if err != nil || !ok {
+		return &FileError{Name: name, Err: fmt.Errorf("identifier columns: %v", err)}
 	}
+	str := func(b []byte) string { return string(b) }
 	return f.rows(func(line int64, fields [][]byte, err error) error {
 		r := listRow{Line: line}
-		switch {
-		case err != nil:
+		if err != nil {
 			r.Reason = matcher.Reason(err)
-		case hash >= 0:
-			r.Hash = string(trimHash(fields[hash]))
-			if r.Hash == "" {
-				r.Reason = matcher.Reason(normalize.ErrEmpty)
-			}
-		default:
-			r.Phone, r.Region = field(fields, phone), region(fields, country)
+			emit(r)
+			return nil
+		}
+		var e matcher.Entry
+		cols.Entry(&e, fields, str, fn.Format, fn.EmailFormat)
+		r.Phone, r.Hash, r.Region = e.Phone, e.Hash, region(fields, cols.Country)
+		for _, k := range e.Keys {
+			r.Keys = append(r.Keys, keyCell{Kind: uint8(k.Kind), Value: k.Value, Hashed: k.Hashed, Column: k.Column})
 		}
 		emit(r)
 		return nil

@@ -39,6 +39,7 @@ import (
 
 	"github.com/audiencematch/audiencematch/internal/buildinfo"
 	"github.com/audiencematch/audiencematch/matcher"
+	"github.com/audiencematch/audiencematch/normalize"
 	"github.com/audiencematch/audiencematch/privacy"
 )
 
@@ -47,8 +48,9 @@ import (
 type writeFn struct {
 	Out, Report, Rejects string // Rejects and Report may be ""
 	List                 string // the list's name, as given
-	Hashed               bool
-	Format               string // the hash format's name
+	ListKind             string // for the report: phone, hash or keys
+	HashFormat           string // of the list's phone digests, for the report; "" for none
+	EmailHashFormat      string // of its email digests; "" for none
 
 	MinAudience                int64   // privacy.Guards'
 	Epsilon, Budget            float64 // privacy.Guards
@@ -62,8 +64,8 @@ type writeFn struct {
 
 func (fn *writeFn) ProcessElement(ctx context.Context, _ []byte,
 	audience func(*string, *rank) bool, refused func(*reject) bool,
-	accepted func(*int) bool, matched func(*int64) bool, uploaded func(*[]byte, *int64) bool) error {
-	res := gather(audience, refused, accepted, matched)
+	accepted func(*int) bool, matched func(*listKey) bool, counted func(*keyStat, *int) bool, uploaded func(*[]byte, *listKey) bool) error {
+	res := gather(audience, refused, accepted, matched, counted)
 	rel, closeHist, err := fn.release(res, uploaded)
 	if err != nil {
 		return err
@@ -92,7 +94,7 @@ type result struct {
 }
 
 func gather(audience func(*string, *rank) bool, refused func(*reject) bool,
-	accepted func(*int) bool, matched func(*int64) bool) result {
+	accepted func(*int) bool, matched func(*listKey) bool, counted func(*keyStat, *int) bool) result {
 	type member struct {
 		id string
 		r  rank
@@ -119,9 +121,25 @@ func gather(audience func(*string, *rank) bool, refused func(*reject) bool,
 	for accepted(&n) {
 		st.Accepted += int64(n)
 	}
-	var k int64
+	lines := map[int64]bool{} // the matched rows
+	var k listKey
 	for matched(&k) {
-		st.Matched += k
+		lines[k.Line] = true
+		kindOf(st, k.Kind).Matched++
+	}
+	st.Matched = int64(len(lines))
+	var ks keyStat
+	for counted(&ks, &n) {
+		if ks.Reason == "" {
+			kindOf(st, ks.Kind).Accepted += int64(n)
+			continue
+		}
+		kst := kindOf(st, ks.Kind)
+		kst.Rejected += int64(n)
+		if kst.RejectedBy == nil {
+			kst.RejectedBy = map[string]int64{}
+		}
+		kst.RejectedBy[ks.Reason] += int64(n)
 	}
 	for _, r := range res.rejects {
 		st.Rejected++
@@ -133,15 +151,20 @@ func gather(audience func(*string, *rank) bool, refused func(*reject) bool,
 	return res
 }
 
+// kindOf returns the figures of identifiers of kind k in st.
+func kindOf(st *matcher.Stats, k uint8) *matcher.KindStats {
+	if normalize.Kind(k) == normalize.KindEmail {
+		return &st.Email
+	}
+	return &st.Phone
+}
+
 // release asks privacy.Decide, as match run does, whether the audience
 // may leave; this step only writes what it returns. The history, if any,
 // stays locked until the returned close is called.
-func (fn *writeFn) release(res result, uploaded func(*[]byte, *int64) bool) (*privacy.Release, func(), error) {
+func (fn *writeFn) release(res result, uploaded func(*[]byte, *listKey) bool) (*privacy.Release, func(), error) {
 	g := privacy.Guards{MinAudience: fn.MinAudience, Epsilon: fn.Epsilon, Budget: fn.Budget, Advertiser: fn.Advertiser, Run: fn.Run}
-	o := privacy.Outcome{Stats: res.stats, List: fn.List}
-	if fn.Hashed {
-		o.HashFormat = fn.Format
-	}
+	o := privacy.Outcome{Stats: res.stats, List: fn.List, ListKind: fn.ListKind, HashFormat: fn.HashFormat, EmailHashFormat: fn.EmailHashFormat}
 	closeHist := func() {}
 	if fn.History != "" {
 		var err error
@@ -154,9 +177,9 @@ func (fn *writeFn) release(res result, uploaded func(*[]byte, *int64) bool) (*pr
 			o.Audience.Add(id)
 		}
 		var key []byte
-		var line int64
+		var lk listKey
 		var d [32]byte
-		for uploaded(&key, &line) {
+		for uploaded(&key, &lk) {
 			copy(d[:], key)
 			o.Uploaded.Add(&d)
 		}
@@ -195,7 +218,7 @@ func (fn *writeFn) files(res result, rel *privacy.Release) []file {
 			bw := bufio.NewWriter(w)
 			bw.WriteString("line,reason\n")
 			for _, r := range res.rejects {
-				fmt.Fprintf(bw, "%d,%s\n", r.Line, csvQuote(r.Reason))
+				fmt.Fprintf(bw, "%d,%s\n", r.Line, csvQuote(r.Detail))
 			}
 			return bw.Flush()
 		}})

@@ -251,7 +251,7 @@ type events struct {
 }
 
 func openEvents(path string, stdin io.Reader, stderr io.Writer) (*events, error) {
-	in, err := openInput(path, "events", stdin, stderr)
+	in, err := openInput(path, "events", stdin, stderr, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/audiencematch/audiencematch/internal/csvrow"
+	"github.com/audiencematch/audiencematch/internal/idcols"
 	"github.com/audiencematch/audiencematch/matcher"
 	"github.com/audiencematch/audiencematch/normalize"
 	"github.com/schollz/progressbar/v3"
@@ -58,7 +59,9 @@ func oneStdin(cmd string, flags ...string) error {
 // usage errors naming the file. If stderr is a terminal, reading a large
 // file shows progress. stdin is read once, as it comes: no command reads
 // an input twice or needs its size.
-func openInput(name, what string, stdin io.Reader, stderr io.Writer) (*input, error) {
+//
+// repeatable, if not nil, names the columns that may repeat in the header.
+func openInput(name, what string, stdin io.Reader, stderr io.Writer, repeatable func(string) bool) (*input, error) {
 	if name == "" {
 		return nil, usageErrorf("missing --%s", what)
 	}
@@ -93,6 +96,7 @@ func openInput(name, what string, stdin io.Reader, stderr io.Writer) (*input, er
 	}
 	if err == nil {
 		in.r = csvrow.NewReader(r)
+		in.r.Repeatable = repeatable
 		in.header, err = in.r.Header()
 	}
 	if err != nil {
@@ -228,27 +232,24 @@ func isTerminal(w io.Writer) bool {
 }
 
 // usersInput is an open user base CSV with its columns found: user_id,
-// phone and, if present, country.
+// phone or email or both, and, if present, country.
 type usersInput struct {
 	*input
-	id, phone, country int // country is -1 if absent
+	cols idcols.Users
 }
 
 // openUsers opens the user base CSV at path, as --users.
 func openUsers(path string, stdin io.Reader, stderr io.Writer) (*usersInput, error) {
-	in, err := openInput(path, "users", stdin, stderr)
+	in, err := openInput(path, "users", stdin, stderr, nil)
 	if err != nil {
 		return nil, err
 	}
 	u := &usersInput{input: in}
-	if u.id, err = in.column("user_id", true); err == nil {
-		u.phone, err = in.column("phone", true)
-	}
-	if err != nil {
+	var missing []string
+	if u.cols, missing = idcols.ParseUsers(in.header); missing != nil {
 		in.Close()
-		return nil, err
+		return nil, in.missing(missing...)
 	}
-	u.country, _ = in.column("country", false)
 	return u, nil
 }
 
@@ -257,33 +258,38 @@ func openUsers(path string, stdin io.Reader, stderr io.Writer) (*usersInput, err
 func (u *usersInput) user(line int64, fields [][]byte, err error) matcher.User {
 	m := matcher.User{Line: line, Err: err}
 	if err == nil {
-		m.ID, m.Phone, m.Region = u.field(fields, u.id), u.field(fields, u.phone), u.region(fields, u.country)
+		m.ID, m.Phone, m.Email = u.field(fields, u.cols.ID), u.field(fields, u.cols.Phone), u.field(fields, u.cols.Email)
+		m.Region = u.region(fields, u.cols.Country)
 	}
 	return m
 }
 
-// listInput is an open contact list CSV with its columns found: phone (and
-// optionally country) of raw numbers, or hash.
+// listInput is an open contact list CSV with its identifier columns found
+// (package idcols: phones and emails, raw or hashed) and the formats of
+// its digests.
 type listInput struct {
 	*input
-	phone, hash, country int // the absent ones are -1
+	cols         *idcols.List
+	phone, email normalize.Format // the formats of hashed phones and emails
 }
 
-// openList opens the contact list CSV at path, as --list.
-func openList(path string, stdin io.Reader, stderr io.Writer) (*listInput, error) {
-	in, err := openInput(path, "list", stdin, stderr)
+// openList opens the contact list CSV at path, as --list, whose digests
+// are in the formats phone and email.
+func openList(path string, stdin io.Reader, stderr io.Writer, phone, email normalize.Format) (*listInput, error) {
+	in, err := openInput(path, "list", stdin, stderr, idcols.Repeatable)
 	if err != nil {
 		return nil, err
 	}
-	l := &listInput{input: in}
-	l.phone, _ = in.column("phone", false)
-	l.hash, _ = in.column("hash", false)
-	l.country, _ = in.column("country", false)
+	l := &listInput{input: in, phone: phone, email: email}
+	var ok bool
+	l.cols, ok, err = idcols.ParseList(in.header)
 	switch {
-	case l.phone < 0 && l.hash < 0:
-		err = in.missing("phone", "hash")
-	case l.phone >= 0 && l.hash >= 0:
-		err = usageErrorf("%s: has both a \"phone\" and a \"hash\" column; keep one", in.name)
+	case errors.Is(err, idcols.ErrBothPhoneAndHash):
+		err = usageErrorf("%s: %v", in.name, err)
+	case err != nil:
+		err = usageErrorf("%s: line 1: %v", in.name, err)
+	case !ok:
+		err = in.missing("phone", "email", "hash")
 	}
 	if err != nil {
 		in.Close()
@@ -297,35 +303,17 @@ func (l *listInput) entries(yield func(matcher.Entry) bool) {
 	l.rows(func(line int64, fields [][]byte, err error) bool {
 		e := matcher.Entry{Line: line, Err: err}
 		if err == nil {
-			if l.hash >= 0 {
-				e.Hash = l.arena.String(trimHash(fields[l.hash]))
-				if e.Hash == "" {
-					e.Err = normalize.ErrEmpty
-				}
-			} else {
-				e.Phone, e.Region = l.field(fields, l.phone), l.region(fields, l.country)
-			}
+			l.cols.Entry(&e, fields, l.arena.String, l.phone, l.email)
+			e.Region = l.region(fields, l.cols.Country)
 		}
 		return yield(e)
 	})
 }
 
-// hashFormat returns the name of f for a list of hashes, "" for a list of
-// raw phones.
-func (l *listInput) hashFormat(f normalize.Format) string {
-	if l.hash >= 0 {
-		return f.String()
-	}
-	return ""
-}
+// kind returns the list's kind for the report: phone, hash or keys
+// (package idcols).
+func (l *listInput) kind() string { return l.cols.Kind() }
 
-// trimHash returns a hash field without surrounding blanks.
-func trimHash(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
-	}
-	return b
-}
+// hashFormats returns the names of the formats of the list's digests for
+// the report (idcols.List.HashFormats).
+func (l *listInput) hashFormats() (phone, email string) { return l.cols.HashFormats(l.phone, l.email) }

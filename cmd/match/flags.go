@@ -80,8 +80,21 @@ func parse(fs *flag.FlagSet, args []string) error {
 // parseFormat parses the hash format given to --flagName.
 func parseFormat(flagName, s string) (normalize.Format, error) {
 	f, err := normalize.ParseFormat(s)
-	if err != nil {
+	if err != nil || f.Kind() != normalize.KindPhone {
 		return 0, usageErrorf("--%s %q: want e164, digits or uid2", flagName, s)
+	}
+	return f, nil
+}
+
+// parseEmailFormat parses the email hash format given to --flagName: ""
+// follows the phone format (email-uid2 with uid2, else email).
+func parseEmailFormat(flagName, s string, phone normalize.Format) (normalize.Format, error) {
+	if s == "" {
+		return normalize.EmailFormatFor(phone), nil
+	}
+	f, err := normalize.ParseFormat(s)
+	if err != nil || f.Kind() != normalize.KindEmail {
+		return 0, usageErrorf("--%s %q: want email or email-uid2", flagName, s)
 	}
 	return f, nil
 }

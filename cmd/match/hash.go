@@ -7,23 +7,39 @@ import (
 	"io"
 
 	"github.com/audiencematch/audiencematch/internal/csvrow"
+	"github.com/audiencematch/audiencematch/internal/idcols"
 	"github.com/audiencematch/audiencematch/internal/parallel"
 	"github.com/audiencematch/audiencematch/normalize"
 )
 
-const hashUsage = `Usage: match hash --in LIST.csv [--format e164|digits|uid2] [--region CC] [--out FILE] [--rejects FILE]
+const hashUsage = `Usage: match hash --in LIST.csv [--format e164|digits|uid2] [--email-format email|email-uid2]
+                  [--region CC] [--out FILE] [--rejects FILE]
 
 Normalizes every phone of LIST.csv to E.164 and writes its SHA-256 hash, one
 row per accepted input row, in input order, under the header "hash".
 LIST.csv has a header with a "phone" column and an optional "country"
 column (ISO 3166-1 alpha-2) that overrides --region for its row.
 
-Formats: e164   sha256("+16505551234"), lowercase hex
-         digits sha256("16505551234"), lowercase hex
-         uid2   sha256("+16505551234"), base64 with padding
+A list with other identifier columns (phone2, phone3, email, email2,
+email3, their hashed forms phone_hash, email_hash, …, or Meta's and
+Google's templates, whose email and phone columns repeat; see the README)
+is hashed column by column: one output row per input line, in input
+order, with a column for each identifier column, named for what it
+holds (phone_hash, phone2_hash, email_hash, …), empty where the input's
+is empty or refused. A line with no valid identifier is also written to
+--rejects with the reason of each. A value that is already a digest in
+its column's format is written again in that format.
 
-Example:
+Formats: e164       sha256("+16505551234"), lowercase hex
+         digits     sha256("16505551234"), lowercase hex
+         uid2       sha256("+16505551234"), base64 with padding
+         email      sha256("jane.doe+news@gmail.com"): trimmed, lower case; hex
+         email-uid2 sha256("janedoe@gmail.com"): as email, and at gmail.com
+                    without dots and "+tag"; base64 with padding
+
+Examples:
   match hash --in customers.csv --format digits --out hashed.csv --rejects rejects.csv
+  match hash --in meta-template.csv --format digits --out hashed.csv
 
 Flags:
 `
@@ -33,6 +49,8 @@ type hashOptions struct {
 	in         string           // --in: the contact list
 	formatName string           // --format as given
 	format     normalize.Format // --format, parsed
+	emailName  string           // --email-format as given; "" to follow --format
+	email      normalize.Format // --email-format, parsed or followed
 	region     string           // --region of rows without a country
 	out        string           // --out; "" for stdout
 	rejects    string           // --rejects; "" for none
@@ -42,7 +60,8 @@ type hashOptions struct {
 func hashFlags(o *hashOptions, stderr io.Writer) *flag.FlagSet {
 	fs := newFlagSet("hash", hashUsage, stderr)
 	fs.StringVar(&o.in, "in", "", "the contact list `CSV`, or - for stdin (required)")
-	fs.StringVar(&o.formatName, "format", "e164", "hash `format`: e164, digits or uid2")
+	fs.StringVar(&o.formatName, "format", "e164", "hash `format` of phones: e164, digits or uid2")
+	fs.StringVar(&o.emailName, "email-format", "", "hash `format` of emails: email or email-uid2 (default: email-uid2 with --format uid2, else email)")
 	fs.StringVar(&o.region, "region", normalize.DefaultRegion, "`region` of rows without a country")
 	fs.StringVar(&o.out, "out", "", "write hashes to `FILE` (default stdout)")
 	fs.StringVar(&o.rejects, "rejects", "", "write refused rows as line,reason to `FILE`")
@@ -57,6 +76,9 @@ func parseHash(args []string, stderr io.Writer) (*hashOptions, error) {
 	}
 	var err error
 	if o.format, err = parseFormat("format", o.formatName); err != nil {
+		return nil, err
+	}
+	if o.email, err = parseEmailFormat("email-format", o.emailName, o.format); err != nil {
 		return nil, err
 	}
 	if err := checkRegion(o.region); err != nil {
@@ -99,7 +121,8 @@ func runHash(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 type hashJob struct {
 	o              *hashOptions
 	list           *input
-	phone, country int // the list's columns; country is -1 if absent
+	phone, country int          // the list's columns; country is -1 if absent
+	cols           *idcols.List // the identifier columns of a list that is not one phone column; else nil
 	out            *output
 	rejects        *rejectsFile
 	outs           outputs         // out and rejects, committed together
@@ -125,7 +148,7 @@ type refused struct {
 // openHash opens the list, finds its columns and creates the outputs.
 func openHash(o *hashOptions, stdin io.Reader, stdout, stderr io.Writer) (_ *hashJob, err error) {
 	j := &hashJob{o: o, free: make(chan *hashChunk, 64)}
-	if j.list, err = openInput(o.in, "in", stdin, stderr); err != nil {
+	if j.list, err = openInput(o.in, "in", stdin, stderr, idcols.Repeatable); err != nil {
 		return nil, err
 	}
 	defer func() {
@@ -133,10 +156,16 @@ func openHash(o *hashOptions, stdin io.Reader, stdout, stderr io.Writer) (_ *has
 			j.list.Close()
 		}
 	}()
-	if j.phone, err = j.list.column("phone", true); err != nil {
-		return nil, err
+	cols, ok, err := idcols.ParseList(j.list.header)
+	switch {
+	case err != nil:
+		return nil, usageErrorf("%s: line 1: %v", j.list.name, err)
+	case !ok:
+		return nil, j.list.missing("phone", "email")
+	case cols.Phone < 0:
+		j.cols = cols // several identifier columns, or one that is not "phone"
 	}
-	j.country, _ = j.list.column("country", false)
+	j.phone, j.country = cols.Phone, cols.Country
 	if j.out, err = createOutput(o.out, stdout); err != nil {
 		return nil, err
 	}
@@ -155,8 +184,14 @@ func openHash(o *hashOptions, stdin io.Reader, stdout, stderr io.Writer) (_ *has
 // normalizes, hashes and encodes a chunk's lines into the chunk's own
 // output (work), and the sink writes the chunks in order (write).
 func (j *hashJob) hash(ctx context.Context) error {
-	j.out.WriteString("hash\n")
-	err := parallel.OrderedN(ctx, 0, 1, j.chunks, j.work, j.write)
+	work := j.work
+	if j.cols != nil {
+		j.out.WriteString(keysHeader(j.cols))
+		work = j.workKeys
+	} else {
+		j.out.WriteString("hash\n")
+	}
+	err := parallel.OrderedN(ctx, 0, 1, j.chunks, work, j.write)
 	if err == nil {
 		err = j.list.err
 	}
@@ -218,7 +253,7 @@ func (j *hashJob) write(chunks []*hashChunk) error {
 		j.rows += c.rows
 		j.rejected += int64(len(c.rejects))
 		for _, r := range c.rejects {
-			j.rejects.add(r.line, r.err)
+			j.rejects.add(r.line, detailed(r.err))
 		}
 		j.out.Write(c.out)
 		select {

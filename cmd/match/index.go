@@ -22,12 +22,15 @@ const indexUsage = `Usage:
   match index info [--verify] [--json] BASE.idx
 
 "build" reads the user base once and writes an index file keyed in both
-digest families (e164, which uid2 shares, and digits), so that
-"match run --index BASE.idx" matches raw and hashed lists of any format
-against it without reading USERS.csv again, with the same answer.
-USERS.csv: header with user_id, phone and optionally country (overriding
---region for its row). Rows whose phone does not normalize are left out
-(and listed in --rejects). The file is written whole or not at all.
+phone digest families (e164, which uid2 shares, and digits) and both email
+families (email and email-uid2), so that "match run --index BASE.idx"
+matches raw and hashed lists of any format against it without reading
+USERS.csv again, with the same answer. USERS.csv: header with user_id,
+phone or email or both, and optionally country (overriding --region for
+its row). Rows with neither a phone that normalizes nor a valid email are
+left out (and listed in --rejects). The file is written whole or not at
+all. An index built before emails were indexed (version 1) still matches
+phone lists; a list with emails is refused until it is built again.
 
 With --key-file, the index stores digests keyed with the file's secret
 (HMAC-SHA256 under keys derived with HKDF): "match run --index" then needs
@@ -273,11 +276,14 @@ func printIndexInfo(w io.Writer, path string, info matcher.IndexInfo, verified b
 	fmt.Fprintf(w, "built:       %s\n", info.Built.Format(time.RFC3339))
 	fmt.Fprintf(w, "region:      %s (of user rows without a country)\n", info.Region)
 	fmt.Fprintf(w, "keyed:       %v\n", info.Keyed)
-	fmt.Fprintf(w, "rows:        %d (user rows with a valid phone)\n", info.Rows)
+	fmt.Fprintf(w, "rows:        %d (user rows with a valid phone or email), %d with a phone\n", info.Rows, info.PhoneRows)
 	fmt.Fprintf(w, "users:       %d\n", info.Users)
-	fmt.Fprintf(w, "keys:        %d e164 (and uid2), %d digits\n", info.KeysE164, info.KeysDigits)
+	fmt.Fprintf(w, "keys:        %d e164 (and uid2), %d digits, %d email (both forms, %d entries)\n", info.KeysE164, info.KeysDigits, info.KeysEmail, info.EmailEntries)
+	if info.Version < 2 {
+		fmt.Fprintf(w, "emails:      none: version %d indexes hold no email keys; build it again to match emails\n", info.Version)
+	}
 	fmt.Fprintf(w, "buckets:     2^%d a family\n", info.BucketBits)
-	fmt.Fprintf(w, "bloom:       %d bits, %d hashes, %.2f bits a key\n", info.BloomBits, info.BloomK, float64(info.BloomBits)/float64(max(2*info.Rows, 1)))
+	fmt.Fprintf(w, "bloom:       %d bits, %d hashes, %.2f bits a key\n", info.BloomBits, info.BloomK, float64(info.BloomBits)/float64(max(2*info.PhoneRows+info.EmailEntries, 1)))
 	fmt.Fprintf(w, "size:        %d bytes, %.1f a user\n", info.Size, float64(info.Size)/float64(max(info.Users, 1)))
 	for _, s := range info.Sections {
 		fmt.Fprintf(w, "  %-12s %12d bytes at %d\n", s.Name, s.Length, s.Offset)

@@ -107,7 +107,7 @@ func TestIndexCommands(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("info: exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{"version:     1\n", "rows:        30 ", "users:       30\n", "keys:        29 e164 (and uid2), 29 digits\n", "bloom:       576 bits, 7 hashes", "verified:    every page"} {
+	for _, want := range []string{"version:     2\n", "rows:        30 ", "users:       30\n", "keys:        29 e164 (and uid2), 29 digits, 0 email (both forms, 0 entries)\n", "bloom:       576 bits, 7 hashes", "verified:    every page"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("info lacks %q:\n%s", want, stdout)
 		}

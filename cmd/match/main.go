@@ -23,12 +23,14 @@ import (
 const usage = `match: custom-audience matching over CSV files.
 
 Usage:
-  match hash    --in LIST.csv [--format e164|digits|uid2] [--region CC] [--out FILE] [--rejects FILE]
+  match hash    --in LIST.csv [--format e164|digits|uid2] [--email-format email|email-uid2]
+                [--region CC] [--out FILE] [--rejects FILE]
   match run     (--users USERS.csv [--build-side users|list|auto] |
                  --index BASE.idx [--key-file KEY]) --list LIST.csv
                 [--optouts OPTOUTS.csv] [--consent CONSENT.db [--policy opt-out|opt-in]
                 [--purpose ads] [--allow-new-purpose] [--lock-timeout D]] [--region CC]
-                [--hash-format e164|digits|uid2] [--min-audience N] [--epsilon E]
+                [--hash-format e164|digits|uid2] [--email-hash-format email|email-uid2]
+                [--min-audience N] [--epsilon E]
                 [--budget B] [--advertiser ID --history FILE] [--audit FILE]
                 [--out FILE] [--report FILE] [--rejects FILE]
   match index   build --users USERS.csv --out BASE.idx [--region CC] [--rejects FILE]

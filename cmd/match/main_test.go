@@ -76,6 +76,7 @@ func TestGolden(t *testing.T) {
 				}
 			}
 			checkNoRawPhones(t, dir, got)
+			checkNoEmails(t, dir, got)
 			compareGolden(t, filepath.Join(dir, "want"), got)
 		})
 	}
@@ -130,7 +131,37 @@ func compareGolden(t *testing.T, wantDir string, got map[string]string) {
 	}
 }
 
-var digitRun = regexp.MustCompile(`\d[\d\s().-]{6,}\d`)
+var (
+	digitRun   = regexp.MustCompile(`\d[\d\s().-]{6,}\d`)
+	emailLike  = regexp.MustCompile(`[^\s,"]+@[^\s,"]*`)
+	digestLike = regexp.MustCompile(`[0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=`)
+)
+
+// checkNoEmails asserts that a "match run" case writes no email address
+// nor digest of its inputs, lower case or not, to any output or to stderr.
+func checkNoEmails(t *testing.T, dir string, got map[string]string) {
+	t.Helper()
+	args, _ := os.ReadFile(filepath.Join(dir, "args"))
+	if !strings.HasPrefix(string(args), "run\n") {
+		return
+	}
+	ins, _ := filepath.Glob(filepath.Join(dir, "*.csv"))
+	for _, in := range ins {
+		b, _ := os.ReadFile(in)
+		found := append(emailLike.FindAllString(string(b), -1), digestLike.FindAllString(string(b), -1)...)
+		for _, m := range found {
+			local, _, _ := strings.Cut(strings.ToLower(m), "@")
+			if len(local) < 3 {
+				continue
+			}
+			for name, s := range got {
+				if strings.Contains(strings.ToLower(s), local) {
+					t.Errorf("%s contains %q, part of an identifier of %s", name, local, filepath.Base(in))
+				}
+			}
+		}
+	}
+}
 
 // checkNoRawPhones asserts that a "match run" case writes no phone number
 // of its inputs, in any form, to any output or to stderr.

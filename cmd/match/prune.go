@@ -106,7 +106,7 @@ type pruning struct {
 // the output.
 func openPrune(o *pruneOptions, stdin io.Reader, stdout, stderr io.Writer) (_ *pruning, err error) {
 	p := new(pruning)
-	if p.in, err = openInput(o.audience, "audience", stdin, stderr); err != nil {
+	if p.in, err = openInput(o.audience, "audience", stdin, stderr, nil); err != nil {
 		return nil, err
 	}
 	defer func() {

@@ -21,7 +21,8 @@ const runUsage = `Usage: match run (--users USERS.csv [--build-side users|list|a
                   --index BASE.idx [--key-file KEY]) --list LIST.csv
                  [--optouts OPTOUTS.csv] [--consent CONSENT.db [--policy opt-out|opt-in]
                  [--purpose ads] [--allow-new-purpose] [--lock-timeout D]] [--region CC]
-                 [--hash-format e164|digits|uid2] [--min-audience N] [--epsilon E]
+                 [--hash-format e164|digits|uid2] [--email-hash-format email|email-uid2]
+                 [--min-audience N] [--epsilon E]
                  [--budget B] [--advertiser ID --history FILE] [--audit FILE]
                  [--out FILE] [--report FILE] [--rejects FILE]
 
@@ -30,7 +31,8 @@ ids of the users whose phone is on the list, each once, opted-out users
 never, under the header "user_id", in the order of the list row that first
 matched them.
 
-USERS.csv:   header with user_id, phone and optionally country.
+USERS.csv:   header with user_id, phone or email or both, and optionally
+             country; a user may have any number of rows.
 BASE.idx:    an index of the user base from "match index build": the same
              answer as --users with that file, without reading it again.
              A keyed index needs the --key-file it was built with.
@@ -44,7 +46,15 @@ CONSENT.db:  a consent ledger (see match consent), read as of the start of
              choice for is refused (a typo would exclude no one) unless
              --allow-new-purpose.
 LIST.csv:    header with either phone (and optionally country) of raw numbers,
-             or hash, of values hashed in --hash-format.
+             or hash, of values hashed in --hash-format; or several
+             identifier columns: phone, phone2, phone3, email, email2,
+             email3, raw or holding digests, and their hashed forms
+             phone_hash, …, email_hash, … (phones in --hash-format, emails
+             in --email-hash-format), as in Meta's and Google's upload
+             templates, whose repeated email and phone columns are read
+             as they are. A row matches every user any of its identifiers
+             matches, each user once; a row none of whose identifiers is
+             valid is refused with the reason of each.
 
 The privacy guards (PRIVACY.md) need --advertiser and --history: the
 history file keeps the noise's secret, the advertiser's spending and its
@@ -61,8 +71,10 @@ status is 3; the report and the rejects are written. For the platform's
 own runs: --min-audience 0 --epsilon 0, the exact figures.
 
 The report (--report) is the advertiser's view, JSON: list, list_kind
-(phone or hash), hash_format (of a hashed list), rows, accepted, rejected
-and rejected_by (reason: count) of the list as sent, status (released,
+(phone, hash, or keys for several identifier columns), hash_format and
+email_hash_format (of digests the list may hold), rows, accepted, rejected
+and rejected_by (reason: count) of the list as sent, phones and emails
+(identifiers accepted, rejected and rejected_by, by kind), status (released,
 below minimum audience, too close to a recent list, or privacy budget
 spent), min_audience and, only if released, audience_size, the noisy size
 rounded down to two significant digits, and match_rate (audience_size
@@ -93,6 +105,8 @@ type runOptions struct {
 	region      string           // --region of rows without a country
 	formatName  string           // --hash-format as given
 	format      normalize.Format // --hash-format, parsed
+	emailName   string           // --email-hash-format as given; "" to follow --hash-format
+	emailFormat normalize.Format // --email-hash-format, parsed or followed
 	buildSide   string           // --build-side: users, list or auto
 	out         string           // --out; "" for stdout
 	report      string           // --report; "" for none
@@ -114,7 +128,8 @@ func runFlags(o *runOptions, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.list, "list", "", "the contact list `CSV`, or - for stdin (required)")
 	fs.StringVar(&o.optouts, "optouts", "", "`CSV` of opted-out user ids, or - for stdin")
 	fs.StringVar(&o.region, "region", normalize.DefaultRegion, "`region` of rows without a country")
-	fs.StringVar(&o.formatName, "hash-format", "e164", "`format` of a hashed list: e164, digits or uid2")
+	fs.StringVar(&o.formatName, "hash-format", "e164", "`format` of hashed phones: e164, digits or uid2")
+	fs.StringVar(&o.emailName, "email-hash-format", "", "`format` of hashed emails: email or email-uid2 (default: email-uid2 with --hash-format uid2, else email)")
 	fs.StringVar(&o.out, "out", "", "write the audience to `FILE` (default stdout)")
 	fs.StringVar(&o.report, "report", "", "write the JSON report to `FILE`")
 	fs.StringVar(&o.rejects, "rejects", "", "write refused list rows as line,reason to `FILE`")
@@ -138,6 +153,9 @@ func parseRun(args []string, stderr io.Writer) (*runOptions, error) {
 	}
 	var err error
 	if o.format, err = parseFormat("hash-format", o.formatName); err != nil {
+		return nil, err
+	}
+	if o.emailFormat, err = parseEmailFormat("email-hash-format", o.emailName, o.format); err != nil {
 		return nil, err
 	}
 	if err := checkRegion(o.region); err != nil {
@@ -244,8 +262,11 @@ func openRun(o *runOptions, stdin io.Reader, stdout, stderr io.Writer) (_ *runJo
 	if err := j.openBase(stdin, stderr); err != nil {
 		return nil, err
 	}
-	if j.list, err = openList(o.list, stdin, stderr); err != nil {
+	if j.list, err = openList(o.list, stdin, stderr, o.format, o.emailFormat); err != nil {
 		return nil, err
+	}
+	if j.ix != nil && j.ix.Info().Version < 2 && j.list.cols.Has(normalize.KindEmail) {
+		return nil, usageErrorf("%s: %v; %s has email columns", o.index, matcher.ErrNoEmailKeys, j.list.name)
 	}
 	if j.excl, err = o.exclusions(stdin, stderr); err != nil {
 		return nil, err
@@ -391,7 +412,7 @@ func (j *runJob) match(ctx context.Context) (matcher.Stats, error) {
 		rec[0] = m.UserID
 		return w.Write(rec)
 	}
-	opts := &matcher.Options{Format: j.o.format, Region: j.o.region}
+	opts := &matcher.Options{Format: j.o.format, EmailFormat: j.o.emailFormat, Region: j.o.region}
 	if j.uploaded != nil {
 		opts.OnAccept = j.uploaded.Add
 	}
@@ -421,7 +442,7 @@ func (j *runJob) match(ctx context.Context) (matcher.Stats, error) {
 // matchIndex streams the list through the index.
 func (j *runJob) matchIndex(ctx context.Context, opts *matcher.Options, emit func(matcher.Match) error) (matcher.Stats, error) {
 	st, err := j.ix.Match(ctx, j.list.entries, opts, j.excl, emit, j.onListReject)
-	if errors.Is(err, matcher.ErrIndexCorrupt) {
+	if errors.Is(err, matcher.ErrIndexCorrupt) || errors.Is(err, matcher.ErrNoEmailKeys) {
 		err = usageError{err}
 	}
 	return st, err
@@ -473,7 +494,7 @@ func (j *runJob) matchableUsers(yield func(matcher.User) bool) {
 	}
 }
 
-func (j *runJob) onListReject(r matcher.Reject) { j.rejects.add(r.Line, r.Err) }
+func (j *runJob) onListReject(r matcher.Reject) { j.rejects.add(r.Line, detailed(r.Err)) }
 
 func (j *runJob) onUserReject(matcher.Reject) { j.userRejects++ }
 
@@ -482,8 +503,9 @@ func (j *runJob) onUserReject(matcher.Reject) { j.userRejects++ }
 // the decision (Release.Log) and commits the outputs: the audience only if
 // released. Withheld, it returns errNotReleased.
 func (j *runJob) release(st matcher.Stats, stderr io.Writer) error {
+	phoneFormat, emailFormat := j.list.hashFormats()
 	rel, err := privacy.Decide(privacy.Outcome{Stats: st, Audience: j.sketch, Uploaded: j.uploaded,
-		List: j.list.name, HashFormat: j.list.hashFormat(j.o.format)}, j.guards, time.Now())
+		List: j.list.name, HashFormat: phoneFormat, ListKind: j.list.kind(), EmailHashFormat: emailFormat}, j.guards, time.Now())
 	if err != nil {
 		j.outs.abort()
 		return err
@@ -531,7 +553,7 @@ func (j *runJob) summarize(st matcher.Stats, rel *privacy.Release, stderr io.Wri
 	if j.users != nil && j.userRejects > 0 {
 		// A count of the platform's own malformed rows, for its engineers;
 		// opted-out users are not in it, and it is in no advertiser figure.
-		fmt.Fprintf(stderr, "match: %s: %d rows skipped (bad phone or row)\n", j.users.name, j.userRejects)
+		fmt.Fprintf(stderr, "match: %s: %d rows skipped (bad phone, email or row)\n", j.users.name, j.userRejects)
 	}
 	fmt.Fprintf(stderr, "match: %s: %d rows, %d accepted, %d rejected; ", j.list.name, st.Rows, st.Accepted, st.Rejected)
 	if !rel.Released() {
@@ -568,7 +590,7 @@ func (cs consents) consent() matcher.Consent {
 // there cannot be skipped silently, since it may be someone's opt-out: it
 // fails the run.
 func readOptouts(name string, stdin io.Reader, stderr io.Writer) (*matcher.Exclusions, error) {
-	in, err := openInput(name, "optouts", stdin, stderr)
+	in, err := openInput(name, "optouts", stdin, stderr, nil)
 	if err != nil {
 		return nil, err
 	}

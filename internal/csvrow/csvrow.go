@@ -78,6 +78,11 @@ type Reader struct {
 	long  []byte // a line that spans buffer refills
 	carry []byte // the start of a line cut by the end of a chunk
 	eof   bool   // ReadChunk has met the end of the input
+
+	// Repeatable, if not nil, names the columns that may appear more
+	// than once in the header (as "email" and "phone" do in the
+	// platforms' customer-list templates). Nil: no column may.
+	Repeatable func(name string) bool
 }
 
 // Splitter cuts lines into fields. Each goroutine that splits the lines of
@@ -118,10 +123,12 @@ func (r *Reader) Header() ([]string, error) {
 	seen := make(map[string]int, len(fields))
 	for i, f := range fields {
 		names[i] = strings.ToLower(strings.TrimSpace(string(f)))
-		if j, dup := seen[names[i]]; dup && names[i] != "" {
+		if j, dup := seen[names[i]]; dup && names[i] != "" && (r.Repeatable == nil || !r.Repeatable(names[i])) {
 			return nil, &LineError{Line: r.line, Err: duplicateError(names[i], j, i)}
 		}
-		seen[names[i]] = i
+		if _, dup := seen[names[i]]; !dup {
+			seen[names[i]] = i
+		}
 	}
 	r.sp.ncol = len(names)
 	return names, nil

@@ -53,6 +53,12 @@ type Config struct {
 	// is accepted and output is upper case. Nil: DefaultRegions(). An empty
 	// non-nil slice is an error.
 	Regions []string
+
+	// Keys, if not nil, configures the multi-key files of KeyUsers and
+	// KeyList (email.go): users' email addresses and list rows with
+	// several phones and emails. Nil: users have no address, and KeyList
+	// rows are List's rows, one phone each.
+	Keys *Keys
 }
 
 // Validate returns nil if c is usable, else an error wrapping ErrConfig
@@ -95,6 +101,11 @@ func resolve(c Config) (*gen, error) {
 		return nil, bad("MatchRate = %v with Users = 0: no user to draw list rows from", c.MatchRate)
 	case c.Regions != nil && len(c.Regions) == 0:
 		return nil, bad("Regions is empty; use nil for DefaultRegions")
+	}
+	if c.Keys != nil {
+		if err := c.Keys.validate(); err != nil {
+			return nil, err
+		}
 	}
 	codes := c.Regions
 	if codes == nil {

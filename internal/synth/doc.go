@@ -56,6 +56,12 @@
 // and goes on with rows such as "010 41 72 795 46 28,JP" (IDD from Japan
 // to Switzerland), "+32 (0)460 45 82 09,BE" and "0174.98401768,DE".
 //
+// With Config.Keys, KeyUsers and KeyList (email.go) give multi-key data
+// sets: users with email addresses, some on rows of their own, and list
+// rows of up to three phones and three emails, written as people write
+// them (upper case, blanks around, gmail.com dots and "+tags", junk); the
+// first phone of a row is List's.
+//
 // All functions are safe for concurrent use. Region tables are built once
 // per process on first use of a region (about 3 ms each) and never change.
 package synth

@@ -51,7 +51,8 @@ func testMain(m *testing.M) int {
 
 // skipGolden are the match run cases match-beam does not run, and why.
 var skipGolden = map[string]string{
-	"help-run": "match run -h: match-beam's usage is its own, tested by TestRun_Usage",
+	"help-run":            "match run -h: match-beam's usage is its own, tested by TestRun_Usage",
+	"err-index-v1-emails": "match run --index: match-beam reads the user base CSV, never an index",
 }
 
 // refusedExit are the cases match-beam refuses with another exit status

@@ -33,7 +33,8 @@ import (
 const usage = `Usage: match-beam --users USERS.csv --list LIST.csv --out FILE [--optouts OPTOUTS.csv]
                   [--consent EXPORT.csv [--policy opt-out|opt-in] [--purpose ads]
                   [--allow-new-purpose]]
-                  [--region CC] [--hash-format e164|digits|uid2] [--report FILE] [--rejects FILE]
+                  [--region CC] [--hash-format e164|digits|uid2] [--email-hash-format email|email-uid2]
+                  [--report FILE] [--rejects FILE]
                   [--build-side auto|users|list] [--bloom=false] [--min-audience N]
                   [--epsilon E] [--budget B]
                   [--audit FILE] [--advertiser ID --history FILE] [Beam runner flags]
@@ -157,7 +158,8 @@ func parseArgs(args []string, stderr io.Writer) (pipeline.Config, error) {
 	fs := flag.NewFlagSet("match-beam", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var (
-		format  = fs.String("hash-format", "e164", "`format` of a hashed list: e164, digits or uid2")
+		format  = fs.String("hash-format", "e164", "`format` of hashed phones: e164, digits or uid2")
+		email   = fs.String("email-hash-format", "", "`format` of hashed emails: email or email-uid2 (default: email-uid2 with --hash-format uid2, else email)")
 		side    = fs.String("build-side", "auto", "`side` the bloom filter is built on: users, list, or auto (the smaller file)")
 		policy  = fs.String("policy", "opt-out", "consent `policy`: opt-out (excluded if the latest choice is opt-out) or opt-in (excluded unless it is opt-in)")
 		bloomOn = fs.Bool("bloom", true, "filter the larger side with a bloom filter of the smaller before the join")
@@ -197,8 +199,13 @@ func parseArgs(args []string, stderr io.Writer) (pipeline.Config, error) {
 		return cfg, fmt.Errorf("unexpected argument %q\nTry: match-beam -h", fs.Arg(0))
 	}
 	var err error
-	if cfg.Format, err = normalize.ParseFormat(*format); err != nil {
+	if cfg.Format, err = normalize.ParseFormat(*format); err != nil || cfg.Format.Kind() != normalize.KindPhone {
 		return cfg, fmt.Errorf("--hash-format %q: want e164, digits or uid2", *format)
+	}
+	if *email != "" {
+		if cfg.EmailFormat, err = normalize.ParseFormat(*email); err != nil || cfg.EmailFormat.Kind() != normalize.KindEmail {
+			return cfg, fmt.Errorf("--email-hash-format %q: want email or email-uid2", *email)
+		}
 	}
 	if cfg.BuildSide, err = pipeline.ParseSide(*side); err != nil {
 		return cfg, fmt.Errorf("--build-side %q: want users, list or auto", *side)

@@ -36,11 +36,14 @@ Writes a synthetic user base, its opt-outs and a contact list as CSV:
   DIR/optouts.csv  user_id
   DIR/list.csv     phone,country
   DIR/events.csv   user_id,purpose,choice,time,source (with -events N > 0)
+With -phones or -emails, users.csv is user_id,phone,email,country (some
+users on two rows) and list.csv phone,phone2,…,email,email2,…,country.
 The same flags always give byte-identical files.
 
 Example:
   gen -seed 7 -users 1000000 -list 100000 -match-rate 0.3 -out /tmp/gen
   gen -users 1000000 -list 0 -events 10000000 -out /tmp/gen
+  gen -users 1000000 -list 1000000 -phones 2 -emails 2 -out /tmp/gen-keys
 
 Flags:
 `
@@ -67,6 +70,13 @@ func run(args []string, stderr io.Writer) int {
 	fs.IntVar(&cfg.Events, "events", 0, "rows in the consent event log events.csv (0: no events.csv)")
 	fs.StringVar(&regions, "regions", "", "comma-separated ISO `codes` to draw phones from (default: 50 regions on all continents)")
 	fs.StringVar(&out, "out", ".", "output `directory`, created if missing")
+	var keys synth.Keys
+	fs.IntVar(&keys.Phones, "phones", 0, "phone columns of a list row, 1..3; with -emails, multi-key files (0: the phone-only files)")
+	fs.IntVar(&keys.Emails, "emails", 0, "email columns of a list row, 0..3; more than 0 writes multi-key files: users.csv user_id,phone,email,country")
+	fs.Float64Var(&keys.EmailRate, "email-rate", 0.7, "with multi-key files: share of users with an email, 0..1")
+	fs.Float64Var(&keys.SplitRate, "split-rate", 0.1, "with multi-key files: share of those whose email is on a second row, 0..1")
+	fs.Float64Var(&keys.BadEmailRate, "bad-email-rate", 0.02, "with multi-key files: share of list emails that are junk, 0..1")
+	fs.Float64Var(&keys.EmptyRate, "empty-rate", 0.2, "with multi-key files: share of extra list cells left empty, 0..1")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(stderr)
@@ -83,6 +93,9 @@ func run(args []string, stderr io.Writer) int {
 	}
 	if regions != "" {
 		cfg.Regions = strings.Split(regions, ",")
+	}
+	if keys.Phones > 0 || keys.Emails > 0 {
+		cfg.Keys = &keys
 	}
 	if err := checkFlags(cfg); err != nil {
 		fmt.Fprintf(stderr, "gen: %v\nTry: gen -h\n", err)
@@ -101,6 +114,9 @@ func run(args []string, stderr io.Writer) int {
 		{"users.csv", synth.WriteUsers},
 		{"optouts.csv", synth.WriteOptOuts},
 		{"list.csv", synth.WriteList},
+	}
+	if cfg.Keys != nil {
+		files[0].write, files[2].write = synth.WriteKeyUsers, synth.WriteKeyList
 	}
 	if cfg.Events > 0 {
 		files = append(files, struct {
