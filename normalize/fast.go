@@ -521,13 +521,13 @@ type scanned struct {
 // parameters) and no digit of a script the library does not convert.
 // number is digits (ASCII, full-width, Arabic-Indic and Extended
 // Arabic-Indic, which the library's normalization maps to ASCII), the
-// library's punctuation (VALID_PUNCTUATION but "x" and "~": blanks, the
-// no-break, ideographic and zero-width spaces, the soft hyphen, every
-// dash, dots, slashes, brackets; see runeClass) and "*", and ASCII letters
-// other than "x" with no "int" in them, so that no extension label hides
-// among them. extension is what the library's extension pattern cuts (see
-// extAt): "ext", "extension", "x", "#", "int", "anexo" and commas, with
-// their separators and digits, to the end. With three letters or more,
+// library's punctuation (VALID_PUNCTUATION but "~": blanks, the no-break,
+// ideographic and zero-width spaces, the soft hyphen, every dash, dots,
+// slashes, brackets; see runeClass), "*" and ASCII letters. extension is
+// what the library's extension pattern cuts (see extAt): "ext",
+// "extension", "x", "#", "int", "anexo" and commas, with their separators
+// and digits, to the end; it is looked for at each letter that can start a
+// label and at each tab, comma, colon or "#". With three letters or more,
 // every letter becomes its keypad digit (E.161) where it stands, as the
 // library's normalize does; fewer are dropped.
 //
@@ -602,15 +602,15 @@ body:
 		case classLetter:
 			other = true
 			lc := c | 0x20
-			if letters == 0 && (lc == 'e' || lc == 'x' || lc == 'i' || lc == 'a') {
+			if c == 'x' && secondNumber(raw[start:i]) {
+				return false // "/ x" starts a second number to the library
+			}
+			if lc == 'e' || lc == 'x' || lc == 'i' || lc == 'a' {
 				match, sure := extAt(raw[i:])
 				if !sure {
 					return false
 				}
 				if match {
-					if lc == 'x' && strings.IndexByte(raw[start:i], '/') >= 0 {
-						return false // "/ x" starts a second number to the library
-					}
 					sc.ext = true
 					break body
 				}
@@ -620,9 +620,6 @@ body:
 				// viability pattern cannot match, whatever follows.
 				sc.notViable = true
 				return true
-			}
-			if lc == 'x' || lc == 'i' && len(raw)-i >= 3 && raw[i+1]|0x20 == 'n' && raw[i+2]|0x20 == 't' {
-				return false // could be part of an extension label
 			}
 			if letters == 0 {
 				sc.before = sc.total
@@ -674,6 +671,14 @@ body:
 	}
 	sc.n = min(sc.total, len(buf))
 	return true
+}
+
+// secondNumber reports whether s ends with "/" and blanks, so that an "x"
+// after it starts a second number (SECOND_NUMBER_START), which the library
+// cuts off before anything else.
+func secondNumber(s string) bool {
+	s = strings.TrimRight(s, " ")
+	return len(s) > 0 && s[len(s)-1] == '/'
 }
 
 // The classes of characters scan tells apart: bytes by table, the rest by
