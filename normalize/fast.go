@@ -537,10 +537,13 @@ type scanned struct {
 // start) makes Parse fail whatever else the input holds, so scan answers
 // notViable. It goes to the library instead where the library's other
 // steps could still cut that character off: "/" or "\" before an "x"
-// (SECOND_NUMBER_START), "&" (the trailing-junk pattern), a final "#" (the
-// fourth extension pattern), "~" and the extension labels of other
-// scripts.
+// (SECOND_NUMBER_START), a final "]" (the trailing-junk pattern, which in
+// v1.8.1 cuts only "…&&…]"), a final "#" (the fourth extension pattern),
+// "~" and the extension labels of other scripts.
 func scan(raw string, buf *[maxFastDigits]byte, sc *scanned) (ok bool) {
+	if len(raw) > 0 && raw[len(raw)-1] == ']' {
+		return false // UNWANTED_END_CHAR_PATTERN could cut "…&&…]" off
+	}
 	i := 0
 	for i < len(raw) {
 		c := raw[i]
@@ -684,7 +687,7 @@ func secondNumber(s string) bool {
 // The classes of characters scan tells apart: bytes by table, the rest by
 // runeClass.
 const (
-	classOther   uint8 = iota // only the library knows: ";", "&", "\", "~", unknown runes
+	classOther   uint8 = iota // only the library knows: ";", "\", "~", unknown runes
 	classDigit                // a digit the library converts
 	classPunct                // VALID_PUNCTUATION but "x" and "~", and "*"
 	classPlus                 // "+", "＋"
@@ -698,7 +701,7 @@ var byteClass = func() (t [256]uint8) {
 	for c := 0; c < 0x20; c++ {
 		t[c] = classInvalid // control characters
 	}
-	for _, c := range "!\"$%'<=>?@^_`{|}\x7f" {
+	for _, c := range "!\"$%&'<=>?@^_`{|}\x7f" {
 		t[c] = classInvalid
 	}
 	for c := '0'; c <= '9'; c++ {
