@@ -577,6 +577,17 @@ func scan(raw string, buf *[maxFastDigits]byte, sc *scanned) (ok bool) {
 body:
 	for ; i < len(raw); i++ {
 		c := raw[i]
+		if c-'0' < 10 { // the common case first
+			if sc.total < len(buf) {
+				buf[sc.total] = c
+			}
+			sc.total++
+			if nall < len(all) {
+				all[nall] = c
+			}
+			nall++
+			continue
+		}
 		cl, d := byteClass[c], c
 		if cl == classMulti {
 			r, size := utf8.DecodeRuneInString(raw[i:])

@@ -2,6 +2,7 @@ package normalize
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
 )
@@ -49,7 +50,7 @@ func AppendE164(dst []byte, raw, region string) ([]byte, error) {
 	if len(raw) > MaxInputLen {
 		return dst, ErrTooLong
 	}
-	if strings.TrimSpace(raw) == "" {
+	if blank(raw) {
 		return dst, ErrEmpty
 	}
 	if fastPath {
@@ -58,6 +59,16 @@ func AppendE164(dst []byte, raw, region string) ([]byte, error) {
 		}
 	}
 	return libraryAppendE164(dst, raw, region)
+}
+
+// blank reports whether raw is empty or white space only, as
+// strings.TrimSpace sees it; a number that starts with a printable ASCII
+// character is answered from that byte.
+func blank(raw string) bool {
+	if len(raw) > 0 && raw[0] > ' ' && raw[0] < utf8.RuneSelf {
+		return false
+	}
+	return strings.TrimSpace(raw) == ""
 }
 
 // libraryAppendE164 is AppendE164 through the library alone: the reference
