@@ -64,9 +64,9 @@ func BenchmarkE164(b *testing.B) {
 		rows []row
 	}{{"corpus=mixed", mixedCorpus(20_000)}, {"corpus=clean", cleanCorpus(20_000)}, {"corpus=e164", e164Corpus(20_000)}} {
 		b.Run(c.name+"/path=fast", func(b *testing.B) {
-			fallback := 0
+			fallback := 0 // rows that reach the library: not refused before either path
 			for _, r := range c.rows {
-				if _, handled, _ := fastAppendE164(nil, r.raw, r.region); !handled {
+				if _, handled, _ := fastAppendE164(nil, r.raw, r.region); !handled && len(r.raw) <= MaxInputLen && !blank(r.raw) {
 					fallback++
 				}
 			}
