@@ -19,14 +19,22 @@ import (
 // For the shapes contact lists are made of (see scan), every step of Parse
 // can be retraced without them:
 //
-//  1. extractPossibleNumber keeps the input from its first "+" or digit; in
-//     v1.8.1 its trailing-junk pattern never matches and its second-number
-//     pattern needs "/" and "x", so nothing else is cut.
+//  1. extractPossibleNumber keeps the input from its first plus sign ("+",
+//     "＋") or decimal digit of any script, whatever comes before (invalid
+//     UTF-8 included); in v1.8.1 its trailing-junk pattern matches only
+//     "…&&…]" at the end and its second-number pattern needs "/" or "\",
+//     blanks and "x", so nothing else is cut.
 //  2. isViablePhoneNumber holds with three digits before any letter, or
-//     exactly two digits and nothing else; otherwise Parse fails.
-//  3. The extension pattern cuts "ext"/"x" and digits at the end; with no
-//     "x", "int", "#", ";" or "," it cannot match. Three or more letters
-//     become keypad digits, fewer are dropped.
+//     exactly two digits and nothing else, and only digits, letters, "*"
+//     and the library's punctuation after the plus signs, an extension
+//     aside; a character outside these (a tab, a quote, a thin space, a
+//     byte of invalid UTF-8, a "+" after the start) makes Parse fail.
+//  3. The extension pattern cuts a labelled extension ("ext", "extension",
+//     "anexo", "x", "#", "int") or one after commas, with its digits, at
+//     the end (extAt). Three or more letters become keypad digits, fewer
+//     are dropped; normalize maps full-width, Arabic-Indic and Extended
+//     Arabic-Indic digits to ASCII (runeClass), except in a number with
+//     three letters or more, where it drops them.
 //  4. The country code comes from a leading "+"; or from the region's IDD
 //     prefix if the digits start with it and the next digit is not 0; or it
 //     is the region's own, taken off the digits when they start with it and

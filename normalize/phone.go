@@ -27,7 +27,11 @@ const DefaultRegion = "US"
 // National, international and IDD-prefixed input ("00 44 …" from DE,
 // "011 44 …" from US), "+44 (0)20 …", tel: URIs, punctuation, vanity letters
 // and extensions are handled as the library handles them; an extension is
-// dropped, as E.164 has none.
+// dropped, as E.164 has none. So are Unicode separators, full-width,
+// Arabic-Indic and Persian digits, and dirt: what the library reads, E164
+// reads alike; what it refuses (a narrow no-break space, a tab or a quote
+// inside the number, invalid UTF-8 after the number's first digit), E164
+// refuses with ErrNotANumber.
 //
 // On refusal the error is ErrEmpty, ErrTooLong, ErrUnknownRegion,
 // ErrNotANumber or ErrNotPossible. E164 is safe for concurrent use.
