@@ -112,10 +112,13 @@ scale-hash: build scale-data
 	$(GO) build -tags nofastpath -o bin/match-nofastpath ./cmd/match
 	sh bench/hashratio.sh $(SCALE_DIR) $(PAIRS)
 
+## scale-data: the generator's data set, the realistic list by default;
+## MESS=false for the same numbers in ASCII styles only (the clean corpus)
+MESS ?= true
 scale-data:
-	@test -s $(SCALE_DIR)/users.csv && test "$$(cat $(SCALE_DIR)/size 2>/dev/null)" = "$(USERS) $(LIST)" || { \
-		$(GO) run ./bench/cmd/gen -users $(USERS) -list $(LIST) -out $(SCALE_DIR) && \
-		echo "$(USERS) $(LIST)" > $(SCALE_DIR)/size; }
+	@test -s $(SCALE_DIR)/users.csv && test "$$(cat $(SCALE_DIR)/size 2>/dev/null)" = "$(USERS) $(LIST) $(MESS)" || { \
+		$(GO) run ./bench/cmd/gen -users $(USERS) -list $(LIST) -mess=$(MESS) -out $(SCALE_DIR) && \
+		echo "$(USERS) $(LIST) $(MESS)" > $(SCALE_DIR)/size; }
 
 ## scale-index: build the index of USERS users, open it, and match the LIST
 ## against it; the audience must equal match run --users's when USERS is

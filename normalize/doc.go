@@ -9,7 +9,8 @@
 // included (see the README's caveats).
 //
 // Most input never reaches the library: a fast path (fast.go) retraces its
-// Parse step by step for the shapes lists are made of, with the metadata's
+// Parse step by step for the shapes lists are made of, Unicode separators
+// and digits and the dirt of real exports included, with the metadata's
 // patterns compiled into DFAs over the digits, at about 0.1-0.2 µs a number
 // and no allocation; the rest goes to the library. The two paths give the
 // same answers, which a differential test and a differential fuzz target

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
 
@@ -17,14 +19,22 @@ import (
 // For the shapes contact lists are made of (see scan), every step of Parse
 // can be retraced without them:
 //
-//  1. extractPossibleNumber keeps the input from its first "+" or digit; in
-//     v1.8.1 its trailing-junk pattern never matches and its second-number
-//     pattern needs "/" and "x", so nothing else is cut.
+//  1. extractPossibleNumber keeps the input from its first plus sign ("+",
+//     "＋") or decimal digit of any script, whatever comes before (invalid
+//     UTF-8 included); in v1.8.1 its trailing-junk pattern matches only
+//     "…&&…]" at the end and its second-number pattern needs "/" or "\",
+//     blanks and "x", so nothing else is cut.
 //  2. isViablePhoneNumber holds with three digits before any letter, or
-//     exactly two digits and nothing else; otherwise Parse fails.
-//  3. The extension pattern cuts "ext"/"x" and digits at the end; with no
-//     "x", "int", "#", ";" or "," it cannot match. Three or more letters
-//     become keypad digits, fewer are dropped.
+//     exactly two digits and nothing else, and only digits, letters, "*"
+//     and the library's punctuation after the plus signs, an extension
+//     aside; a character outside these (a tab, a quote, a thin space, a
+//     byte of invalid UTF-8, a "+" after the start) makes Parse fail.
+//  3. The extension pattern cuts a labelled extension ("ext", "extension",
+//     "anexo", "x", "#", "int") or one after commas, with its digits, at
+//     the end (extAt). Three or more letters become keypad digits, fewer
+//     are dropped; normalize maps full-width, Arabic-Indic and Extended
+//     Arabic-Indic digits to ASCII (runeClass), except in a number with
+//     three letters or more, where it drops them.
 //  4. The country code comes from a leading "+"; or from the region's IDD
 //     prefix if the digits start with it and the next digit is not 0; or it
 //     is the region's own, taken off the digits when they start with it and
@@ -497,12 +507,14 @@ type scanned struct {
 	n      int  // digits in buf, keypad digits of letters included
 	total  int  // all of them; more than n when the number is long
 	before int  // digits before the first letter or extension
-	plus   bool // a leading "+"
+	plus   bool // a leading "+" or "＋" (one or more)
 	ext    bool // an extension was cut
 	alpha  bool // letters follow the first digits
 	two    bool // from its first digit on, the input is exactly two digits
 
-	notViable bool // a letter came before the third digit
+	// Parse fails: a letter came before the third digit, or a character
+	// that the library's viability pattern refuses (see runeClass).
+	notViable bool
 }
 
 // scan reads the digits of raw into buf, and what it finds into sc, as
@@ -510,38 +522,70 @@ type scanned struct {
 // len(buf) and counts the rest. ok is false for input outside the shapes
 // the fast path retraces:
 //
-//	[prefix] ["+"] number [extension]
+//	[prefix] ["+"…] number [extension]
 //
-// prefix is ASCII other than digits and "+" (such as "tel:"), which
-// extractPossibleNumber drops. number is digits, blanks, "-", ".", "(",
-// ")", "/" and ASCII letters other than "x" with no "int" in them, so that
-// no extension label can appear. extension is blanks, "ext" or "x" in any
-// case, an optional "." or ":", blanks or "-", and 1 to 9 digits: exactly
-// what the library's extension pattern cuts. With three letters or more,
+// prefix is anything before the first plus sign or decimal digit (invalid
+// UTF-8 included), which extractPossibleNumber drops, but no ";" (RFC 3966
+// parameters) and no digit of a script the library does not convert.
+// number is digits (ASCII, full-width, Arabic-Indic and Extended
+// Arabic-Indic, which the library's normalization maps to ASCII), the
+// library's punctuation (VALID_PUNCTUATION but "~": blanks, the no-break,
+// ideographic and zero-width spaces, the soft hyphen, every dash, dots,
+// slashes, brackets; see runeClass), "*" and ASCII letters. extension is
+// what the library's extension pattern cuts (see extAt): "ext",
+// "extension", "x", "#", "int", "anexo" and commas, with their separators
+// and digits, to the end; it is looked for at each letter that can start a
+// label and at each tab, comma, colon or "#". With three letters or more,
 // every letter becomes its keypad digit (E.161) where it stands, as the
-// library's normalize does; fewer are dropped. A ";" anywhere (RFC 3966
-// parameters), a byte outside ASCII or a tab go to the library.
+// library's normalize does; fewer are dropped.
+//
+// A character that neither the viability pattern nor the extension pattern
+// allows (a tab or a comma outside an extension, a quote, "!", a narrow
+// no-break or thin space, a byte order mark, invalid UTF-8, a "+" after the
+// start) makes Parse fail whatever else the input holds, so scan answers
+// notViable. It goes to the library instead where the library's other
+// steps could still cut that character off: "/" or "\" before an "x"
+// (SECOND_NUMBER_START), a final "]" (the trailing-junk pattern, which in
+// v1.8.1 cuts only "…&&…]"), a final "#" (the fourth extension pattern),
+// "~" and the extension labels of other scripts.
 func scan(raw string, buf *[maxFastDigits]byte, sc *scanned) (ok bool) {
+	if len(raw) > 0 && raw[len(raw)-1] == ']' {
+		return false // UNWANTED_END_CHAR_PATTERN could cut "…&&…]" off
+	}
 	i := 0
-	for ; i < len(raw); i++ {
+	for i < len(raw) {
 		c := raw[i]
 		if c == '+' || c >= '0' && c <= '9' {
 			break
 		}
-		if c >= 0x80 || c == ';' {
-			return false
+		if c < utf8.RuneSelf {
+			if c == ';' {
+				return false
+			}
+			i++
+			continue
 		}
+		r, size := utf8.DecodeRuneInString(raw[i:])
+		if cl, _ := runeClass(r); cl == classDigit || cl == classPlus {
+			break
+		}
+		if unicode.IsDigit(r) {
+			return false // \p{Nd} starts the number, but the library keeps it as it is
+		}
+		i += size
 	}
 	start := i
 	var (
 		all     [maxFastDigits]byte // digits and keypad digits, in order
 		nall    int                 // all of them, counted past len(all)
 		letters int
+		wide    bool // a digit other than ASCII was read
+		other   bool // a character other than a digit or "+" was read
 	)
+body:
 	for ; i < len(raw); i++ {
 		c := raw[i]
-		switch byteClass[c] {
-		case classDigit:
+		if c-'0' < 10 { // the common case first
 			if sc.total < len(buf) {
 				buf[sc.total] = c
 			}
@@ -550,38 +594,87 @@ func scan(raw string, buf *[maxFastDigits]byte, sc *scanned) (ok bool) {
 				all[nall] = c
 			}
 			nall++
+			continue
+		}
+		cl, d := byteClass[c], c
+		if cl == classMulti {
+			r, size := utf8.DecodeRuneInString(raw[i:])
+			cl, d = runeClass(r)
+			wide = wide || cl == classDigit
+			i += size - 1
+		}
+		switch cl {
+		case classDigit:
+			if sc.total < len(buf) {
+				buf[sc.total] = d
+			}
+			sc.total++
+			if nall < len(all) {
+				all[nall] = d
+			}
+			nall++
 		case classPunct:
+			other = true
 		case classPlus:
-			if i != start {
-				return false
+			if other || sc.total > 0 {
+				sc.notViable = true // "+" only leads
+				return true
 			}
 			sc.plus = true
 		case classLetter:
-			if letters == 0 && (c|0x20 == 'e' || c|0x20 == 'x') && extension(raw[i:]) {
-				if c|0x20 == 'x' && strings.IndexByte(raw[start:i], '/') >= 0 {
-					return false // "/ x" starts a second number to the library
-				}
-				sc.before, sc.ext = sc.total, true
-				sc.n = min(sc.total, len(buf))
-				return true
+			other = true
+			lc := c | 0x20
+			if c == 'x' && secondNumber(raw[start:i]) {
+				return false // "/ x" starts a second number to the library
 			}
-			if letters == 0 && c|0x20 != 'x' && sc.total < 3 {
+			if lc == 'e' || lc == 'x' || lc == 'i' || lc == 'a' {
+				match, sure := extAt(raw[i:])
+				if !sure {
+					return false
+				}
+				if match {
+					sc.ext = true
+					break body
+				}
+			}
+			if letters == 0 && lc != 'x' && sc.total < 3 {
 				// Fewer than three digits before a letter: the library's
 				// viability pattern cannot match, whatever follows.
 				sc.notViable = true
 				return true
-			}
-			if c|0x20 == 'x' || c|0x20 == 'i' && len(raw)-i >= 3 && raw[i+1]|0x20 == 'n' && raw[i+2]|0x20 == 't' {
-				return false // could be part of an extension label
 			}
 			if letters == 0 {
 				sc.before = sc.total
 			}
 			letters++
 			if nall < len(all) {
-				all[nall] = keypad[c|0x20-'a']
+				all[nall] = keypad[lc-'a']
 			}
 			nall++
+		case classSep:
+			// Allowed only in an extension, which starts with the blanks
+			// before it at the latest.
+			k := i
+			for k > start && (raw[k-1] == ' ' || k-2 >= start && raw[k-2:k] == "\u00a0") {
+				if raw[k-1] == ' ' {
+					k--
+				} else {
+					k -= 2
+				}
+			}
+			match, sure := extAt(raw[k:])
+			if !sure {
+				return false
+			}
+			if match {
+				sc.ext = true
+				break body
+			}
+			sc.notViable = true
+			return true
+		case classInvalid:
+			sc.notViable = true
+			return true
 		default:
 			return false
 		}
@@ -589,9 +682,12 @@ func scan(raw string, buf *[maxFastDigits]byte, sc *scanned) (ok bool) {
 	if letters == 0 {
 		sc.before = sc.total
 	}
-	sc.two = sc.total == 2 && letters == 0 && !sc.plus && len(raw)-start == 2
+	sc.two = sc.total == 2 && !other && !sc.plus && !sc.ext
 	sc.alpha = letters > 0
 	if letters >= 3 {
+		if wide {
+			return false // the library's alpha normalization drops such digits
+		}
 		copy(buf[:], all[:min(nall, len(all))])
 		sc.total = nall
 	}
@@ -599,28 +695,89 @@ func scan(raw string, buf *[maxFastDigits]byte, sc *scanned) (ok bool) {
 	return true
 }
 
-// The classes of bytes scan tells apart, by table.
+// secondNumber reports whether s ends with "/" and blanks, so that an "x"
+// after it starts a second number (SECOND_NUMBER_START), which the library
+// cuts off before anything else.
+func secondNumber(s string) bool {
+	s = strings.TrimRight(s, " ")
+	return len(s) > 0 && s[len(s)-1] == '/'
+}
+
+// The classes of characters scan tells apart: bytes by table, the rest by
+// runeClass.
 const (
-	classOther uint8 = iota
-	classDigit
-	classPunct // blanks, "-", ".", "(", ")", "/"
-	classPlus
-	classLetter // ASCII
+	classOther   uint8 = iota // only the library knows: ";", "\", "~", unknown runes
+	classDigit                // a digit the library converts
+	classPunct                // VALID_PUNCTUATION but "x" and "~", and "*"
+	classPlus                 // "+", "＋"
+	classLetter               // ASCII
+	classSep                  // tab, ",", ":", "#": in an extension, or refused
+	classInvalid              // refused anywhere after the start
+	classMulti                // a byte of a multi-byte rune, or invalid UTF-8
 )
 
 var byteClass = func() (t [256]uint8) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = classInvalid // control characters
+	}
+	for _, c := range "!\"$%&'<=>?@^_`{|}\x7f" {
+		t[c] = classInvalid
+	}
 	for c := '0'; c <= '9'; c++ {
 		t[c] = classDigit
 	}
-	for _, c := range " -.()/" {
+	for _, c := range " -.()/[]*" {
 		t[c] = classPunct
+	}
+	for _, c := range "\t,:#" {
+		t[c] = classSep
 	}
 	t['+'] = classPlus
 	for c := 'a'; c <= 'z'; c++ {
 		t[c], t[c-'a'+'A'] = classLetter, classLetter
 	}
+	for c := 0x80; c < 0x100; c++ {
+		t[c] = classMulti
+	}
 	return t
 }()
+
+// runeClass is the class of a rune beyond ASCII, and the ASCII digit of a
+// digit. The digits are those of the library's normalization map
+// (arabicIndicNumberals): full-width, Arabic-Indic and Extended
+// Arabic-Indic; it keeps other decimal digits as they are, and so do we
+// not serve them. The punctuation is VALID_PUNCTUATION's. The invalid
+// runes are in neither the viability pattern nor the extension pattern,
+// so the library refuses a number that holds one: the spaces it does not
+// list (U+2000-U+200A, among them the thin space, U+202F, U+205F), the
+// zero-width joiners and marks, line and paragraph separators, the byte
+// order mark and U+FFFD, which is how the library's regexps read a byte of
+// invalid UTF-8.
+func runeClass(r rune) (uint8, byte) {
+	switch {
+	case r >= '\uff10' && r <= '\uff19':
+		return classDigit, byte('0' + r - '\uff10')
+	case r >= '\u0660' && r <= '\u0669':
+		return classDigit, byte('0' + r - '\u0660')
+	case r >= '\u06f0' && r <= '\u06f9':
+		return classDigit, byte('0' + r - '\u06f0')
+	case r >= '\u2010' && r <= '\u2015', r >= '\u2000' && r <= '\u200f':
+		if r >= '\u2010' || r == '\u200b' {
+			return classPunct, 0
+		}
+		return classInvalid, 0
+	}
+	switch r {
+	case '\uff0b':
+		return classPlus, 0
+	case '\u00a0', '\u00ad', '\u2060', '\u2212', '\u30fc', '\u3000', '\uff08', '\uff09',
+		'\uff0d', '\uff0e', '\uff0f', '\uff3b', '\uff3d', '\u2053', '\u223c':
+		return classPunct, 0
+	case utf8.RuneError, '\u2028', '\u2029', '\u202f', '\u205f', '\ufeff':
+		return classInvalid, 0
+	}
+	return classOther, 0
+}
 
 // keypad maps a..z to the digits of the ITU E.161 keypad.
 var keypad = [26]byte{
@@ -628,29 +785,164 @@ var keypad = [26]byte{
 	'6', '6', '7', '7', '7', '7', '8', '8', '8', '9', '9', '9', '9',
 }
 
-// extension reports whether s is an extension the fast path strips: "ext"
-// or "x" (any case), an optional "." or ":", blanks or "-", then 1 to 9
-// ASCII digits to the end.
-func extension(s string) bool {
+// extAt reports whether s, to its end, is an extension as the library's
+// extension pattern (EXTN_PATTERN, case-insensitive) reads one, leaving
+// out its RFC 3966 ";ext=" and its "- 503#" forms:
+//
+//	[ \u00A0\t,]* label [:.．]? [ \u00A0\t,-]* digits #?
+//	[ \u00A0\t]*  ,+    [:.．]? [ \u00A0\t,-]* digits #?
+//
+// label is "ext", "xt", "extn", "xtn", "extension" ("extensión",
+// "extensio\u0301n", with or without the final "n") or "anexo", with up to
+// 20 digits, or "x", "#" or "int", with up to 9; after commas, up to 9
+// digits, 15 after two commas; digits are any decimal digits. sure is
+// false when s does not match but holds a character that the pattern's
+// other forms could use (";", "~", full-width and Cyrillic labels, runes
+// that fold to a label's letters), a "/" or "\" at which the library cuts
+// a second number off first, or ends with "#": only the library can tell.
+func extAt(s string) (match, sure bool) {
+	if extLabelled(s) || extCommas(s) {
+		return true, true
+	}
+	if len(s) > 0 && s[len(s)-1] == '#' {
+		return false, false
+	}
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c == ';' || c == '~' || c == '/' || c == '\\' {
+				return false, false
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == '\uff45', r == '\uff58', r == '\uff54', r == '\uff4e', r == '\uff49', // full-width "ext", "int"
+			r == '\uff25', r == '\uff38', r == '\uff34', r == '\uff2e', r == '\uff29',
+			r == '\uff03', r == '\uff5e', // "＃", "～"
+			r >= '\u0400' && r <= '\u04ff', r >= '\u1c80' && r <= '\u1c88', // Cyrillic "доб" and its folds
+			r == '\u017f', r == '\u212a': // fold to "s", "k"
+			return false, false
+		}
+		i += size
+	}
+	return false, true
+}
+
+// extLabelled is the first form of extAt.
+func extLabelled(s string) bool {
+	i := skipExtBlanks(s, 0, true)
+	rest := s[i:]
+	max := 9
 	switch {
-	case len(s) >= 3 && s[0]|0x20 == 'e' && s[1]|0x20 == 'x' && s[2]|0x20 == 't':
-		s = s[3:]
-	case len(s) >= 1 && s[0]|0x20 == 'x':
-		s = s[1:]
+	case hasPrefixFold(rest, "anexo"):
+		i, max = i+5, 20
+	case hasPrefixFold(rest, "int"):
+		i += 3
+	case hasPrefixFold(rest, "ext"), hasPrefixFold(rest, "xt"):
+		if rest[0]|0x20 == 'e' {
+			i++
+		}
+		i, max = i+2, 20
+		if hasPrefixFold(s[i:], "ensi") {
+			switch j := i + 4; {
+			case j < len(s) && s[j]|0x20 == 'o':
+				i = j + 1
+				if strings.HasPrefix(s[i:], "\u0301") {
+					i += len("\u0301")
+				}
+			case strings.HasPrefix(s[j:], "ó"), strings.HasPrefix(s[j:], "Ó"):
+				i = j + len("ó")
+			}
+		}
+		if i < len(s) && s[i]|0x20 == 'n' {
+			i++
+		}
+	case len(rest) > 0 && (rest[0]|0x20 == 'x' || rest[0] == '#'):
+		i++
 	default:
 		return false
 	}
-	if len(s) > 0 && (s[0] == '.' || s[0] == ':') {
-		s = s[1:]
+	return extTail(s[i:], max)
+}
+
+// extCommas is the second form of extAt.
+func extCommas(s string) bool {
+	i := skipExtBlanks(s, 0, false)
+	j := i
+	for j < len(s) && s[j] == ',' {
+		j++
 	}
-	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t' || s[0] == '-') {
-		s = s[1:]
-	}
-	if len(s) < 1 || len(s) > 9 {
+	if j == i {
 		return false
 	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
+	return extTail(s[j:], 9) || j-i >= 2 && extTail(s[i+2:], 15)
+}
+
+// extTail reports whether s is [:.．]? [ \u00A0\t,-]* and 1 to max decimal
+// digits, then an optional "#", to its end.
+func extTail(s string, max int) bool {
+	i := 0
+	if len(s) > 0 && (s[0] == ':' || s[0] == '.') {
+		i++
+	} else if strings.HasPrefix(s, "．") {
+		i += len("．")
+	}
+	for i < len(s) {
+		if c := s[i]; c == ' ' || c == '\t' || c == ',' || c == '-' {
+			i++
+		} else if strings.HasPrefix(s[i:], "\u00a0") {
+			i += len("\u00a0")
+		} else {
+			break
+		}
+	}
+	n := 0
+	for i < len(s) {
+		if c := s[i]; c >= '0' && c <= '9' {
+			i++
+		} else if c < utf8.RuneSelf {
+			break
+		} else if r, size := utf8.DecodeRuneInString(s[i:]); unicode.IsDigit(r) {
+			i += size
+		} else {
+			break
+		}
+		n++
+	}
+	if n < 1 || n > max {
+		return false
+	}
+	if i < len(s) && s[i] == '#' {
+		i++
+	}
+	return i == len(s)
+}
+
+// skipExtBlanks skips blanks, no-break spaces, tabs and, if comma, commas
+// from s[i:], and returns where they end.
+func skipExtBlanks(s string, i int, comma bool) int {
+	for i < len(s) {
+		if c := s[i]; c == ' ' || c == '\t' || comma && c == ',' {
+			i++
+		} else if strings.HasPrefix(s[i:], "\u00a0") {
+			i += len("\u00a0")
+		} else {
+			break
+		}
+	}
+	return i
+}
+
+// hasPrefixFold reports whether s starts with lower, an ASCII lower-case
+// word, in any case.
+func hasPrefixFold(s, lower string) bool {
+	if len(s) < len(lower) {
+		return false
+	}
+	for i := 0; i < len(lower); i++ {
+		if s[i]|0x20 != lower[i] {
 			return false
 		}
 	}

@@ -2,6 +2,7 @@ package normalize
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
 )
@@ -26,7 +27,11 @@ const DefaultRegion = "US"
 // National, international and IDD-prefixed input ("00 44 …" from DE,
 // "011 44 …" from US), "+44 (0)20 …", tel: URIs, punctuation, vanity letters
 // and extensions are handled as the library handles them; an extension is
-// dropped, as E.164 has none.
+// dropped, as E.164 has none. So are Unicode separators, full-width,
+// Arabic-Indic and Persian digits, and dirt: what the library reads, E164
+// reads alike; what it refuses (a narrow no-break space, a tab or a quote
+// inside the number, invalid UTF-8 after the number's first digit), E164
+// refuses with ErrNotANumber.
 //
 // On refusal the error is ErrEmpty, ErrTooLong, ErrUnknownRegion,
 // ErrNotANumber or ErrNotPossible. E164 is safe for concurrent use.
@@ -49,7 +54,7 @@ func AppendE164(dst []byte, raw, region string) ([]byte, error) {
 	if len(raw) > MaxInputLen {
 		return dst, ErrTooLong
 	}
-	if strings.TrimSpace(raw) == "" {
+	if blank(raw) {
 		return dst, ErrEmpty
 	}
 	if fastPath {
@@ -58,6 +63,16 @@ func AppendE164(dst []byte, raw, region string) ([]byte, error) {
 		}
 	}
 	return libraryAppendE164(dst, raw, region)
+}
+
+// blank reports whether raw is empty or white space only, as
+// strings.TrimSpace sees it; a number that starts with a printable ASCII
+// character is answered from that byte.
+func blank(raw string) bool {
+	if len(raw) > 0 && raw[0] > ' ' && raw[0] < utf8.RuneSelf {
+		return false
+	}
+	return strings.TrimSpace(raw) == ""
 }
 
 // libraryAppendE164 is AppendE164 through the library alone: the reference

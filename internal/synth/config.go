@@ -44,6 +44,19 @@ type Config struct {
 	// rows are valid phones that are in no user base of this Seed.
 	BadRate float64
 
+	// Clean, if true, writes the list's phones in the ASCII styles of
+	// List only. False (the zero value) adds the mess of real exports at
+	// realistic shares (see mess.go): no-break spaces, Unicode dashes,
+	// zero-width characters, labels, trailing punctuation, runs of blanks
+	// and spelled-out extensions in every region; full-width digits in
+	// East Asian rows, Arabic-Indic and Persian digits in Arabic- and
+	// Persian-script regions; and, among the junk rows, numbers spoilt by
+	// a character the library refuses (a narrow no-break or thin space,
+	// a tab, a stray quote, a byte of invalid UTF-8, "!"). Every such row
+	// normalizes as its clean form, or is junk. The users are the same
+	// either way.
+	Clean bool
+
 	// Events is the number of rows in the consent event log, >= 0 (see
 	// Events). Events > 0 needs Users > 0. Zero: no events.
 	Events int

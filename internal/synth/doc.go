@@ -27,6 +27,9 @@
 //     phones have an even E.164 digit sum and the list's other phones an
 //     odd one, so those never match anyone.
 //   - Junk is junk: every junk row fails Parse or IsPossibleNumber.
+//   - Mess is harmless: a valid row with the mess of real exports (no-break
+//     spaces, Unicode dashes and digits, labels, spelled-out extensions)
+//     normalizes as the same row without it (Config.Clean).
 //
 // # Example
 //
@@ -42,8 +45,8 @@
 //	u209200724,+12489363390,US
 //	u596621213,+12143661572,US
 //
-// The list of Config{Seed: 1, Users: 1000, ListRows: 30, MatchRate: 0.5}
-// begins
+// The list of Config{Seed: 1, Users: 1000, ListRows: 30, MatchRate: 0.5,
+// Clean: true} begins
 //
 //	phone,country
 //	019-7346-1089,KR
@@ -55,6 +58,10 @@
 //
 // and goes on with rows such as "010 41 72 795 46 28,JP" (IDD from Japan
 // to Switzerland), "+32 (0)460 45 82 09,BE" and "0174.98401768,DE".
+// Without Clean (the default), the same list begins "０１９－７３４６－１０８９,KR"
+// (full-width, as Korean input methods type it) and writes
+// "+54 11 4319‑6285,AR" with a non-breaking hyphen (U+2011): the mess of
+// real exports, at the shares given in mess.go.
 //
 // With Config.Keys, KeyUsers and KeyList (email.go) give multi-key data
 // sets: users with email addresses, some on rows of their own, and list

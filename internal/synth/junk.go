@@ -19,6 +19,10 @@ const (
 	junkHash         // 64 hex digits with one non-hex letter, or 63 hex digits
 	junkBadCC        // "+0 …": no country calling code starts with 0
 	numJunkKinds
+
+	// junkMessy, drawn only without Config.Clean: a valid phone with a
+	// character the library refuses (messyJunk, mess.go).
+	junkMessy = numJunkKinds
 )
 
 const hexDigits = "0123456789abcdef"
@@ -33,7 +37,14 @@ func (g *gen) junk(lr *listRow) {
 	} else {
 		lr.country = ""
 	}
-	switch rng.IntN(numJunkKinds) {
+	kinds := numJunkKinds
+	if !g.cfg.Clean {
+		kinds++
+	}
+	switch rng.IntN(kinds) {
+	case junkMessy:
+		g.messyJunk(lr)
+		return
 	case junkEmpty:
 	case junkWord:
 		out = append(out, junkWords[rng.IntN(len(junkWords))]...)

@@ -38,7 +38,10 @@ type ListRow struct {
 // international with an extension, NATIONAL format, national digits only,
 // national with dots or a slash, and NANP vanity letters ("650-555-FLOW").
 // About half of the valid rows are national (no country code; at least a
-// third). If cfg is invalid (see Config.Validate) the sequence is empty.
+// third). Unless cfg.Clean is set, some rows carry the mess of real
+// exports on top of their style (mess.go), and some junk rows are numbers
+// spoilt by a character the library refuses. If cfg is invalid (see
+// Config.Validate) the sequence is empty.
 func List(cfg Config) iter.Seq[ListRow] {
 	return func(yield func(ListRow) bool) {
 		g, err := resolve(cfg)
@@ -63,6 +66,7 @@ type listRow struct {
 	user    userRow // regenerates a member's phone
 	p       phone
 	tmp     []byte
+	mess    []byte // scratch of mess.go
 	phone   []byte
 	country string
 
@@ -152,6 +156,9 @@ func (g *gen) listRow(j int, lr *listRow) {
 		g.draw(rng, parityNonMember, &lr.p)
 	}
 	g.render(lr)
+	if !g.cfg.Clean {
+		g.messRow(lr)
+	}
 }
 
 // render writes lr.p in a style drawn from lr.rng into lr.phone and sets

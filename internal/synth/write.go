@@ -1,11 +1,12 @@
 package synth
 
 // The CSV files, as WriteUsers, WriteOptOuts and WriteList write them:
-// RFC 4180 with "\n" line ends, ASCII, a header line, then one line per
-// row; a field is quoted (quotes doubled) only if it contains a comma, a
-// double quote or a line break, or starts with a space (none of the
-// generated values does). Sizes measured for Seed 1, DefaultRegions, 1M
-// rows each, OptOutRate 0.05, BadRate 0.01:
+// RFC 4180 with "\n" line ends, UTF-8 (ASCII with Config.Clean; without
+// it, a few junk rows of the list hold a byte of invalid UTF-8 on purpose),
+// a header line, then one line per row; a field is quoted (quotes doubled)
+// only if it contains a comma, a double quote or a line break, or starts
+// with a space or a tab (some messy list rows do). Sizes measured for
+// Seed 1, DefaultRegions, 1M rows each, OptOutRate 0.05, BadRate 0.01:
 //
 //	users.csv    header user_id,phone,country   u209200724,+4930363390,DE
 //	             27.4 bytes/row (27.4 MB)       u821780235,019 87 46 53,BE

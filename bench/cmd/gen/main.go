@@ -42,6 +42,7 @@ The same flags always give byte-identical files.
 
 Example:
   gen -seed 7 -users 1000000 -list 100000 -match-rate 0.3 -out /tmp/gen
+  gen -mess=false -out /tmp/gen-clean   # the same numbers, ASCII styles only
   gen -users 1000000 -list 0 -events 10000000 -out /tmp/gen
   gen -users 1000000 -list 1000000 -phones 2 -emails 2 -out /tmp/gen-keys
 
@@ -67,6 +68,7 @@ func run(args []string, stderr io.Writer) int {
 	fs.IntVar(&cfg.ListRows, "list", 100_000, "rows in the contact list")
 	fs.Float64Var(&cfg.MatchRate, "match-rate", 0.5, "share of list rows that are users' phones, 0..1")
 	fs.Float64Var(&cfg.BadRate, "bad-rate", 0.01, "share of list rows that are junk, 0..1")
+	mess := fs.Bool("mess", true, "write the list with the mess of real exports (Unicode separators and digits, labels, dirt, spelled-out extensions); -mess=false: ASCII styles only")
 	fs.IntVar(&cfg.Events, "events", 0, "rows in the consent event log events.csv (0: no events.csv)")
 	fs.StringVar(&regions, "regions", "", "comma-separated ISO `codes` to draw phones from (default: 50 regions on all continents)")
 	fs.StringVar(&out, "out", ".", "output `directory`, created if missing")
@@ -91,6 +93,7 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gen: unexpected argument %q\nTry: gen -h\n", fs.Arg(0))
 		return 2
 	}
+	cfg.Clean = !*mess
 	if regions != "" {
 		cfg.Regions = strings.Split(regions, ",")
 	}

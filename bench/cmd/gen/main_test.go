@@ -77,3 +77,44 @@ func TestRun_Unwritable(t *testing.T) {
 		t.Errorf("-out naming a file: exit %d, stderr %q; want 1", code, stderr.String())
 	}
 }
+
+// TestRun_Mess checks the -mess knob: the default list carries the mess of
+// real exports (bytes beyond ASCII), -mess=false writes ASCII only, and
+// the users are the same either way.
+func TestRun_Mess(t *testing.T) {
+	read := func(dir, name string) []byte {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	messy, clean := t.TempDir(), t.TempDir()
+	for _, c := range []struct {
+		dir  string
+		args []string
+	}{{messy, nil}, {clean, []string{"-mess=false"}}} {
+		var stderr bytes.Buffer
+		args := append([]string{"-seed", "5", "-users", "500", "-list", "2000", "-out", c.dir}, c.args...)
+		if code := run(args, &stderr); code != 0 {
+			t.Fatalf("run(%q) = %d, stderr %q", args, code, stderr.String())
+		}
+	}
+	ascii := func(b []byte) bool {
+		for _, c := range b {
+			if c >= 0x80 {
+				return false
+			}
+		}
+		return true
+	}
+	if ascii(read(messy, "list.csv")) {
+		t.Errorf("the default list is ASCII only: no mess")
+	}
+	if !ascii(read(clean, "list.csv")) {
+		t.Errorf("the -mess=false list holds bytes beyond ASCII")
+	}
+	if !bytes.Equal(read(messy, "users.csv"), read(clean, "users.csv")) {
+		t.Errorf("-mess changes users.csv")
+	}
+}
