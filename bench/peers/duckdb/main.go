@@ -64,7 +64,7 @@ func main() {
 // build writes the users' digests into a new DuckDB file.
 func build(args []string) error {
 	fs := flag.NewFlagSet("build", flag.ExitOnError)
-	users := fs.String("users", "", "the user base CSV (user_id,phone,country)")
+	users := fs.String("users", "", "the user base CSV (user_id, phone and optionally country, by name)")
 	dbPath := fs.String("db", "", "the DuckDB file to make")
 	fs.Parse(args)
 	os.Remove(*dbPath)
@@ -94,8 +94,20 @@ func build(args []string) error {
 	defer f.Close()
 	r := csv.NewReader(bufio.NewReaderSize(f, 1<<20))
 	r.ReuseRecord = true
-	if _, err := r.Read(); err != nil { // user_id,phone,country
+	header, err := r.Read()
+	if err != nil {
 		return err
+	}
+	col := map[string]int{"country": -1}
+	for i, name := range header {
+		col[strings.ToLower(strings.TrimSpace(name))] = i
+	}
+	id, phone, country := col["user_id"], col["phone"], col["country"]
+	if _, ok := col["user_id"]; !ok {
+		return fmt.Errorf("%s: no user_id column", *users)
+	}
+	if _, ok := col["phone"]; !ok {
+		return fmt.Errorf("%s: no phone column (the peer matches phones only)", *users)
 	}
 	var e164 []byte
 	n := 0
@@ -108,14 +120,14 @@ func build(args []string) error {
 			return err
 		}
 		region := normalize.DefaultRegion
-		if len(rec) > 2 && rec[2] != "" {
-			region = rec[2]
+		if country >= 0 && rec[country] != "" {
+			region = rec[country]
 		}
-		if e164, err = normalize.AppendE164(e164[:0], rec[1], region); err != nil {
+		if e164, err = normalize.AppendE164(e164[:0], rec[phone], region); err != nil {
 			continue // refused, as match refuses it
 		}
 		d := normalize.Sum(e164, normalize.E164Hex)
-		if err := app.AppendRow(driver.Value(rec[0]), driver.Value(normalize.Encode(d, normalize.E164Hex))); err != nil {
+		if err := app.AppendRow(driver.Value(rec[id]), driver.Value(normalize.Encode(d, normalize.E164Hex))); err != nil {
 			return err
 		}
 		n++
