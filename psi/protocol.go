@@ -122,7 +122,7 @@ func Intersect(ctx context.Context, k *Key, reply *Reader, workers int) (*Inters
 	case h.KeyCheck != k.Check():
 		return nil, fmt.Errorf("%w: the reply answers a users' file blinded with another key", ErrKey)
 	}
-	rows := make(map[Element]int64, h.Counts[0])
+	rows := make(map[Element]int64, min(h.Counts[0], 1<<20)) // a count is a claim, not an allocation
 	err := Blind(ctx, k, reply.Section(1), workers, func(ps []Element) error {
 		for _, p := range ps {
 			rows[p]++

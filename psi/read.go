@@ -22,9 +22,9 @@ package psi
 //	              sorted by their bytes (which shuffles them)
 //	    88     8  count of section 2: U: 0; R: C, (H(u)^b)^a, in U's order
 //	    96     8  list rows: R: the rows of the advertiser's list; U: 0
-//	   104     2  r, reject reasons (R; U: 0), then r times: a length L
-//	              (1 to 255), L bytes of the reason's name (UTF-8), and
-//	              8 bytes of its count
+//	   104     2  r, reject reasons (R; U: 0), then r times, in the
+//	              byte order of their names: a length L (1 to 255), L
+//	              bytes of the reason's name (UTF-8), 8 bytes of its count
 //	     …     4  CRC-32C (Castagnoli) of every header byte before it
 //	     …  32×n  the elements of section 1, then of section 2, each the
 //	              canonical encoding of a ristretto255 element (RFC 9496)
@@ -226,9 +226,9 @@ func (r *Reader) header() error {
 	case h.Kind != KindUsers && h.Kind != KindReply:
 		return fmt.Errorf("%w: header: %v", ErrCorrupt, h.Kind)
 	}
-	for _, rs := range reasons {
-		if _, dup := h.Rejected[rs.name]; dup {
-			return fmt.Errorf("%w: header: a reject reason twice", ErrCorrupt)
+	for i, rs := range reasons {
+		if i > 0 && rs.name <= reasons[i-1].name {
+			return fmt.Errorf("%w: header: reject reasons out of order", ErrCorrupt)
 		}
 		if h.Rejected == nil {
 			h.Rejected = make(map[string]int64)
