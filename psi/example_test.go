@@ -66,5 +66,5 @@ func Example() {
 	// Output:
 	// users on the list: map[1:1]
 	// other list elements: 1
-	// bytes sent: 206 270
+	// bytes sent: 208 272
 }

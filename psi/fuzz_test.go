@@ -2,6 +2,7 @@ package psi
 
 import (
 	"bytes"
+	"context"
 	"testing"
 )
 
@@ -13,7 +14,12 @@ func FuzzReader(f *testing.F) {
 	b, a := key(f, 1), key(f, 2)
 	u := usersFile(f, b, testUsers...)
 	r := reply(f, u, a, a, testList...)
-	for _, s := range [][]byte{u, r, u[:100], r[:len(r)-1], []byte(Magic), nil} {
+	var uc bytes.Buffer
+	h := &Header{Kind: KindUsers, Family: PhoneE164, Region: "GB", CallingCodes: []uint16{1, 44}, Counts: [2]int64{1}}
+	if err := WriteUsers(context.Background(), &uc, b, h, ids("+442071838750"), 1); err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range [][]byte{u, r, uc.Bytes(), u[:100], r[:len(r)-1], []byte(Magic), nil} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {

@@ -25,13 +25,15 @@ package psi
 //	   104     2  r, reject reasons (R; U: 0), then r times, in the
 //	              byte order of their names: a length L (1 to 255), L
 //	              bytes of the reason's name (UTF-8), 8 bytes of its count
+//	     …     2  k, calling codes U was restricted to (0: all users), then
+//	              k times, ascending: a country calling code, 1 to 999
 //	     …     4  CRC-32C (Castagnoli) of every header byte before it
 //	     …  32×n  the elements of section 1, then of section 2, each the
 //	              canonical encoding of a ristretto255 element (RFC 9496)
 //	     …    32  SHA-256 of every byte before it
 //
-// So an element costs 32 bytes, and a file 142 bytes more with no reject
-// reasons: 1M users take 32,000,142 bytes. Nothing in a file is an
+// So an element costs 32 bytes, and a file 144 bytes more with no reject
+// reasons or calling codes: 1M users take 32,000,144 bytes. Nothing in a file is an
 // identifier or a hash of one that can be tested without a party's key.
 //
 // A Reader checks the header's CRC before it believes its counts, and the
@@ -79,10 +81,11 @@ func (k Kind) String() string {
 
 // Limits of a header.
 const (
-	maxReasons   = 64
-	maxReasonLen = 255
-	maxCount     = 1 << 40 // 32 TiB of elements: more is a damaged count
-	fixedHeader  = 106
+	maxReasons      = 64
+	maxReasonLen    = 255
+	maxCallingCodes = 256
+	maxCount        = 1 << 40 // 32 TiB of elements: more is a damaged count
+	fixedHeader     = 106
 )
 
 // Header is what a psi file says of itself.
@@ -94,6 +97,11 @@ type Header struct {
 	KeyCheck [16]byte // the platform's Key.Check
 	Users    [32]byte // the users digest (Key.UsersDigest)
 	Region   string   // of the users without a country, 2 to 4 ASCII letters or digits
+
+	// CallingCodes, if not empty, are the country calling codes (1, 44,
+	// ...) of the only users U holds: those whose phone has one of them.
+	// Ascending.
+	CallingCodes []uint16
 
 	// Counts are the elements of the two sections.
 	Counts [2]int64
@@ -209,6 +217,21 @@ func (r *Reader) header() error {
 		}
 		reasons = append(reasons, reason{string(name), int64(le.Uint64(b[:8]))})
 	}
+	if err := r.read(b[:2], "header"); err != nil {
+		return err
+	}
+	crc = crc32.Update(crc, crcTable, b[:2])
+	nc := int(le.Uint16(b[:2]))
+	if nc > maxCallingCodes {
+		return fmt.Errorf("%w: header: %d calling codes", ErrCorrupt, nc)
+	}
+	for range nc {
+		if err := r.read(b[:2], "header"); err != nil {
+			return err
+		}
+		crc = crc32.Update(crc, crcTable, b[:2])
+		h.CallingCodes = append(h.CallingCodes, le.Uint16(b[:2]))
+	}
 	if err := r.read(b[:4], "header"); err != nil {
 		return err
 	}
@@ -258,10 +281,17 @@ func (h *Header) check() error {
 		return errors.New("bad count")
 	case len(h.Rejected) > maxReasons:
 		return errors.New("too many reject reasons")
+	case len(h.CallingCodes) > maxCallingCodes:
+		return errors.New("too many calling codes")
 	case h.Kind == KindUsers && (h.Counts[1] != 0 || h.ListRows != 0 || len(h.Rejected) != 0):
 		return errors.New("a users' file with list figures")
 	case h.Kind == KindReply && h.ListRows != h.Counts[0]+rejected:
 		return errors.New("list rows are not accepted plus rejected")
+	}
+	for i, c := range h.CallingCodes {
+		if c < 1 || c > 999 || i > 0 && c <= h.CallingCodes[i-1] {
+			return errors.New("bad calling codes")
+		}
 	}
 	for i := range len(h.Region) {
 		if c := h.Region[i]; !('A' <= c && c <= 'Z' || '0' <= c && c <= '9') {

@@ -60,6 +60,10 @@ func NewWriter(w io.Writer, h *Header) (*Writer, error) {
 		b = append(b, name...)
 		b = le.AppendUint64(b, uint64(h.Rejected[name]))
 	}
+	b = le.AppendUint16(b, uint16(len(h.CallingCodes)))
+	for _, c := range h.CallingCodes {
+		b = le.AppendUint16(b, c)
+	}
 	b = le.AppendUint32(b, crc32.Checksum(b, crcTable))
 	wr := &Writer{w: bufio.NewWriterSize(w, 1<<16), sum: sha256.New(), want: h.Counts[0] + h.Counts[1]}
 	return wr, wr.write(b)

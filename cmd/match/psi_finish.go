@@ -135,7 +135,7 @@ func runPsiFinish(ctx context.Context, args []string, stdin io.Reader, stdout, s
 // rule, in one place.
 func psiEntries(o *psiFinishOptions, key *psi.Key, in *psi.Intersection, stdin io.Reader, stderr io.Writer) (func(func(matcher.Entry) bool), error) {
 	h := in.Header
-	base := newPsiBase(o.run.users, h.Region, key)
+	base := newPsiBase(o.run.users, h.Region, h.CallingCodes, key)
 	digests := make(map[int64][32]byte, len(in.Users))
 	hasher := normalize.NewHasher()
 	err := base.read(stdin, stderr, func(_ string, e164 []byte, n int64, first bool) bool {

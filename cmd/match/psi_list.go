@@ -175,5 +175,8 @@ func runPsiList(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	fmt.Fprintf(stderr, "match: %s: %d rows, %d accepted, %d rejected\n", list.name, st.Rows, st.Accepted, st.Rejected)
 	fmt.Fprintf(stderr, "match: %s: %d list elements, %d users' elements\n", reply.displayName(), len(d), users.Header().Counts[0])
+	if codes := users.Header().CallingCodes; len(codes) > 0 {
+		fmt.Fprintf(stderr, "match: %s: only the users of calling codes %v\n", o.users, codes)
+	}
 	return nil
 }

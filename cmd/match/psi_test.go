@@ -483,3 +483,45 @@ func TestPsi_SaveKey(t *testing.T) {
 		t.Error("a fresh key and a saved one gave the same list elements")
 	}
 }
+
+// TestPsi_OnlyRegions: U.psi restricted to the calling codes of some
+// regions gives the audience match run gives over the users of those
+// codes alone.
+func TestPsi_OnlyRegions(t *testing.T) {
+	dir := copyCase(t, "../../testdata/cli/run-demo")
+	users, _ := os.ReadFile(filepath.Join(dir, "users.csv"))
+	lines := strings.Split(strings.TrimSpace(string(users)), "\n")
+	kept := []string{lines[0]}
+	for _, line := range lines[1:] {
+		f := strings.Split(line, ",")
+		region := normalize.DefaultRegion
+		if len(f) > 2 && f[2] != "" {
+			region = f[2]
+		}
+		if e164, err := normalize.E164(f[1], region); err == nil && (strings.HasPrefix(e164, "+1") || strings.HasPrefix(e164, "+44")) {
+			kept = append(kept, line)
+		}
+	}
+	if len(kept) < 5 || len(kept) > len(lines)-5 {
+		t.Fatalf("%d of %d users kept: the case tests nothing", len(kept)-1, len(lines)-1)
+	}
+	os.WriteFile(filepath.Join(dir, "kept.csv"), []byte(strings.Join(kept, "\n")+"\n"), 0o644)
+	runCmd := []string{"run", "--users", filepath.Join(dir, "users.csv"), "--list", filepath.Join(dir, "list.csv"),
+		"--optouts", filepath.Join(dir, "optouts.csv"), "--out", filepath.Join(dir, "audience.csv"), "--min-audience", "0", "--epsilon", "0"}
+	u, l, f := psiArgs(t, runCmd, dir)
+	u = append(u, "--only-regions", "us,GB")
+	for _, args := range [][]string{u, l, f} {
+		if r := runPsi(t, args...); r.code != 0 {
+			t.Fatalf("%v: exit %d: %s", args[:2], r.code, r.stderr)
+		}
+	}
+	runCmd[2] = filepath.Join(dir, "kept.csv")
+	if r := runPsi(t, runCmd...); r.code != 0 {
+		t.Fatalf("run: exit %d: %s", r.code, r.stderr)
+	}
+	g, _ := os.ReadFile(filepath.Join(dir, "psi-audience.csv"))
+	w, _ := os.ReadFile(filepath.Join(dir, "audience.csv"))
+	if g, w := sortedLines(string(g)), sortedLines(string(w)); !slices.Equal(g, w) || len(w) < 3 {
+		t.Errorf("audience: psi %q\nrun over the kept users %q", g, w)
+	}
+}
