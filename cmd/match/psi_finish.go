@@ -65,15 +65,16 @@ func parsePsiFinish(args []string, stderr io.Writer) (*psiFinishOptions, error) 
 }
 
 // runPsiFinish is match psi finish, the platform's last step, in match
-// run's steps: the guards' admission before anything is read; the
-// intersection of the reply with the user base; then match run's own
-// match and release (runJob), over the list the intersection gives.
+// run's steps: open every input and create the outputs (the guards'
+// admission first, before anything is read); intersect the reply with
+// the user base; then match run's own match and release (runJob), over
+// the list the intersection gives.
 func runPsiFinish(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	o, err := parsePsiFinish(args, stderr)
 	if err != nil {
 		return err
 	}
-	j := &runJob{o: &o.run}
+	j := &runJob{o: &o.run, side: "list"}
 	defer j.close()
 	if err := j.openGuards(); err != nil {
 		return o.run.refused(err, stderr)
@@ -91,29 +92,31 @@ func runPsiFinish(ctx context.Context, args []string, stdin io.Reader, stdout, s
 		return err
 	}
 	defer rc.Close()
-	in, err := psi.Intersect(ctx, key, reply, 0)
-	if err != nil {
-		return psiError(o.reply, err)
-	}
-	o.run.region = in.Header.Region // of the users without a country, as in U.psi
-	entries, err := psiEntries(o, key, in, stdin, stderr)
-	if err != nil {
-		return err
-	}
-
-	// From here, match run's job: the users streamed through the list
-	// the intersection gives, the same exclusions, outputs and release.
 	if j.users, err = openUsers(o.run.users, stdin, stderr); err != nil {
 		return err
 	}
 	j.list = &listInput{input: &input{name: o.reply}, phone: -1, hash: -1, country: -1}
-	j.entries, j.side = entries, "list"
 	if j.excl, err = o.run.exclusions(stdin, stderr); err != nil {
 		return err
 	}
 	if err := j.createOutputs(stdout); err != nil {
 		return err
 	}
+
+	in, err := psi.Intersect(ctx, key, reply, 0)
+	if err == nil {
+		o.run.region = in.Header.Region // of the users without a country, as in U.psi
+		j.entries, err = psiEntries(o, key, in, stdin, stderr)
+	} else {
+		err = psiError(o.reply, err)
+	}
+	if err != nil {
+		j.outs.abort()
+		return err
+	}
+
+	// From here, match run's job: the users streamed through the list
+	// the intersection gives, the same exclusions, outputs and release.
 	st, err := j.match(ctx)
 	if err != nil {
 		j.outs.abort()
