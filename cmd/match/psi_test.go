@@ -338,11 +338,16 @@ func TestPsi_BadFiles(t *testing.T) {
 	reply, _ := os.ReadFile(filepath.Join(dir, "reply.psi"))
 	users, _ := os.ReadFile(filepath.Join(dir, "users.csv"))
 	flip := func(b []byte, i int) []byte { b = slices.Clone(b); b[i] ^= 1; return b }
-	swap := func(b []byte, at int) []byte { // two elements, at and the next
+	// swap swaps the elements at offsets i and j, which must differ: the
+	// list's elements are sorted, and equal for a phone on two rows.
+	swap := func(b []byte, i, j int) []byte {
+		if bytes.Equal(b[i:i+32], b[j:j+32]) {
+			t.Fatalf("elements at %d and %d are equal: swapping them changes nothing", i, j)
+		}
 		b = slices.Clone(b)
-		x := slices.Clone(b[at : at+32])
-		copy(b[at:], b[at+32:at+64])
-		copy(b[at+32:], x)
+		x := slices.Clone(b[i : i+32])
+		copy(b[i:], b[j:j+32])
+		copy(b[j:], x)
 		return b
 	}
 	first := func(b []byte, n int) int { return len(b) - 32 - 32*n } // the first element of a file of n
@@ -358,7 +363,7 @@ func TestPsi_BadFiles(t *testing.T) {
 		{"users/truncated", "list", u[:len(u)/2]},
 		{"users/truncated-trailer", "list", u[:len(u)-1]},
 		{"users/extended", "list", append(slices.Clone(u), 0)},
-		{"users/reordered", "list", swap(u, first(u, nu))},
+		{"users/reordered", "list", swap(u, first(u, nu), first(u, nu)+32)},
 		{"users/empty", "list", nil},
 		{"users/csv", "list", users},
 		{"users/a-reply", "list", reply},
@@ -367,8 +372,8 @@ func TestPsi_BadFiles(t *testing.T) {
 		{"reply/trailer", "finish", flip(reply, len(reply)-5)},
 		{"reply/truncated", "finish", reply[:len(reply)-100]},
 		{"reply/extended", "finish", append(slices.Clone(reply), '\n')},
-		{"reply/reordered-list", "finish", swap(reply, first(reply, nr))},
-		{"reply/reordered-users", "finish", swap(reply, first(reply, 29))},
+		{"reply/reordered-list", "finish", swap(reply, first(reply, nr), first(reply, 29)-32)},
+		{"reply/reordered-users", "finish", swap(reply, first(reply, 29), first(reply, 29)+32)},
 		{"reply/csv", "finish", users},
 		{"reply/users-file", "finish", u},
 	} {
