@@ -73,6 +73,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzReader$$' -fuzztime=$(FUZZTIME) ./internal/csvrow
 	$(GO) test -run='^$$' -fuzz='^FuzzRun$$' -fuzztime=$(FUZZTIME) ./cmd/match
 	$(GO) test -run='^$$' -fuzz='^FuzzOpenIndex$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=0 ./matcher
+	$(GO) test -run='^$$' -fuzz='^FuzzReader$$' -fuzztime=$(FUZZTIME) ./psi
 
 ## lint: gofmt and vet, of both modules (gofmt -l . covers beam/)
 lint:
@@ -147,6 +148,14 @@ scale-consent: build
 	$(GO) test -c -o bin/match.test ./cmd/match
 	for i in 1 2 3; do MATCH_BENCH_DIR=$(SCALE_DIR) ./bin/match.test -test.run '^$$' \
 		-test.bench 'Run_Consent' -test.benchtime 2x -test.count 1; done | tee $(SCALE_DIR)/run-consent.txt
+
+## scale-psi: private matching, USERS users and LIST list rows (1M and
+## 100k unless given): the library's scalar multiplications on one core,
+## the three psi steps and match run over the same files, PAIRS rounds
+## interleaved; the audiences compared; file sizes (see bench/psi.sh)
+.PHONY: scale-psi
+scale-psi:
+	sh bench/psi.sh $(SCALE_DIR)-psi $(USERS) $(if $(filter command line,$(origin LIST)),$(LIST),100000) $(if $(filter command line,$(origin PAIRS)),$(PAIRS),2)
 
 ## beam-scale: the Beam pipeline (beam/cmd/match-beam) on Prism over
 ## generated data, USERS and LIST rows (100k each unless given) at

@@ -37,6 +37,9 @@ var commands = []command{
 	{"consent", "set", func(w io.Writer) *flag.FlagSet { return consentSetFlags(new(consentSetOptions), w) }, runConsentSet},
 	{"consent", "get", func(w io.Writer) *flag.FlagSet { return consentGetFlags(new(consentGetOptions), w) }, runConsentGet},
 	{"consent", "export", func(w io.Writer) *flag.FlagSet { return consentExportFlags(new(consentExportOptions), w) }, runConsentExport},
+	{"psi", "users", func(w io.Writer) *flag.FlagSet { return psiUsersFlags(new(psiUsersOptions), w) }, runPsiUsers},
+	{"psi", "list", func(w io.Writer) *flag.FlagSet { return psiListFlags(new(psiListOptions), w) }, runPsiList},
+	{"psi", "finish", func(w io.Writer) *flag.FlagSet { return psiFinishFlags(new(psiFinishOptions), w) }, runPsiFinish},
 	{"", "version", versionFlags, runVersion},
 }
 
@@ -71,6 +74,7 @@ type group struct {
 var groups = []group{
 	{"index", indexUsage, "index: missing build or info"},
 	{"consent", consentUsage, "consent: missing command\nTry: match consent -h"},
+	{"psi", psiUsage, "psi: missing users, list or finish\nTry: match psi -h"},
 }
 
 // lookupGroup returns the group called name, or nil.

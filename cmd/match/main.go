@@ -43,6 +43,16 @@ Usage:
                 [--time RFC3339] [--source TEXT] [--lock-timeout D]
   match consent get --db CONSENT.db --user ID [--lock-timeout D]
   match consent export --db CONSENT.db [--out FILE] [--lock-timeout D]
+  match psi     users --users USERS.csv --key-file PLATFORM.key --out U.psi [--region CC]
+                [--only-regions CC,CC]
+  match psi     list --list LIST.csv --users U.psi --out REPLY.psi [--key-file ADV.key]
+                [--save-key FILE] [--region CC] [--rejects FILE]
+  match psi     finish --users USERS.csv --key-file PLATFORM.key --reply REPLY.psi
+                [--optouts OPTOUTS.csv] [--consent CONSENT.db [--policy opt-out|opt-in]
+                [--purpose ads] [--allow-new-purpose] [--lock-timeout D]]
+                [--min-audience N] [--epsilon E] [--budget B]
+                [--advertiser ID --history FILE] [--audit FILE]
+                [--out FILE] [--report FILE]
   match version
   match help
 

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"iter"
 	"math"
 	"time"
 
@@ -126,14 +127,22 @@ func runFlags(o *runOptions, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.index, "index", "", "the user base as an index `FILE` from match index build (this or --users)")
 	fs.StringVar(&o.keyFile, "key-file", "", "the secret `KEY` a keyed --index was built with")
 	fs.StringVar(&o.list, "list", "", "the contact list `CSV`, or - for stdin (required)")
-	fs.StringVar(&o.optouts, "optouts", "", "`CSV` of opted-out user ids, or - for stdin")
 	fs.StringVar(&o.region, "region", normalize.DefaultRegion, "`region` of rows without a country")
 	fs.StringVar(&o.formatName, "hash-format", "e164", "`format` of hashed phones: e164, digits or uid2")
 	fs.StringVar(&o.emailName, "email-hash-format", "", "`format` of hashed emails: email or email-uid2 (default: email-uid2 with --hash-format uid2, else email)")
-	fs.StringVar(&o.out, "out", "", "write the audience to `FILE` (default stdout)")
-	fs.StringVar(&o.report, "report", "", "write the JSON report to `FILE`")
 	fs.StringVar(&o.rejects, "rejects", "", "write refused list rows as line,reason to `FILE`")
 	fs.StringVar(&o.buildSide, "build-side", "auto", "`side` the hash table is built on: users, list, or auto (the side of fewer rows)")
+	o.releaseFlags(fs)
+	return fs
+}
+
+// releaseFlags defines the flags of who is excluded, of the privacy
+// guards and of the outputs, bound to o: those of match run that match
+// psi finish shares.
+func (o *runOptions) releaseFlags(fs *flag.FlagSet) {
+	fs.StringVar(&o.optouts, "optouts", "", "`CSV` of opted-out user ids, or - for stdin")
+	fs.StringVar(&o.out, "out", "", "write the audience to `FILE` (default stdout)")
+	fs.StringVar(&o.report, "report", "", "write the JSON report to `FILE`")
 	fs.Int64Var(&o.minAudience, "min-audience", privacy.DefaultMinAudience, "release no audience of fewer than `N` users, by its noisy size (0: no minimum)")
 	fs.Float64Var(&o.epsilon, "epsilon", privacy.DefaultEpsilon, "privacy loss `E` of one decision: the noise on the audience size (0, with --min-audience 0: exact figures, for the platform's own runs)")
 	fs.Float64Var(&o.budget, "budget", privacy.DefaultBudget, "privacy loss `B` an advertiser may spend in 30 days")
@@ -141,7 +150,6 @@ func runFlags(o *runOptions, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.history, "history", "", "the guards' state `FILE`: the noise's secret, --advertiser's spending and recent lists")
 	fs.StringVar(&o.audit, "audit", "", "append the exact figures and the decision to the audit log `FILE` (JSON lines)")
 	o.consent.flags(fs, false)
-	return fs
 }
 
 // parseRun parses and checks the arguments of match run.
@@ -176,16 +184,9 @@ func parseRun(args []string, stderr io.Writer) (*runOptions, error) {
 		return nil, usageErrorf("--build-side %q: want users, list or auto", o.buildSide)
 	case o.list == "":
 		return nil, usageErrorf("run: missing --list\nTry: match run -h")
-	case o.minAudience < 0:
-		return nil, usageErrorf("run: --min-audience %d: want 0 or more", o.minAudience)
-	case (o.advertiser == "") != (o.history == ""):
-		return nil, usageErrorf("run: --advertiser and --history go together")
-	case o.epsilon < 0 || o.budget < 0 || math.IsNaN(o.epsilon) || math.IsInf(o.epsilon, 0) || math.IsNaN(o.budget):
-		return nil, usageErrorf("run: --epsilon %v, --budget %v: want 0 or more", o.epsilon, o.budget)
-	case o.minAudience > 0 && o.epsilon == 0:
-		return nil, usageErrorf("run: --min-audience without noise tells whether one person is a user; give --epsilon, or --min-audience 0 too")
-	case o.epsilon > 0 && o.history == "":
-		return nil, usageErrorf("run: the privacy guards need --advertiser and --history (the noise's secret and the advertiser's budget live there)\nTry: --advertiser ID --history FILE, or --min-audience 0 --epsilon 0 for the platform's own runs")
+	}
+	if err := o.checkGuards("run"); err != nil {
+		return nil, err
 	}
 	if err := oneStdin("run", "--users", o.users, "--list", o.list, "--optouts", o.optouts); err != nil {
 		return nil, err
@@ -202,6 +203,23 @@ func parseRun(args []string, stderr io.Writer) (*runOptions, error) {
 	return o, nil
 }
 
+// checkGuards checks the flags of the privacy guards of command cmd.
+func (o *runOptions) checkGuards(cmd string) error {
+	switch {
+	case o.minAudience < 0:
+		return usageErrorf("%s: --min-audience %d: want 0 or more", cmd, o.minAudience)
+	case (o.advertiser == "") != (o.history == ""):
+		return usageErrorf("%s: --advertiser and --history go together", cmd)
+	case o.epsilon < 0 || o.budget < 0 || math.IsNaN(o.epsilon) || math.IsInf(o.epsilon, 0) || math.IsNaN(o.budget):
+		return usageErrorf("%s: --epsilon %v, --budget %v: want 0 or more", cmd, o.epsilon, o.budget)
+	case o.minAudience > 0 && o.epsilon == 0:
+		return usageErrorf("%s: --min-audience without noise tells whether one person is a user; give --epsilon, or --min-audience 0 too", cmd)
+	case o.epsilon > 0 && o.history == "":
+		return usageErrorf("%s: the privacy guards need --advertiser and --history (the noise's secret and the advertiser's budget live there)\nTry: --advertiser ID --history FILE, or --min-audience 0 --epsilon 0 for the platform's own runs", cmd)
+	}
+	return nil
+}
+
 // runRun is match run in three steps: open every input and create the
 // outputs; match the list against the user base; release the audience
 // only if the privacy guards allow it.
@@ -211,12 +229,8 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		return err
 	}
 	j, err := openRun(o, stdin, stdout, stderr)
-	if errors.Is(err, privacy.ErrBudget) {
-		fmt.Fprintf(stderr, "match: advertiser %q: %v for the last 30 days; no list was read\n", privacy.CanonicalAdvertiser(o.advertiser), err)
-		return errNotReleased
-	}
 	if err != nil {
-		return err
+		return o.refused(err, stderr)
 	}
 	defer j.close()
 	st, err := j.match(ctx)
@@ -225,6 +239,17 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		return err
 	}
 	return j.release(st, stderr)
+}
+
+// refused returns err, an error of opening a run, unless it is that the
+// advertiser's budget is spent: that is said on stderr, and the run ends
+// as withheld.
+func (o *runOptions) refused(err error, stderr io.Writer) error {
+	if errors.Is(err, privacy.ErrBudget) {
+		fmt.Fprintf(stderr, "match: advertiser %q: %v for the last 30 days; no list was read\n", privacy.CanonicalAdvertiser(o.advertiser), err)
+		return errNotReleased
+	}
+	return err
 }
 
 // runJob is a match run at work: what openRun opens and creates, what
@@ -244,6 +269,10 @@ type runJob struct {
 	report      *output             // --report, or nil
 	outs        outputs             // audience, rejects and report, committed together
 	userRejects int64               // malformed user rows, for the platform alone
+
+	// entries are the list's rows: list.entries, or those psi finish
+	// makes of a reply.
+	entries iter.Seq[matcher.Entry]
 }
 
 // openRun opens every input first, so that a bad file is reported before
@@ -268,6 +297,7 @@ func openRun(o *runOptions, stdin io.Reader, stdout, stderr io.Writer) (_ *runJo
 	if j.ix != nil && j.ix.Info().Version < 2 && j.list.cols.Has(normalize.KindEmail) {
 		return nil, usageErrorf("%s: %v; %s has email columns", o.index, matcher.ErrNoEmailKeys, j.list.name)
 	}
+	j.entries = j.list.entries
 	if j.excl, err = o.exclusions(stdin, stderr); err != nil {
 		return nil, err
 	}
@@ -441,7 +471,7 @@ func (j *runJob) match(ctx context.Context) (matcher.Stats, error) {
 
 // matchIndex streams the list through the index.
 func (j *runJob) matchIndex(ctx context.Context, opts *matcher.Options, emit func(matcher.Match) error) (matcher.Stats, error) {
-	st, err := j.ix.Match(ctx, j.list.entries, opts, j.excl, emit, j.onListReject)
+	st, err := j.ix.Match(ctx, j.entries, opts, j.excl, emit, j.onListReject)
 	if errors.Is(err, matcher.ErrIndexCorrupt) || errors.Is(err, matcher.ErrNoEmailKeys) {
 		err = usageError{err}
 	}
@@ -455,13 +485,13 @@ func (j *runJob) matchBase(ctx context.Context, opts *matcher.Options, emit func
 	if err != nil || j.users.err != nil {
 		return matcher.Stats{}, err
 	}
-	return base.Match(ctx, j.list.entries, j.excl, emit, j.onListReject)
+	return base.Match(ctx, j.entries, j.excl, emit, j.onListReject)
 }
 
 // matchList builds the hash table on the list and streams the user base
 // through it, which is then never held in memory.
 func (j *runJob) matchList(ctx context.Context, opts *matcher.Options, emit func(matcher.Match) error) (matcher.Stats, error) {
-	l, err := matcher.BuildList(ctx, j.list.entries, opts, j.onListReject)
+	l, err := matcher.BuildList(ctx, j.entries, opts, j.onListReject)
 	if err != nil || j.list.err != nil {
 		return matcher.Stats{}, err
 	}

@@ -1,0 +1,110 @@
+package psi
+
+import (
+	"context"
+	"fmt"
+	"iter"
+
+	"github.com/cloudflare/circl/group"
+
+	"github.com/audiencematch/audiencematch/internal/parallel"
+)
+
+// Element is a group element in its canonical 32-byte encoding (RFC 9496,
+// section 4.3.2): what the files hold and what parties compare.
+type Element = [32]byte
+
+// item is one element in flight: its input (an identifier, or an element),
+// and the element it becomes.
+type item struct {
+	id  []byte  // the identifier, for HashBlind
+	p   Element // the input element (Blind), then the result
+	bad bool    // p did not decode (Blind)
+}
+
+// HashBlind hashes each identifier of ids to the group in family f and
+// raises it to k: H_f(id)^k. It calls sink with the results, in the order
+// of ids, a batch at a time; the slice is valid for the call only. The
+// work runs on workers goroutines (0: GOMAXPROCS), through the ordered
+// pipeline of internal/parallel; every goroutine has finished when
+// HashBlind returns. It returns the first error of sink or ctx.
+//
+// ids may reuse the slice it yields: HashBlind copies each identifier.
+func HashBlind(ctx context.Context, k *Key, f Family, ids iter.Seq[[]byte], workers int, sink func([]Element) error) error {
+	dst := f.DST()
+	src := func(yield func(item) bool) {
+		for id := range ids {
+			if !yield(item{id: append([]byte(nil), id...)}) {
+				return
+			}
+		}
+	}
+	g := group.Ristretto255
+	work := func(items []item) {
+		for i := range items {
+			e := g.HashToElement(items[i].id, dst)
+			e.Mul(e, k.s)
+			encode(&items[i].p, e)
+			items[i].id = nil
+		}
+	}
+	return run(ctx, workers, src, work, 0, sink)
+}
+
+// Blind raises each element of points to k, in order, as HashBlind does
+// for identifiers. An element that is not the canonical encoding of a
+// ristretto255 element, or is the identity, fails the call with an error
+// wrapping ErrPoint that gives its position among points (counting from
+// 0); the results before it have been passed to sink.
+func Blind(ctx context.Context, k *Key, points iter.Seq[Element], workers int, sink func([]Element) error) error {
+	src := func(yield func(item) bool) {
+		for p := range points {
+			if !yield(item{p: p}) {
+				return
+			}
+		}
+	}
+	g := group.Ristretto255
+	work := func(items []item) {
+		e := g.NewElement()
+		for i := range items {
+			if e.UnmarshalBinary(items[i].p[:]) != nil || e.IsIdentity() {
+				items[i].bad = true
+				continue
+			}
+			e.Mul(e, k.s)
+			encode(&items[i].p, e)
+		}
+	}
+	return run(ctx, workers, src, work, 0, sink)
+}
+
+// run runs work over src on the ordered pipeline and hands sink the
+// results; first is the position of src's first item, for errors.
+func run(ctx context.Context, workers int, src iter.Seq[item], work func([]item), first int64, sink func([]Element) error) error {
+	var out []Element
+	n := first
+	return parallel.Ordered(ctx, workers, src, work, func(items []item) error {
+		out = out[:0]
+		for i := range items {
+			if items[i].bad {
+				if err := sink(out); err != nil {
+					return err
+				}
+				return fmt.Errorf("element %d: %w", n+int64(i), ErrPoint)
+			}
+			out = append(out, items[i].p)
+		}
+		n += int64(len(items))
+		return sink(out)
+	})
+}
+
+// encode writes e's canonical encoding to p.
+func encode(p *Element, e group.Element) {
+	b, err := e.MarshalBinaryCompress()
+	if err != nil || len(b) != len(p) {
+		panic("psi: ristretto255 encoding failed") // cannot happen: every element encodes to 32 bytes
+	}
+	copy(p[:], b)
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package psi
+
+const raceEnabled = false
