@@ -2,8 +2,11 @@
 # bench/psi.sh DIR USERS LIST ROUNDS: the figures of private matching in
 # bench/RESULTS.md. Generates USERS users and a LIST-row list (once), then
 # ROUNDS times, interleaved: the library's scalar multiplication on one
-# core (20,000 of them), the three psi steps, and match run over the same
-# files; the psi audience must be match run's (as sets); file sizes last.
+# core (20,000 of them), the three psi steps, match run over the same
+# files, and the library on both cores for as long as a step (1M
+# multiplications: the fair floor, since a machine gives a long run less
+# than a short one); the psi audience must be match run's (as sets);
+# file sizes last.
 # User and system CPU come from /usr/bin/time: on a shared machine they
 # are the fair figure, and wall time says how much of two cores we got.
 set -e
@@ -34,6 +37,8 @@ for r in $(seq "$ROUNDS"); do
 	echo "-- match run"
 	$T ./bin/match run --users "$DIR/users.csv" --optouts "$DIR/optouts.csv" --list "$DIR/list.csv" \
 		--out "$DIR/audience-run.csv" --report "$DIR/report-run.json" --min-audience 0 --epsilon 0
+	echo "-- library on both cores, as long as a step: 1M scalar mults"
+	$T ./bin/psi.test -test.run '^$' -test.bench 'Library/MulParallel$' -test.cpu 2 -test.benchtime 1000000x | grep Library
 	sort "$DIR/audience-psi.csv" > "$DIR/a1"
 	sort "$DIR/audience-run.csv" > "$DIR/a2"
 	cmp "$DIR/a1" "$DIR/a2" && echo "-- same audience: $(wc -l < "$DIR/a1") lines"

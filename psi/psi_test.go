@@ -300,6 +300,16 @@ func BenchmarkLibrary(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "mults/s")
 	})
+	b.Run("MulParallel", func(b *testing.B) {
+		// Every core at once (-cpu 2 on this VM): the two-core floor.
+		b.RunParallel(func(pb *testing.PB) {
+			x := e.Copy()
+			for pb.Next() {
+				x.Mul(x, k.s)
+			}
+		})
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "mults/s")
+	})
 	b.Run("DecodeMulEncode", func(b *testing.B) {
 		x := g.NewElement()
 		for b.Loop() {

@@ -195,8 +195,8 @@ func runPsiUsers(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		})
 	}
 	err = psi.WriteUsers(ctx, out, key, h, phones, 0)
-	if err == nil && failed == nil && (again.sum != base.sum || again.phones != base.phones) {
-		failed = fmt.Errorf("%s: changed while it was read", o.users)
+	if failed == nil && (errors.Is(err, psi.ErrCount) || err == nil && (again.sum != base.sum || again.phones != base.phones)) {
+		failed, err = fmt.Errorf("%s: changed while it was read", o.users), nil
 	}
 	if err = errors.Join(failed, err); err != nil {
 		outs.abort()
