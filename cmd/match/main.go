@@ -46,7 +46,7 @@ Usage:
   match psi     users --users USERS.csv --key-file PLATFORM.key --out U.psi [--region CC]
                 [--only-regions CC,CC]
   match psi     list --list LIST.csv --users U.psi --out REPLY.psi [--key-file ADV.key]
-                [--save-key FILE] [--region CC] [--rejects FILE]
+                [--save-key FILE] [--region CC] [--rejects FILE] [--max-users N]
   match psi     finish --users USERS.csv --key-file PLATFORM.key --reply REPLY.psi
                 [--optouts OPTOUTS.csv] [--consent CONSENT.db [--policy opt-out|opt-in]
                 [--purpose ads] [--allow-new-purpose] [--lock-timeout D]]

@@ -26,7 +26,7 @@ const psiUsage = `Usage:
   match psi users --users USERS.csv --key-file PLATFORM.key --out U.psi [--region CC]
                 [--only-regions CC,CC]
   match psi list --list LIST.csv --users U.psi --out REPLY.psi [--key-file ADV.key]
-                [--save-key FILE] [--region CC] [--rejects FILE]
+                [--save-key FILE] [--region CC] [--rejects FILE] [--max-users N]
   match psi finish --users USERS.csv --key-file PLATFORM.key --reply REPLY.psi
                 [--optouts OPTOUTS.csv] [--consent CONSENT.db [--policy opt-out|opt-in]
                 [--purpose ads] [--allow-new-purpose] [--lock-timeout D]]
@@ -65,6 +65,10 @@ LIST.csv:     header with phone and optionally country: raw numbers. A
               cannot take that back.
 PLATFORM.key: 32 or more secret bytes, kept by the platform, e.g.
               "head -c 32 /dev/urandom > platform.key".
+N:            with --max-users, psi list refuses a U.psi of more users
+              than the platform said it has: the extra ones could be
+              guesses of the platform's, each asking whether a number is
+              on the list (PRIVACY.md).
 ADV.key:      the advertiser's key, the same kind; without --key-file a
               fresh one is made for the run and never written, unless
               --save-key names a file for it (mode 0600).

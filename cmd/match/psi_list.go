@@ -13,13 +13,14 @@ import (
 
 // psiListOptions are the flags of match psi list, parsed and checked.
 type psiListOptions struct {
-	list    string // --list: the advertiser's raw list
-	users   string // --users: U.psi
-	keyFile string // --key-file: the advertiser's secret; "" for a fresh one
-	saveKey string // --save-key: where to keep the fresh secret; "" for nowhere
-	region  string // --region of list rows without a country
-	out     string // --out: REPLY.psi
-	rejects string // --rejects; "" for none
+	list     string // --list: the advertiser's raw list
+	users    string // --users: U.psi
+	keyFile  string // --key-file: the advertiser's secret; "" for a fresh one
+	saveKey  string // --save-key: where to keep the fresh secret; "" for nowhere
+	region   string // --region of list rows without a country
+	out      string // --out: REPLY.psi
+	rejects  string // --rejects; "" for none
+	maxUsers int64  // --max-users; 0 for no bound
 }
 
 func psiListFlags(o *psiListOptions, stderr io.Writer) *flag.FlagSet {
@@ -31,6 +32,7 @@ func psiListFlags(o *psiListOptions, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.region, "region", normalize.DefaultRegion, "`region` of list rows without a country")
 	fs.StringVar(&o.out, "out", "", "write the reply to `FILE`, or - for stdout (required)")
 	fs.StringVar(&o.rejects, "rejects", "", "write refused list rows as line,reason to `FILE`")
+	fs.Int64Var(&o.maxUsers, "max-users", 0, "refuse a U.psi of more than `N` users, the size the platform said its base has (0: no bound)")
 	return fs
 }
 
@@ -50,6 +52,8 @@ func parsePsiList(args []string, stderr io.Writer) (*psiListOptions, error) {
 		return nil, usageErrorf("psi list: missing --users (the platform's U.psi)\nTry: match psi -h")
 	case o.out == "":
 		return nil, usageErrorf("psi list: missing --out\nTry: match psi -h")
+	case o.maxUsers < 0:
+		return nil, usageErrorf("psi list: --max-users %d: want 0 or more", o.maxUsers)
 	case o.keyFile != "" && o.saveKey != "":
 		return nil, usageErrorf("psi list: --save-key keeps a fresh key; --key-file is one already")
 	}
@@ -89,6 +93,9 @@ func runPsiList(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return err
 	}
 	defer uc.Close()
+	if n := users.Header().Counts[0]; o.maxUsers > 0 && n > o.maxUsers {
+		return usageErrorf("%s: %d users, more than --max-users %d: the platform may have put guesses among them (PRIVACY.md)", o.users, n, o.maxUsers)
+	}
 	list, err := openList(o.list, stdin, stderr, normalize.E164Hex, normalize.EmailHex)
 	if err != nil {
 		return err

@@ -348,6 +348,14 @@ func TestPsi_BadFiles(t *testing.T) {
 	reply, _ := os.ReadFile(filepath.Join(dir, "reply.psi"))
 	users, _ := os.ReadFile(filepath.Join(dir, "users.csv"))
 	flip := func(b []byte, i int) []byte { b = slices.Clone(b); b[i] ^= 1; return b }
+	maxUsers := filepath.Join(dir, "max-users.out")
+	if r := runPsi(t, "psi", "list", "--list", filepath.Join(dir, "list.csv"), "--users", filepath.Join(dir, "u.psi"),
+		"--out", maxUsers, "--max-users", "28"); r.code != exitUsage || !strings.Contains(r.stderr, "29 users, more than --max-users 28") {
+		t.Errorf("--max-users 28 of 29: exit %d, stderr %q; want exit 2", r.code, r.stderr)
+	}
+	if _, err := os.Stat(maxUsers); err == nil {
+		t.Errorf("%s written", maxUsers)
+	}
 	// swap swaps the elements at offsets i and j, which must differ: the
 	// list's elements are sorted, and equal for a phone on two rows.
 	swap := func(b []byte, i, j int) []byte {
