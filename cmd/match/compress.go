@@ -202,23 +202,8 @@ const (
 // with ReadAt, leaving f's offset alone. ok is false if f cannot be
 // statted.
 func textSize(f *os.File, c compression) (size int64, ok bool) {
-	fi, err := f.Stat()
-	if err != nil {
-		return 0, false
-	}
-	if c == uncompressed {
-		return fi.Size(), true
-	}
-	d, err := decompress(c, io.NewSectionReader(f, 0, ratioSample))
-	if err != nil {
-		return fi.Size(), true
-	}
-	defer d.Close()
-	text, _ := io.Copy(io.Discard, io.LimitReader(d, ratioTextCap)) // a cut file ends in an error
-	if fi.Size() <= ratioSample {
-		return text, true
-	}
-	return int64(float64(fi.Size()) / ratioSample * float64(text)), true
+	size, _, ok = sampleText(f, c)
+	return size, ok
 }
 
 // textRows estimates the number of lines of the text of the file f,
@@ -229,15 +214,24 @@ func textSize(f *os.File, c compression) (size int64, ok bool) {
 // rows, whatever their width: a hashed list has three times the bytes of
 // the raw list it came from. ok is false if f cannot be read.
 func textRows(f *os.File, c compression) (rows int64, ok bool) {
-	size, ok := textSize(f, c)
-	if !ok {
-		return 0, false
+	_, rows, ok = sampleText(f, c)
+	return rows, ok
+}
+
+// sampleText reads the text of f's first MiB (decompressed, up to
+// ratioTextCap, if compressed) once, and returns the size of f's text and
+// its number of lines, both exact if the sample is the whole text and
+// else scaled from the sample.
+func sampleText(f *os.File, c compression) (size, rows int64, ok bool) {
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, 0, false
 	}
 	var r io.Reader = io.NewSectionReader(f, 0, ratioSample)
 	if c != uncompressed {
 		d, err := decompress(c, r)
 		if err != nil {
-			return 0, false
+			return fi.Size(), 0, true
 		}
 		defer d.Close()
 		r = io.LimitReader(d, ratioTextCap)
@@ -245,18 +239,22 @@ func textRows(f *os.File, c compression) (rows int64, ok bool) {
 	var text, lines int64
 	buf := make([]byte, 64<<10)
 	for {
-		n, err := r.Read(buf)
+		n, err := r.Read(buf) // a cut file ends in an error
 		text += int64(n)
 		lines += int64(bytes.Count(buf[:n], []byte{'\n'}))
 		if err != nil {
 			break
 		}
 	}
-	switch {
-	case text == 0:
-		return 0, true
-	case text >= size:
-		return lines, true
+	size = fi.Size()
+	if c != uncompressed {
+		size = text // the whole file, if no longer than the sample
+		if fi.Size() > ratioSample {
+			size = int64(float64(fi.Size()) / ratioSample * float64(text))
+		}
 	}
-	return int64(float64(size) / float64(text) * float64(lines)), true
+	if text == 0 || text >= size {
+		return size, lines, true
+	}
+	return size, int64(float64(size) / float64(text) * float64(lines)), true
 }
