@@ -50,14 +50,15 @@ bench:
 ## own module, cgo: the engine never depends on it), then PEER_RUNS
 ## interleaved pairs of match run --index and --users against the SQL
 ## join; checks that both give the same users and prints the medians and
-## the ratio. Not part of make test.
+## the ratio. PEER_MESS=false for the clean corpus. Not part of make test.
 PEER_USERS ?= 2000000
 PEER_LIST ?= 1000000
 PEER_RUNS ?= 5
 PEERS_DIR ?= /tmp/audiencematch-peers
+PEER_MESS ?= true
 bench-peers: build
 	cd bench/peers/duckdb && $(GO) build -o ../../../bin/duckpeer .
-	$(GO) run ./bench/cmd/gen -users $(PEER_USERS) -list $(PEER_LIST) -out $(PEERS_DIR)
+	$(GO) run ./bench/cmd/gen -users $(PEER_USERS) -list $(PEER_LIST) -mess=$(PEER_MESS) -out $(PEERS_DIR)
 	./bin/match hash --in $(PEERS_DIR)/list.csv --out $(PEERS_DIR)/hashed.csv
 	./bin/match index build --users $(PEERS_DIR)/users.csv --out $(PEERS_DIR)/base.idx
 	./bin/duckpeer build --users $(PEERS_DIR)/users.csv --db $(PEERS_DIR)/users.duckdb
