@@ -56,6 +56,16 @@ type Options struct {
 	// not called.
 	OnAccept func(d *[32]byte)
 
+	// SizeHint is the number of rows expected on the side that is built
+	// (the users of BuildBase, the list of BuildList), an
+	// estimate such as a file's size divided by its rows' length. The
+	// tables are made at that size at once instead of growing (and being
+	// copied and faulted in again) as the rows come: a wrong hint costs
+	// only memory or growth, never a result. 0 means none; a negative
+	// value is an error (ErrBadOptions). It is capped at 2^27 rows;
+	// other functions ignore it.
+	SizeHint int
+
 	// Key, if not nil, is the secret of a keyed index: WriteIndex stores
 	// digests keyed with it (see MinKeyLen and OpenKeyedIndex). Base and
 	// List do not use it.
@@ -88,6 +98,8 @@ func (o *Options) withDefaults() (Options, error) {
 		return r, fmt.Errorf("matcher: Options.EmailFormat %d: want EmailHex or EmailUID2: %w: %w", r.EmailFormat, ErrBadOptions, normalize.ErrUnknownFormat)
 	case r.Workers < 0 || r.Workers > MaxWorkers:
 		return r, fmt.Errorf("matcher: Options.Workers %d: want 0 (GOMAXPROCS) to %d: %w", r.Workers, MaxWorkers, ErrBadOptions)
+	case r.SizeHint < 0:
+		return r, fmt.Errorf("matcher: Options.SizeHint %d: want 0 (none) or a number of rows: %w", r.SizeHint, ErrBadOptions)
 	case r.Prefilter > PrefilterNone:
 		return r, fmt.Errorf("matcher: Options.Prefilter %d: want PrefilterAuto, PrefilterBloom or PrefilterNone: %w", r.Prefilter, ErrBadOptions)
 	}
@@ -102,6 +114,13 @@ func (o *Options) withDefaults() (Options, error) {
 	}
 	return r, nil
 }
+
+// maxSizeHint bounds what a SizeHint reserves up front: 2^27 rows, about
+// 8 GiB of a List's tables. A larger side still grows past it.
+const maxSizeHint = 1 << 27
+
+// sizeHint is o.SizeHint, capped at maxSizeHint.
+func (o *Options) sizeHint() int { return min(o.SizeHint, maxSizeHint) }
 
 // Base is a user base ready to be matched: every user's phone normalized,
 // hashed in the base's digest family and put in a hash table, with a bloom
@@ -143,10 +162,11 @@ func BuildBase(ctx context.Context, users iter.Seq[User], opts *Options, onRejec
 		err error
 	}
 	var (
-		index   = make(map[string]int32)
-		ids     []string
-		digests [][32]byte // per accepted identifier
-		owners  []int32    // per accepted identifier: the user
+		n       = o.sizeHint()
+		index   = make(map[string]int32, n)
+		ids     = make([]string, 0, n)
+		digests = make([][32]byte, 0, n) // per accepted identifier
+		owners  = make([]int32, 0, n)    // per accepted identifier: the user
 	)
 	src := rowsOf(users, func(u User) row { return row{u: u} })
 	work := func(rows []row) {

@@ -272,14 +272,16 @@ func TestMatch_Property(t *testing.T) {
 				}
 			}
 		})
+		// A size hint, none, too small or too large, changes nothing.
+		hint := []int{0, 1, 2 * len(list), len(base)}[seed%4]
 		for _, pf := range []Prefilter{PrefilterNone, PrefilterBloom} {
-			b := build(t, ul, &Options{Prefilter: pf, Workers: 1 + int(seed%3)})
+			b := build(t, ul, &Options{Prefilter: pf, Workers: 1 + int(seed%3), SizeHint: hint})
 			got, st, _ := matchIDs(t, b, phones(list...), excl)
 			if !slices.Equal(got, want) {
 				t.Fatalf("seed %d prefilter %d:\n got %q\nwant %q", seed, pf, got, want)
 			}
 			// The table on the list side gives the same answer.
-			l, err := BuildList(context.Background(), phones(list...), &Options{Workers: 1 + int(seed%2)}, nil)
+			l, err := BuildList(context.Background(), phones(list...), &Options{Workers: 1 + int(seed%2), SizeHint: hint}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -272,6 +272,8 @@ func TestOptions_Invalid(t *testing.T) {
 		{"format unknown", Options{Format: normalize.UID2 + 1}, "Format", normalize.ErrUnknownFormat},
 		{"format negative", Options{Format: normalize.Format(255)}, "Format", normalize.ErrUnknownFormat},
 		{"region unknown", Options{Region: "XX"}, "Region", normalize.ErrUnknownRegion},
+		{"size hint", Options{SizeHint: 1000}, "", nil},
+		{"size hint negative", Options{SizeHint: -1}, "SizeHint", nil},
 	}
 	for name, call := range calls {
 		for _, tt := range tests {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"unsafe"
@@ -125,6 +126,15 @@ func (in *input) rowCount() (n int64, ok bool) {
 		return 0, false
 	}
 	return textRows(in.f, in.comp)
+}
+
+// sizeHint returns rowCount as a matcher.Options.SizeHint: 0 if unknown.
+func (in *input) sizeHint() int {
+	n, ok := in.rowCount()
+	if !ok || n < 0 {
+		return 0
+	}
+	return int(min(n, math.MaxInt32))
 }
 
 // stdin reports whether the input is read from stdin.

@@ -446,6 +446,12 @@ func (j *runJob) match(ctx context.Context) (matcher.Stats, error) {
 	if j.uploaded != nil {
 		opts.OnAccept = j.uploaded.Add
 	}
+	switch j.side { // the built side's tables are made at its size at once
+	case "users":
+		opts.SizeHint = j.users.sizeHint()
+	case "list":
+		opts.SizeHint = j.list.sizeHint()
+	}
 	var st matcher.Stats
 	var err error
 	switch j.side {
