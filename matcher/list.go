@@ -145,10 +145,12 @@ func (l *List) Match(ctx context.Context, users iter.Seq[User], consent Consent,
 		key int32 // -1: superseded by a later row's earlier match
 	}
 	// The audience is seldom larger than the list: the hits are made at
-	// that size, not grown (rehashing the map cost a fifth of the sink).
+	// that size, not grown; a slice's pages are touched only as it fills.
+	// (The map is not: made at that size, it is written whole at once,
+	// which costs more than growing it when the audience is small.)
 	var (
 		hits  = make([]hit, 0, len(l.keys))
-		index = make(map[string]int, len(l.keys)) // by user id, its hit in hits
+		index = make(map[string]int) // by user id, its hit in hits
 		live  = make([]bool, len(l.keys))
 	)
 	src := rowsOf(users, func(u User) row { return row{u: u} })
