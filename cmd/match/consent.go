@@ -145,7 +145,6 @@ func runConsentImport(ctx context.Context, args []string, stdin io.Reader, stdou
 	if err != nil {
 		return err
 	}
-	collectAt(100)
 	// Check the file before the ledger is opened (or created).
 	ev, name, err := openImport(o.events, stdin, stderr)
 	if err != nil {

@@ -174,10 +174,6 @@ func runPsiUsers(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	if err != nil {
 		return usageErrorf("%s: %v", o.keyFile, err)
 	}
-	// Its live heap is the users' phones seen (some 30 bytes each), and
-	// every element makes garbage: at match's default GC percent the
-	// heap grows to five times that (1M users: 458 MB peak RSS).
-	collectAt(100)
 	base := newPsiBase(o.users, o.region, o.codes, key)
 	if err := base.read(stdin, stderr, nil); err != nil {
 		return err
