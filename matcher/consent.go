@@ -1,6 +1,7 @@
 package matcher
 
 import (
+	"hash/maphash"
 	"iter"
 	"slices"
 
@@ -35,6 +36,14 @@ func orNone(c Consent) Consent {
 // nil *Exclusions excludes no one.
 type Exclusions struct {
 	ids map[string]struct{}
+
+	// A filter in front of ids: most users have not opted out, and a map
+	// of many ids answers them from memory far off (a DRAM miss or two a
+	// user), where the filter's words, 16 bits an id, stay in the cache.
+	// It has no false negatives: an id it turns away is not in ids; one
+	// it lets through is looked up.
+	filter []uint64
+	seed   maphash.Seed
 }
 
 // NewExclusions returns the set of the given user ids. Ids are compared
@@ -47,21 +56,39 @@ func NewExclusions(ids iter.Seq[string]) *Exclusions {
 	// row by row costs half as much again as filling it (5M ids: 2.3 s
 	// against 1.4 s).
 	all := slices.Collect(ids)
-	e := &Exclusions{ids: make(map[string]struct{}, len(all))}
+	words := 1
+	for words*4 < len(all) {
+		words <<= 1
+	}
+	e := &Exclusions{ids: make(map[string]struct{}, len(all)), filter: make([]uint64, words), seed: maphash.MakeSeed()}
 	for _, id := range all {
 		if id = consent.CanonicalUserID(id); id != "" {
 			e.ids[id] = struct{}{}
+			w, bits := e.bits(id)
+			e.filter[w] |= bits
 		}
 	}
 	return e
 }
 
+// bits returns the filter's word for id and the four bits of it that id
+// sets: a blocked bloom filter, one cache line a lookup.
+func (e *Exclusions) bits(id string) (word int, bits uint64) {
+	h := maphash.String(e.seed, id)
+	bits = 1<<(h>>40&63) | 1<<(h>>46&63) | 1<<(h>>52&63) | 1<<(h>>58)
+	return int(h & uint64(len(e.filter)-1)), bits
+}
+
 // Excludes reports whether the user id has opted out.
 func (e *Exclusions) Excludes(id string) bool {
-	if e == nil {
+	if e == nil || len(e.filter) == 0 { // the nil or zero Exclusions
 		return false
 	}
-	_, ok := e.ids[consent.CanonicalUserID(id)]
+	id = consent.CanonicalUserID(id)
+	if w, bits := e.bits(id); e.filter[w]&bits != bits {
+		return false
+	}
+	_, ok := e.ids[id]
 	return ok
 }
 
