@@ -457,6 +457,7 @@ func collect(ctx context.Context, users iter.Seq[User], o *Options, keys *indexK
 	}
 	var tooMany bool
 	sink := func(rows []indexRow) error {
+		seen.touch(rows)
 		for i := range rows {
 			r := &rows[i]
 			if r.err != nil {
@@ -520,6 +521,8 @@ type idSet struct {
 	slots []uint64 // hash>>32<<32 | row+1, or 0
 	shift uint     // 64 - log2(len(slots)): a hash's top bits are its slot
 	n     int
+
+	touched uint64 // what touch read, kept so that it is read
 }
 
 func newIDSet() *idSet {
@@ -554,6 +557,16 @@ func (s *idSet) add(c *collection, row uint32, h uint64) (first uint32, dup bool
 			}
 		}
 	}
+}
+
+// touch reads the slot of each row's id, so that the cache misses of a
+// batch overlap, before add probes them one at a time.
+func (s *idSet) touch(rows []indexRow) {
+	var t uint64
+	for i := range rows {
+		t += s.slots[rows[i].idHash>>s.shift]
+	}
+	s.touched = t
 }
 
 func (s *idSet) grow() {
@@ -723,31 +736,19 @@ func (c *collection) write(ctx context.Context, f *os.File, region string) (*Ind
 	// User ids, in row order: the index and the data in one pass.
 	w = sw(secIDIndex).also(w)
 	data := sw(secIDData)
-	var off uint64
-	var vb [binary.MaxVarintLen64]byte
-	id := func(p int, r uint32) {
-		if p%idStride == 0 {
-			w.uint64(off)
-		}
-		id := c.id(r)
-		k := binary.PutUvarint(vb[:], uint64(len(id)))
-		data.bytes(vb[:k])
-		data.bytes(id)
-		off += uint64(k + len(id))
-	}
+	ids := &idWriter{c: c, index: w, data: data}
 	for p := range recs {
 		if p%checkEvery == 0 && ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		id(p, recs[p].item)
+		ids.add(recs[p].item)
 	}
-	p = uint32(np)
 	for r, ok := range c.phone {
 		if !ok {
-			id(int(p), uint32(r))
-			p++
+			ids.add(uint32(r))
 		}
 	}
+	ids.flush()
 	w = data.also(w)
 	recs = nil
 	// Rows of users with several, each with the user's first row.
@@ -784,11 +785,8 @@ func (c *collection) write(ctx context.Context, f *os.File, region string) (*Ind
 	w = sw(secDKeys).also(w)
 	w.keys(recs)
 	w = sw(secDRows).also(w)
-	for i := range recs {
-		if i%checkEvery == 0 && ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		w.uint32(pos[recs[i].item])
+	if err := w.gather(ctx, len(recs), func(i int) uint32 { return pos[recs[i].item] }); err != nil {
+		return nil, err
 	}
 	recs, c.d = nil, nil
 
@@ -802,8 +800,8 @@ func (c *collection) write(ctx context.Context, f *os.File, region string) (*Ind
 	w = sw(secMKeys).also(w)
 	w.keys(recs)
 	w = sw(secMRows).also(w)
-	for i := range recs {
-		w.uint32(pos[c.mRow[recs[i].item]])
+	if err := w.gather(ctx, len(recs), func(i int) uint32 { return pos[c.mRow[recs[i].item]] }); err != nil {
+		return nil, err
 	}
 	w = sw(secMFlags).also(w)
 	for i := range recs {
@@ -840,30 +838,57 @@ func (c *collection) write(ctx context.Context, f *os.File, region string) (*Ind
 
 // bloom returns the words of the bloom filter of every digest of the
 // collection, as bloom/v3 sets them, or nil if ctx is done first.
+//
+// The filter is far larger than a cache: each bit set is a miss. The
+// locations of a batch of digests are found first (a location mod m by a
+// multiplication, not a division), then set in a loop of their own, so
+// that the misses overlap.
 func (c *collection) bloom(ctx context.Context, l layout) []uint64 {
 	words := make([]uint64, l.bloomM/64)
-	var locs [16]uint64
+	m, recip := l.bloomM, ^uint64(0)/l.bloomM
+	const batch = 256
+	locs := make([]uint64, 0, batch*16)
+	var k [16]uint64
 	add := func(d []byte) {
-		for _, loc := range bloomLocations(d, l.bloomK, &locs) {
-			loc %= l.bloomM
-			words[loc>>6] |= 1 << (loc & 63)
+		for _, x := range bloomLocations(d, l.bloomK, &k) {
+			// x mod m: q is at most 2 short of x/m.
+			q, _ := bits.Mul64(x, recip)
+			r := x - q*m
+			for r >= m {
+				r -= m
+			}
+			locs = append(locs, r)
 		}
 	}
-	for r, ok := range c.phone {
-		if r%checkEvery == 0 && ctx.Err() != nil {
-			return nil
+	set := func() {
+		for _, loc := range locs {
+			words[loc>>6] |= 1 << (loc & 63)
 		}
+		locs = locs[:0]
+	}
+	for r, ok := range c.phone {
 		if ok {
 			add(c.eDigest(uint32(r)))
 			add(c.dDigest(uint32(r)))
 		}
-	}
-	for x := range uint32(c.nm) {
-		if x%checkEvery == 0 && ctx.Err() != nil {
-			return nil
+		if r%batch == batch-1 {
+			set()
+			if r%checkEvery == checkEvery-1 && ctx.Err() != nil {
+				return nil
+			}
 		}
-		add(c.mDigest(x))
 	}
+	set()
+	for x := range uint32(c.nm) {
+		add(c.mDigest(x))
+		if x%batch == batch-1 {
+			set()
+			if x%checkEvery == checkEvery-1 && ctx.Err() != nil {
+				return nil
+			}
+		}
+	}
+	set()
 	return words
 }
 
@@ -980,6 +1005,75 @@ func (w *sectionWriter) keys(recs []tableRec) {
 			w.bytes(recs[i].stored(k[:0])) // across a drain
 		}
 	}
+}
+
+// gatherBatch is the number of values gathered from memory at random
+// before they are used: enough misses in flight at once to hide most of
+// their latency.
+const gatherBatch = 256
+
+// gather writes at(0) to at(n−1) as uint32s, a batch of values at a time
+// (each is usually a cache miss), or returns ctx's error if ctx is done
+// first.
+func (w *sectionWriter) gather(ctx context.Context, n int, at func(i int) uint32) error {
+	var vs [gatherBatch]uint32
+	for lo := 0; lo < n; lo += gatherBatch {
+		if lo%checkEvery == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		batch := vs[:min(gatherBatch, n-lo)]
+		for j := range batch {
+			batch[j] = at(lo + j)
+		}
+		for _, v := range batch {
+			w.uint32(v)
+		}
+	}
+	return nil
+}
+
+// idWriter writes the ids of rows to the id index and the id data, a batch
+// of rows at a time: the batch's places in the collection are read first,
+// then their ids, so that the cache misses of each step overlap.
+type idWriter struct {
+	c           *collection
+	index, data *sectionWriter
+	rows        [gatherBatch]uint32
+	n           int    // rows in the batch
+	p           int    // rows written
+	off         uint64 // bytes of id data written
+}
+
+// add writes the id of row r next.
+func (x *idWriter) add(r uint32) {
+	x.rows[x.n] = r
+	if x.n++; x.n == gatherBatch {
+		x.flush()
+	}
+}
+
+// flush writes the ids of the rows in the batch.
+func (x *idWriter) flush() {
+	var offs [gatherBatch]uint32
+	var ids [gatherBatch][]byte
+	rows := x.rows[:x.n]
+	for j, r := range rows {
+		offs[j] = x.c.idOff[r/blockRows][r%blockRows]
+	}
+	for j, r := range rows {
+		d := x.c.idData[r/blockRows][offs[j]:]
+		n, k := binary.Uvarint(d)
+		ids[j] = d[:k+int(n)] // the length and the id, as the file has them
+	}
+	for _, id := range ids[:x.n] {
+		if x.p%idStride == 0 {
+			x.index.uint64(x.off)
+		}
+		x.data.bytes(id)
+		x.off += uint64(len(id))
+		x.p++
+	}
+	x.n = 0
 }
 
 func (w *sectionWriter) uint32(v uint32) {
