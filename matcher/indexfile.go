@@ -456,6 +456,8 @@ func collect(ctx context.Context, users iter.Seq[User], o *Options, keys *indexK
 		}
 	}
 	var tooMany bool
+	var eSlab, dSlab, idSlab, mSlab slab[byte]
+	var offSlab slab[uint32]
 	sink := func(rows []indexRow) error {
 		seen.touch(rows)
 		for i := range rows {
@@ -471,10 +473,10 @@ func collect(ctx context.Context, users iter.Seq[User], o *Options, keys *indexK
 				return errTooManyRows
 			}
 			if c.n%blockRows == 0 {
-				c.e = append(c.e, make([]byte, 0, blockRows*digestPrefix))
-				c.d = append(c.d, make([]byte, 0, blockRows*digestPrefix))
-				c.idData = append(c.idData, make([]byte, 0, blockRows*12))
-				c.idOff = append(c.idOff, make([]uint32, 0, blockRows))
+				c.e = append(c.e, eSlab.block(blockRows*digestPrefix))
+				c.d = append(c.d, dSlab.block(blockRows*digestPrefix))
+				c.idData = append(c.idData, idSlab.block(blockRows*12))
+				c.idOff = append(c.idOff, offSlab.block(blockRows))
 			}
 			b := len(c.e) - 1
 			c.e[b] = append(c.e[b], r.e[:digestPrefix]...)
@@ -487,7 +489,7 @@ func collect(ctx context.Context, users iter.Seq[User], o *Options, keys *indexK
 			c.n++
 			for k := range r.nm {
 				if c.nm%blockRows == 0 {
-					c.m = append(c.m, make([]byte, 0, blockRows*digestPrefix))
+					c.m = append(c.m, mSlab.block(blockRows*digestPrefix))
 				}
 				c.m[len(c.m)-1] = append(c.m[len(c.m)-1], r.m[k][:digestPrefix]...)
 				c.mRow = append(c.mRow, row)
@@ -511,6 +513,29 @@ func collect(ctx context.Context, users iter.Seq[User], o *Options, keys *indexK
 }
 
 var errTooManyRows = errors.New("too many rows for one index")
+
+// slab hands out the blocks of a store of the collection from larger
+// arrays, each twice the last up to maxSlab blocks, which can be backed
+// by huge pages (see adviseHuge): the stores are most of a build's
+// memory, and each of their pages faulted in one by one costs.
+type slab[T any] struct {
+	free []T
+	per  int // blocks in the last array
+}
+
+const maxSlab = 32
+
+// block returns an empty block with room for n items.
+func (s *slab[T]) block(n int) []T {
+	if len(s.free) < n {
+		s.per = min(max(1, 2*s.per), maxSlab)
+		s.free = make([]T, s.per*n)
+		adviseHuge(s.free)
+	}
+	b := s.free[:0:n]
+	s.free = s.free[n:]
+	return b
+}
 
 // idSet finds repeated user ids: an open-addressing table of rows, keyed
 // by the hash of their ids, which stay in the collection. A slot holds the
@@ -572,6 +597,7 @@ func (s *idSet) touch(rows []indexRow) {
 func (s *idSet) grow() {
 	old := s.slots
 	s.slots, s.shift = make([]uint64, 2*len(old)), s.shift-1
+	adviseHuge(s.slots)
 	mask := uint64(len(s.slots) - 1)
 	for _, v := range old {
 		if v == 0 {
@@ -723,6 +749,7 @@ func (c *collection) write(ctx context.Context, f *os.File, region string) (*Ind
 	w = sw(secEKeys).also(w)
 	w.keys(recs)
 	pos := make([]uint32, c.n) // the row number of each input row
+	adviseHuge(pos)
 	for p := range recs {
 		pos[recs[p].item] = uint32(p)
 	}
@@ -845,6 +872,7 @@ func (c *collection) write(ctx context.Context, f *os.File, region string) (*Ind
 // that the misses overlap.
 func (c *collection) bloom(ctx context.Context, l layout) []uint64 {
 	words := make([]uint64, l.bloomM/64)
+	adviseHuge(words)
 	m, recip := l.bloomM, ^uint64(0)/l.bloomM
 	const batch = 256
 	locs := make([]uint64, 0, batch*16)

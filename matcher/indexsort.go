@@ -129,6 +129,7 @@ func sortTable(ctx context.Context, in *tableInput, b, workers int) (recs []tabl
 	}
 	total := start[parts]
 	recs = make([]tableRec, total)
+	adviseHuge(recs)
 
 	// 2. Move each item into its partition.
 	run(workers, func(w int) {
