@@ -225,7 +225,7 @@ var sectionNames = [numSections]string{"e164 dir", "e164 keys", "digits dir", "d
 // new file has mode 0666 less the umask; a file replaced keeps its mode.
 // Errors name path, never the temporary file.
 //
-// Memory: about 60 bytes a row while building.
+// Memory: about 65 bytes a row while building (10-character ids).
 func WriteIndex(ctx context.Context, path string, users iter.Seq[User], opts *Options, onReject func(Reject)) (*IndexInfo, error) {
 	c, o, err := collectIndex(ctx, users, opts, onReject)
 	if err != nil {
@@ -705,7 +705,7 @@ func bloomLocations(d []byte, k uint, locs *[16]uint64) []uint64 {
 //
 // The tables are sorted one after the other, each on every worker (see
 // indexsort.go), and written from their sorted records in address order;
-// the bloom filter is made beside the first table, on a goroutine of its
+// the bloom filter is made beside the first two, on a goroutine of its
 // own. Each page's checksum is taken as the page is written.
 func (c *collection) write(ctx context.Context, f *os.File, region string) (*IndexInfo, error) {
 	var idBytes int
@@ -791,15 +791,8 @@ func (c *collection) write(ctx context.Context, f *os.File, region string) (*Ind
 	}
 	canon = nil
 
-	// The bloom filter of every table. Its digests are read: the E164Hex
-	// family's go, before the next table takes their room.
-	words := bits()
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	w = sw(secBloom).also(w)
-	w.uint64s(words)
-	words, c.e = nil, nil
+	// The E164Hex family's records go, so that the next table's take
+	// their room; the bloom filter may still be reading the digests.
 	runtime.GC()
 
 	// The Digits family, pointing at rows.
@@ -815,7 +808,16 @@ func (c *collection) write(ctx context.Context, f *os.File, region string) (*Ind
 	if err := w.gather(ctx, len(recs), func(i int) uint32 { return pos[recs[i].item] }); err != nil {
 		return nil, err
 	}
-	recs, c.d = nil, nil
+	recs = nil
+
+	// The bloom filter of every table.
+	words := bits()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	w = sw(secBloom).also(w)
+	w.uint64s(words)
+	words, c.e, c.d = nil, nil, nil
 
 	// The email entries, pointing at rows.
 	recs, dir, keysM, err := sortTable(ctx, &tableInput{n: c.nm, digests: c.m}, l.bucketBits, c.workers)
