@@ -210,9 +210,10 @@ var sectionNames = [numSections]string{"e164 dir", "e164 keys", "digits dir", "d
 
 // WriteIndex reads the user base and writes it to path as an index file,
 // keyed in both phone digest families and both email families, so that
-// lists hashed any way, or raw, can be matched against it with OpenIndex. Normalizing and hashing run on
-// opts.Workers goroutines; opts.Region is the region of phones without
-// one, and opts.Format and opts.Prefilter are not used. A refused user row
+// lists hashed any way, or raw, can be matched against it with OpenIndex. Normalizing, hashing and
+// sorting run on opts.Workers goroutines (and the bloom filter on one of
+// its own while the phone tables are sorted); opts.Region is the region
+// of phones without one, and opts.Format and opts.Prefilter are not used. A refused user row
 // is passed to onReject (if not nil) and left out. A nil users is an error
 // (ErrNilArgument); a panic of users or onReject is returned as a
 // *PanicError; a cancelled ctx stops the reading, the sorting and the
