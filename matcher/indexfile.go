@@ -110,7 +110,6 @@ package matcher
 // fails the open or the read that meets it, never a match.
 
 import (
-	"bufio"
 	"bytes"
 	"cmp"
 	"context"
@@ -119,14 +118,13 @@ import (
 	"fmt"
 	"hash/crc32"
 	"hash/maphash"
-	"io"
 	"iter"
 	"math/bits"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/audiencematch/audiencematch/internal/tempfile"
@@ -212,9 +210,10 @@ var sectionNames = [numSections]string{"e164 dir", "e164 keys", "digits dir", "d
 
 // WriteIndex reads the user base and writes it to path as an index file,
 // keyed in both phone digest families and both email families, so that
-// lists hashed any way, or raw, can be matched against it with OpenIndex. Normalizing and hashing run on
-// opts.Workers goroutines; opts.Region is the region of phones without
-// one, and opts.Format and opts.Prefilter are not used. A refused user row
+// lists hashed any way, or raw, can be matched against it with OpenIndex. Normalizing, hashing and
+// sorting run on opts.Workers goroutines (and the bloom filter on one of
+// its own while the phone tables are sorted); opts.Region is the region
+// of phones without one, and opts.Format and opts.Prefilter are not used. A refused user row
 // is passed to onReject (if not nil) and left out. A nil users is an error
 // (ErrNilArgument); a panic of users or onReject is returned as a
 // *PanicError; a cancelled ctx stops the reading, the sorting and the
@@ -227,7 +226,7 @@ var sectionNames = [numSections]string{"e164 dir", "e164 keys", "digits dir", "d
 // new file has mode 0666 less the umask; a file replaced keeps its mode.
 // Errors name path, never the temporary file.
 //
-// Memory: about 60 bytes a row while building.
+// Memory: about 65 bytes a row while building (10-character ids).
 func WriteIndex(ctx context.Context, path string, users iter.Seq[User], opts *Options, onReject func(Reject)) (*IndexInfo, error) {
 	c, o, err := collectIndex(ctx, users, opts, onReject)
 	if err != nil {
@@ -337,14 +336,15 @@ const blockRows = 1 << 16
 // the first bytes of both phone digests (zero for a row without a phone)
 // and the user id; and the email entries, in input order.
 type collection struct {
-	n      int
-	e, d   [][]byte   // digestPrefix bytes a row, blockRows rows a block
-	phone  []bool     // per row: it has a valid phone
-	idData [][]byte   // per block: uvarint length and bytes of each id
-	idOff  [][]uint32 // per block, per row: offset of its id in idData
-	dups   [][2]uint32
-	users  int
-	keys   *indexKeys // of a keyed index, or nil
+	n       int
+	e, d    [][]byte   // digestPrefix bytes a row, blockRows rows a block
+	phone   []bool     // per row: it has a valid phone
+	idData  [][]byte   // per block: uvarint length and bytes of each id
+	idOff   [][]uint32 // per block, per row: offset of its id in idData
+	dups    [][2]uint32
+	users   int
+	keys    *indexKeys // of a keyed index, or nil
+	workers int        // goroutines that sort
 
 	nm    int      // email entries
 	m     [][]byte // digestPrefix bytes an entry, blockRows entries a block
@@ -444,7 +444,7 @@ func (g *digester) indexRow(r *indexRow, keys *indexKeys) {
 // collect reads the users, hashing each phone both ways and each address
 // both ways in parallel, and finds the rows of users that have several.
 func collect(ctx context.Context, users iter.Seq[User], o *Options, keys *indexKeys, onReject func(Reject)) (*collection, error) {
-	c := &collection{keys: keys}
+	c := &collection{keys: keys, workers: o.Workers}
 	seen := newIDSet()
 	src := rowsOf(users, func(u User) indexRow { return indexRow{u: u} })
 	work := func(rows []indexRow) {
@@ -457,7 +457,10 @@ func collect(ctx context.Context, users iter.Seq[User], o *Options, keys *indexK
 		}
 	}
 	var tooMany bool
+	var eSlab, dSlab, idSlab, mSlab slab[byte]
+	var offSlab slab[uint32]
 	sink := func(rows []indexRow) error {
+		seen.touch(rows)
 		for i := range rows {
 			r := &rows[i]
 			if r.err != nil {
@@ -471,10 +474,10 @@ func collect(ctx context.Context, users iter.Seq[User], o *Options, keys *indexK
 				return errTooManyRows
 			}
 			if c.n%blockRows == 0 {
-				c.e = append(c.e, make([]byte, 0, blockRows*digestPrefix))
-				c.d = append(c.d, make([]byte, 0, blockRows*digestPrefix))
-				c.idData = append(c.idData, make([]byte, 0, blockRows*12))
-				c.idOff = append(c.idOff, make([]uint32, 0, blockRows))
+				c.e = append(c.e, eSlab.block(blockRows*digestPrefix))
+				c.d = append(c.d, dSlab.block(blockRows*digestPrefix))
+				c.idData = append(c.idData, idSlab.block(blockRows*12))
+				c.idOff = append(c.idOff, offSlab.block(blockRows))
 			}
 			b := len(c.e) - 1
 			c.e[b] = append(c.e[b], r.e[:digestPrefix]...)
@@ -487,7 +490,7 @@ func collect(ctx context.Context, users iter.Seq[User], o *Options, keys *indexK
 			c.n++
 			for k := range r.nm {
 				if c.nm%blockRows == 0 {
-					c.m = append(c.m, make([]byte, 0, blockRows*digestPrefix))
+					c.m = append(c.m, mSlab.block(blockRows*digestPrefix))
 				}
 				c.m[len(c.m)-1] = append(c.m[len(c.m)-1], r.m[k][:digestPrefix]...)
 				c.mRow = append(c.mRow, row)
@@ -512,6 +515,29 @@ func collect(ctx context.Context, users iter.Seq[User], o *Options, keys *indexK
 
 var errTooManyRows = errors.New("too many rows for one index")
 
+// slab hands out the blocks of a store of the collection from larger
+// arrays, each twice the last up to maxSlab blocks, which can be backed
+// by huge pages (see adviseHuge): the stores are most of a build's
+// memory, and each of their pages faulted in one by one costs.
+type slab[T any] struct {
+	free []T
+	per  int // blocks in the last array
+}
+
+const maxSlab = 32
+
+// block returns an empty block with room for n items.
+func (s *slab[T]) block(n int) []T {
+	if len(s.free) < n {
+		s.per = min(max(1, 2*s.per), maxSlab)
+		s.free = make([]T, s.per*n)
+		adviseHuge(s.free)
+	}
+	b := s.free[:0:n]
+	s.free = s.free[n:]
+	return b
+}
+
 // idSet finds repeated user ids: an open-addressing table of rows, keyed
 // by the hash of their ids, which stay in the collection. A slot holds the
 // row and the high half of its id's hash, which places it: growing reads
@@ -521,6 +547,8 @@ type idSet struct {
 	slots []uint64 // hash>>32<<32 | row+1, or 0
 	shift uint     // 64 - log2(len(slots)): a hash's top bits are its slot
 	n     int
+
+	touched uint64 // what touch read, kept so that it is read
 }
 
 func newIDSet() *idSet {
@@ -557,9 +585,20 @@ func (s *idSet) add(c *collection, row uint32, h uint64) (first uint32, dup bool
 	}
 }
 
+// touch reads the slot of each row's id, so that the cache misses of a
+// batch overlap, before add probes them one at a time.
+func (s *idSet) touch(rows []indexRow) {
+	var t uint64
+	for i := range rows {
+		t += s.slots[rows[i].idHash>>s.shift]
+	}
+	s.touched = t
+}
+
 func (s *idSet) grow() {
 	old := s.slots
 	s.slots, s.shift = make([]uint64, 2*len(old)), s.shift-1
+	adviseHuge(s.slots)
 	mask := uint64(len(s.slots) - 1)
 	for _, v := range old {
 		if v == 0 {
@@ -664,107 +703,82 @@ func bloomLocations(d []byte, k uint, locs *[16]uint64) []uint64 {
 
 // write writes the index to f. It returns ctx's error if ctx is done
 // first, looking at it every checkEvery rows of each pass.
+//
+// The tables are sorted one after the other, each on every worker (see
+// indexsort.go), and written from their sorted records in address order;
+// the bloom filter is made beside the first two, on a goroutine of its
+// own. Each page's checksum is taken as the page is written.
 func (c *collection) write(ctx context.Context, f *os.File, region string) (*IndexInfo, error) {
 	var idBytes int
 	for _, b := range c.idData {
 		idBytes += len(b)
 	}
-	var phoneRows, emailOnly []uint32 // in input order
-	for r, ok := range c.phone {
+	var np int
+	for _, ok := range c.phone {
 		if ok {
-			phoneRows = append(phoneRows, uint32(r))
-		} else {
-			emailOnly = append(emailOnly, uint32(r))
+			np++
 		}
 	}
-	np := len(phoneRows)
 	l := newLayout(indexVersion, c.n, np, c.nm, idBytes, len(c.dups))
 	if err := f.Truncate(l.size); err != nil {
 		return nil, err
 	}
-	sw := func(s int) *sectionWriter {
-		return &sectionWriter{w: bufio.NewWriterSize(io.NewOffsetWriter(f, l.sec[s].Offset), 1<<20)}
-	}
-	entries := make([]uint32, c.nm)
-	for x := range entries {
-		entries[x] = uint32(x)
-	}
+	sums := make([]byte, 4*l.pages)
+	sw := func(s int) *sectionWriter { return newSectionWriter(f, l.sec[s].Offset, sums) }
 
-	// The orders of the three tables and the bloom filter depend on
-	// nothing but the collection: they are made side by side.
-	var (
-		perm, permD, permM  = slices.Clone(phoneRows), slices.Clone(phoneRows), entries
-		eDir, dDir, mDir    []uint32
-		keysE, keysD, keysM int64
-		bf                  = bloom.New(uint(l.bloomM), l.bloomK)
-		wg                  sync.WaitGroup
-	)
-	wg.Go(func() { eDir, keysE = sortTable(ctx, perm, c.eDigest, l.bucketBits) })
-	wg.Go(func() { dDir, keysD = sortTable(ctx, permD, c.dDigest, l.bucketBits) })
-	wg.Go(func() {
-		mDir, keysM = sortTable(ctx, permM, c.mDigest, l.bucketBits)
-		set := bf.BitSet()
-		var locs [16]uint64
-		add := func(d []byte) {
-			for _, loc := range bloomLocations(d, l.bloomK, &locs) {
-				set.Set(uint(loc % l.bloomM))
-			}
+	// The bloom filter of every digest, beside the E164Hex family.
+	bloomBits := make(chan []uint64, 1)
+	go func() { bloomBits <- c.bloom(ctx, l) }()
+	bits := func() []uint64 {
+		if bloomBits != nil {
+			words := <-bloomBits
+			bloomBits = nil
+			return words
 		}
-		for i, r := range phoneRows {
-			if i%checkEvery == 0 && ctx.Err() != nil {
-				return
-			}
-			add(c.eDigest(r))
-			add(c.dDigest(r))
-		}
-		for x := range uint32(c.nm) {
-			if x%checkEvery == 0 && ctx.Err() != nil {
-				return
-			}
-			add(c.mDigest(x))
-		}
-	})
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil
 	}
+	defer bits() // every goroutine is done when write returns
 
 	// The E164Hex family: its order numbers the phone rows; the rows with
 	// only an address follow, in input order.
-	w := sw(secEDir)
-	w.uint32s(eDir)
-	w = sw(secEKeys).also(w)
-	for p, r := range perm {
-		if p%checkEvery == 0 && ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		w.bytes(c.eDigest(r)[4:digestPrefix])
+	recs, dir, keysE, err := sortTable(ctx, &tableInput{n: c.n, digests: c.e, include: c.phone}, l.bucketBits, c.workers)
+	if err != nil {
+		return nil, err
 	}
-	order := append(perm, emailOnly...) // the input row of each row
-	pos := make([]uint32, c.n)          // the row number of each input row
-	for p, r := range order {
-		pos[r] = uint32(p)
+	w := sw(secEDir)
+	w.uint32s(dir)
+	w = sw(secEKeys).also(w)
+	w.keys(recs)
+	pos := make([]uint32, c.n) // the row number of each input row
+	adviseHuge(pos)
+	for p := range recs {
+		pos[recs[p].item] = uint32(p)
+	}
+	p := uint32(np)
+	for r, ok := range c.phone {
+		if !ok {
+			pos[r] = p
+			p++
+		}
 	}
 	// User ids, in row order: the index and the data in one pass.
 	w = sw(secIDIndex).also(w)
 	data := sw(secIDData)
-	var off uint64
-	var vb [binary.MaxVarintLen64]byte
-	for p, r := range order {
+	ids := &idWriter{c: c, index: w, data: data}
+	for p := range recs {
 		if p%checkEvery == 0 && ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		if p%idStride == 0 {
-			w.uint64(off)
-		}
-		id := c.id(r)
-		k := binary.PutUvarint(vb[:], uint64(len(id)))
-		data.bytes(vb[:k])
-		data.bytes(id)
-		off += uint64(k + len(id))
+		ids.add(recs[p].item)
 	}
+	for r, ok := range c.phone {
+		if !ok {
+			ids.add(uint32(r))
+		}
+	}
+	ids.flush()
 	w = data.also(w)
-	order = nil
+	recs = nil
 	// Rows of users with several, each with the user's first row.
 	canon := make([][2]uint32, len(c.dups))
 	for i, d := range c.dups {
@@ -776,58 +790,63 @@ func (c *collection) write(ctx context.Context, f *os.File, region string) (*Ind
 		w.uint32(p[0])
 		w.uint32(p[1])
 	}
+	canon = nil
+
+	// The E164Hex family's records go, so that the next table's take
+	// their room; the bloom filter may still be reading the digests.
+	runtime.GC()
 
 	// The Digits family, pointing at rows.
+	recs, dir, keysD, err := sortTable(ctx, &tableInput{n: c.n, digests: c.d, include: c.phone}, l.bucketBits, c.workers)
+	if err != nil {
+		return nil, err
+	}
 	w = sw(secDDir).also(w)
-	w.uint32s(dDir)
+	w.uint32s(dir)
 	w = sw(secDKeys).also(w)
-	for p, r := range permD {
-		if p%checkEvery == 0 && ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		w.bytes(c.dDigest(r)[4:digestPrefix])
-	}
+	w.keys(recs)
 	w = sw(secDRows).also(w)
-	for p, r := range permD {
-		if p%checkEvery == 0 && ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		w.uint32(pos[r])
+	if err := w.gather(ctx, len(recs), func(i int) uint32 { return pos[recs[i].item] }); err != nil {
+		return nil, err
 	}
-	permD = nil
+	recs = nil
 
 	// The bloom filter of every table.
+	words := bits()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	w = sw(secBloom).also(w)
-	w.uint64s(bf.BitSet().Words()[:l.bloomM/64])
+	w.uint64s(words)
+	words, c.e, c.d = nil, nil, nil
 
 	// The email entries, pointing at rows.
-	w = sw(secMDir).also(w)
-	w.uint32s(mDir)
-	w = sw(secMKeys).also(w)
-	for p, x := range permM {
-		if p%checkEvery == 0 && ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		w.bytes(c.mDigest(x)[4:digestPrefix])
+	recs, dir, keysM, err := sortTable(ctx, &tableInput{n: c.nm, digests: c.m}, l.bucketBits, c.workers)
+	if err != nil {
+		return nil, err
 	}
+	w = sw(secMDir).also(w)
+	w.uint32s(dir)
+	w = sw(secMKeys).also(w)
+	w.keys(recs)
 	w = sw(secMRows).also(w)
-	for _, x := range permM {
-		w.uint32(pos[c.mRow[x]])
+	if err := w.gather(ctx, len(recs), func(i int) uint32 { return pos[c.mRow[recs[i].item]] }); err != nil {
+		return nil, err
 	}
 	w = sw(secMFlags).also(w)
-	for _, x := range permM {
+	for i := range recs {
+		x := recs[i].item
 		w.bytes(c.mFlag[x : x+1])
 	}
-	pos = nil
+	recs, pos = nil, nil
 	if err := w.flush(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 
 	// The checksums of every page, then the header.
-	sums, err := pageSums(ctx, f, l)
-	if err != nil {
-		return nil, err
-	}
 	if _, err := f.WriteAt(sums, l.checks); err != nil {
 		return nil, err
 	}
@@ -847,56 +866,61 @@ func (c *collection) write(ctx context.Context, f *os.File, region string) (*Ind
 	return info, nil
 }
 
-// sortTable sorts items (rows or entries, in input order) into the order
-// of a table: by bucket, then stored bytes, then input order. It returns
-// the table's directory and its number of distinct keys. If ctx is done
-// first, it returns early with items unsorted: the caller looks at ctx.
-func sortTable(ctx context.Context, items []uint32, digest func(uint32) []byte, b int) (dir []uint32, keys int64) {
-	dir = make([]uint32, 1<<b+1)
-	for _, r := range items {
-		dir[bucketOf(digest(r), b)+1]++
-	}
-	for i := 1; i < len(dir); i++ {
-		dir[i] += dir[i-1]
-	}
-	in := slices.Clone(items)
-	fill := slices.Clone(dir[:len(dir)-1])
-	for _, r := range in {
-		k := bucketOf(digest(r), b)
-		items[fill[k]] = r
-		fill[k]++
-	}
-	in, fill = nil, nil
-	perm := items
-	// Within a bucket: by stored bytes, then input order. Buckets are
-	// small; rows are increasing in each already.
-	done := 0 // rows sorted since ctx was last looked at
-	for i := range len(dir) - 1 {
-		g := perm[dir[i]:dir[i+1]]
-		if done += len(g); done >= checkEvery {
-			if ctx.Err() != nil {
-				return dir, keys
+// bloom returns the words of the bloom filter of every digest of the
+// collection, as bloom/v3 sets them, or nil if ctx is done first.
+//
+// The filter is far larger than a cache: each bit set is a miss. The
+// locations of a batch of digests are found first (a location mod m by a
+// multiplication, not a division), then set in a loop of their own, so
+// that the misses overlap.
+func (c *collection) bloom(ctx context.Context, l layout) []uint64 {
+	words := make([]uint64, l.bloomM/64)
+	adviseHuge(words)
+	m, recip := l.bloomM, ^uint64(0)/l.bloomM
+	const batch = 256
+	locs := make([]uint64, 0, batch*16)
+	var k [16]uint64
+	add := func(d []byte) {
+		for _, x := range bloomLocations(d, l.bloomK, &k) {
+			// x mod m: q is at most 2 short of x/m.
+			q, _ := bits.Mul64(x, recip)
+			r := x - q*m
+			for r >= m {
+				r -= m
 			}
-			done = 0
+			locs = append(locs, r)
 		}
-		less := func(x, y uint32) int { return compareKeys(digest(x)[4:digestPrefix], digest(y)[4:digestPrefix]) }
-		if len(g) <= 16 {
-			// Insertion sort: stable, and quick on a bucket's few rows.
-			for j := 1; j < len(g); j++ {
-				for k := j; k > 0 && less(g[k-1], g[k]) > 0; k-- {
-					g[k-1], g[k] = g[k], g[k-1]
-				}
-			}
-		} else {
-			slices.SortStableFunc(g, less)
+	}
+	set := func() {
+		for _, loc := range locs {
+			words[loc>>6] |= 1 << (loc & 63)
 		}
-		for j := range g {
-			if j == 0 || compareKeys(digest(g[j-1])[4:digestPrefix], digest(g[j])[4:digestPrefix]) != 0 {
-				keys++
+		locs = locs[:0]
+	}
+	for r, ok := range c.phone {
+		if ok {
+			add(c.eDigest(uint32(r)))
+			add(c.dDigest(uint32(r)))
+		}
+		if r%batch == batch-1 {
+			set()
+			if r%checkEvery == checkEvery-1 && ctx.Err() != nil {
+				return nil
 			}
 		}
 	}
-	return dir, keys
+	set()
+	for x := range uint32(c.nm) {
+		add(c.mDigest(x))
+		if x%batch == batch-1 {
+			set()
+			if x%checkEvery == checkEvery-1 && ctx.Err() != nil {
+				return nil
+			}
+		}
+	}
+	set()
+	return words
 }
 
 func compareKeys(a, b []byte) int { return bytes.Compare(a, b) }
@@ -937,32 +961,26 @@ func header(info *IndexInfo, l layout, checksCRC uint32, check []byte) []byte {
 	return h
 }
 
-// pageSums reads back the sections and returns the checksum of each page.
-func pageSums(ctx context.Context, f *os.File, l layout) ([]byte, error) {
-	sums := make([]byte, 4*l.pages)
-	buf := make([]byte, 256*pageSize)
-	for p := int64(0); p < l.pages; {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		n := min(int64(len(buf)/pageSize), l.pages-p)
-		if _, err := f.ReadAt(buf[:n*pageSize], pageSize+p*pageSize); err != nil {
-			return nil, err
-		}
-		for i := range n {
-			binary.LittleEndian.PutUint32(sums[4*(p+i):], crc32.Checksum(buf[i*pageSize:(i+1)*pageSize], castagnoli))
-		}
-		p += n
-	}
-	return sums, nil
+// sectionWriter writes one section from its start, keeping the first
+// error, and puts the checksum of each page it writes in the file's
+// checksum table; the section's last page is checksummed with the zeros
+// that pad it.
+type sectionWriter struct {
+	f    *os.File
+	off  int64  // where buf goes in the file
+	buf  []byte // cap sectionBuf, whole pages
+	sums []byte // the file's checksum table
+	err  error
+	b    [8]byte
 }
 
-// sectionWriter writes one section from its start, keeping the first
-// error.
-type sectionWriter struct {
-	w   *bufio.Writer
-	err error
-	b   [8]byte
+// sectionBuf is the bytes a sectionWriter writes at once.
+const sectionBuf = 1 << 20
+
+var zeroPage [pageSize]byte
+
+func newSectionWriter(f *os.File, off int64, sums []byte) *sectionWriter {
+	return &sectionWriter{f: f, off: off, buf: make([]byte, 0, sectionBuf), sums: sums}
 }
 
 // also flushes prev and returns w, carrying prev's error.
@@ -973,17 +991,120 @@ func (w *sectionWriter) also(prev *sectionWriter) *sectionWriter {
 	return w
 }
 
+// flush writes what is buffered: the end of the section.
 func (w *sectionWriter) flush() error {
-	if w.err == nil {
-		w.err = w.w.Flush()
-	}
+	w.drain()
 	return w.err
 }
 
-func (w *sectionWriter) bytes(b []byte) {
-	if w.err == nil {
-		_, w.err = w.w.Write(b)
+// drain checksums the pages in buf and writes it.
+func (w *sectionWriter) drain() {
+	if w.err != nil || len(w.buf) == 0 {
+		w.buf = w.buf[:0]
+		return
 	}
+	page := (w.off - pageSize) / pageSize
+	for i := 0; i < len(w.buf); i += pageSize {
+		pg := w.buf[i:min(i+pageSize, len(w.buf))]
+		sum := crc32.Update(crc32.Checksum(pg, castagnoli), castagnoli, zeroPage[len(pg):])
+		binary.LittleEndian.PutUint32(w.sums[4*page:], sum)
+		page++
+	}
+	_, w.err = w.f.WriteAt(w.buf, w.off)
+	w.off += int64(len(w.buf))
+	w.buf = w.buf[:0]
+}
+
+func (w *sectionWriter) bytes(b []byte) {
+	for len(b) > 0 {
+		if len(w.buf) == cap(w.buf) {
+			w.drain()
+		}
+		n := copy(w.buf[len(w.buf):cap(w.buf)], b)
+		w.buf = w.buf[:len(w.buf)+n]
+		b = b[n:]
+	}
+}
+
+// keys writes the stored bytes of recs.
+func (w *sectionWriter) keys(recs []tableRec) {
+	var k [keyBytes]byte
+	for i := range recs {
+		if cap(w.buf)-len(w.buf) >= keyBytes {
+			w.buf = recs[i].stored(w.buf)
+		} else {
+			w.bytes(recs[i].stored(k[:0])) // across a drain
+		}
+	}
+}
+
+// gatherBatch is the number of values gathered from memory at random
+// before they are used: enough misses in flight at once to hide most of
+// their latency.
+const gatherBatch = 256
+
+// gather writes at(0) to at(n−1) as uint32s, a batch of values at a time
+// (each is usually a cache miss), or returns ctx's error if ctx is done
+// first.
+func (w *sectionWriter) gather(ctx context.Context, n int, at func(i int) uint32) error {
+	var vs [gatherBatch]uint32
+	for lo := 0; lo < n; lo += gatherBatch {
+		if lo%checkEvery == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		batch := vs[:min(gatherBatch, n-lo)]
+		for j := range batch {
+			batch[j] = at(lo + j)
+		}
+		for _, v := range batch {
+			w.uint32(v)
+		}
+	}
+	return nil
+}
+
+// idWriter writes the ids of rows to the id index and the id data, a batch
+// of rows at a time: the batch's places in the collection are read first,
+// then their ids, so that the cache misses of each step overlap.
+type idWriter struct {
+	c           *collection
+	index, data *sectionWriter
+	rows        [gatherBatch]uint32
+	n           int    // rows in the batch
+	p           int    // rows written
+	off         uint64 // bytes of id data written
+}
+
+// add writes the id of row r next.
+func (x *idWriter) add(r uint32) {
+	x.rows[x.n] = r
+	if x.n++; x.n == gatherBatch {
+		x.flush()
+	}
+}
+
+// flush writes the ids of the rows in the batch.
+func (x *idWriter) flush() {
+	var offs [gatherBatch]uint32
+	var ids [gatherBatch][]byte
+	rows := x.rows[:x.n]
+	for j, r := range rows {
+		offs[j] = x.c.idOff[r/blockRows][r%blockRows]
+	}
+	for j, r := range rows {
+		d := x.c.idData[r/blockRows][offs[j]:]
+		n, k := binary.Uvarint(d)
+		ids[j] = d[:k+int(n)] // the length and the id, as the file has them
+	}
+	for _, id := range ids[:x.n] {
+		if x.p%idStride == 0 {
+			x.index.uint64(x.off)
+		}
+		x.data.bytes(id)
+		x.off += uint64(len(id))
+		x.p++
+	}
+	x.n = 0
 }
 
 func (w *sectionWriter) uint32(v uint32) {
