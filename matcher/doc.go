@@ -26,8 +26,9 @@
 //     opening reads only its header and checksum table, and a match reads
 //     only the pages its list touches, each checked against its CRC-32C
 //     the first time. Then Index.Match streams a list through it, as
-//     Base.Match does. OpenKeyedIndex opens an index written
-//     with Options.Key (indexkey.go).
+//     Base.Match does, looking up a batch of rows at once so that their
+//     cache misses and page faults overlap (indexbatch.go).
+//     OpenKeyedIndex opens an index written with Options.Key (indexkey.go).
 //
 // # What they share
 //

@@ -64,6 +64,12 @@ type Index struct {
 	canonN   int
 	keys     *indexKeys // of a keyed index
 
+	// Reading ahead (indexbatch.go): the chunks of adviseChunk pages the
+	// kernel has been asked for, a bit each, and how it is asked
+	// (willNeed; tests watch it).
+	requested []atomic.Uint64
+	ahead     func(b []byte)
+
 	bloomOnce sync.Once
 	bloom     *bloom.BloomFilter
 	bloomErr  error
@@ -108,7 +114,7 @@ func openIndex(path string) (*Index, error) {
 		f.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	ix := &Index{path: path, f: f, data: data, unmap: unmap}
+	ix := &Index{path: path, f: f, data: data, unmap: unmap, ahead: willNeed}
 	if err := ix.parse(); err != nil {
 		ix.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -239,6 +245,7 @@ func (ix *Index) parse() error {
 	ix.rows, ix.bits, ix.canonN = int(rows), int(bits), int(rows-users)
 	ix.phones, ix.entries, ix.emails = int(phones), int(entries), version >= 2
 	ix.verified = make([]atomic.Uint64, (l.pages+63)/64)
+	ix.requested = make([]atomic.Uint64, (int64(l.pages)/adviseChunk+64)/64)
 	ix.info = IndexInfo{
 		Version: version, Rows: int64(rows), PhoneRows: int64(phones), EmailEntries: int64(entries), Users: int64(users),
 		KeysE164: int64(le.Uint64(d[40:])), KeysDigits: int64(le.Uint64(d[48:])), KeysEmail: int64(keysEmail),

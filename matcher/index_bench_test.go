@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -54,6 +55,9 @@ func evict(b *testing.B, ix *Index) {
 	}
 	for i := range ix.verified {
 		ix.verified[i].Store(0)
+	}
+	for i := range ix.requested {
+		ix.requested[i].Store(0)
 	}
 	// The bloom filter's section stays checked: a match checks it once,
 	// and a list of millions of rows pays for that once.
@@ -105,6 +109,70 @@ func BenchmarkIndexLookup(b *testing.B) {
 					b.ReportMetric(float64(hits)/float64(b.N), "hit-rate")
 				})
 			}
+		}
+	}
+}
+
+// BenchmarkIndexMatch is the pair that decides batched probing: Index.Match
+// of a hashed list, half of its rows users' phones, looking up a batch
+// of digests at once (as it does) and one digest after another (as it did),
+// on a warm index and a cold one (evicted before each match, as evict
+// does). An op is one match of the whole list.
+func BenchmarkIndexMatch(b *testing.B) {
+	n := 2_000_000
+	if s := os.Getenv("INDEX_BENCH_USERS"); s != "" {
+		n, _ = strconv.Atoi(s)
+	}
+	rows := 1 << 18
+	if s := os.Getenv("INDEX_BENCH_ROWS"); s != "" {
+		rows, _ = strconv.Atoi(s)
+	}
+	path, _ := indexFixture(b, n, 0)
+	list := make([]Entry, rows)
+	for i := range list {
+		j := int((uint64(i) * 0x9E3779B97F4A7C15 >> 20) % uint64(n))
+		if i%2 == 1 {
+			j += n // not a user's
+		}
+		p := fmt.Sprintf("+1%03d%07d", 201+j/10_000_000, j%10_000_000)
+		list[i] = Entry{Line: int64(i + 2), Hash: normalize.Encode(normalize.Sum([]byte(p), normalize.E164Hex), normalize.E164Hex)}
+	}
+	ix, err := OpenIndex(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ix.Close()
+	o, err := (*Options)(nil).withDefaults()
+	if err != nil {
+		b.Fatal(err)
+	}
+	o.Prefilter = PrefilterNone
+	for _, temp := range []string{"warm", "cold"} {
+		for _, batch := range []bool{true, false} {
+			b.Run(fmt.Sprintf("users=%d/rows=%d/%s/batch=%v", n, rows, temp, batch), func(b *testing.B) {
+				var ks keyset = newIndexKeyset(ix, o.EmailFormat)
+				if !batch {
+					ks = struct{ keyset }{ks} // without lookups and readyHolders
+				}
+				run := func() {
+					st, err := match(context.Background(), ks, &o, slices.Values(list), nil, func(Match) error { return nil }, nil)
+					if err != nil || st.Audience == 0 {
+						b.Fatal(st, err)
+					}
+				}
+				if temp == "warm" {
+					run()
+				}
+				for b.Loop() {
+					if temp == "cold" {
+						b.StopTimer()
+						evict(b, ix)
+						b.StartTimer()
+					}
+					run()
+				}
+				b.ReportMetric(float64(b.N*rows)/b.Elapsed().Seconds(), "rows/s")
+			})
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"sync"
 	"sync/atomic"
 
 	"github.com/audiencematch/audiencematch/internal/parallel"
@@ -101,6 +102,30 @@ type keyset interface {
 	holders(ctx context.Context, k int, d *[32]byte, dst []holder) ([]holder, error)
 }
 
+// batchKeyset is a keyset that looks up a batch of digests faster than
+// one at a time: an index, whose memory it touches in passes over the
+// batch, so that the batch's cache misses and page faults overlap.
+type batchKeyset interface {
+	keyset
+	// lookups sets the key (or -1) or the error of each probe, as lookup
+	// would, and replaces each *ps[i].d as lookup does.
+	lookups(ps []probe, prefilter bool)
+	// readyHolders prepares the reads of holders for the keys of ps: a
+	// hint, that changes no result.
+	readyHolders(ps []probe)
+}
+
+// probe is one lookup of a batch.
+type probe struct {
+	d   *[32]byte        // the digest; the keyset's form once looked up
+	f   normalize.Format // its family
+	key int              // its key, or -1, once looked up
+	err error            // the keyset failed
+}
+
+// probePool holds the probes of a batch, BatchSize or so a batch.
+var probePool = sync.Pool{New: func() any { return new([]probe) }}
+
 // holder is a user holding a key: a number that is the same for every row
 // of the user, and the user's id.
 type holder struct {
@@ -143,15 +168,45 @@ func match(ctx context.Context, ks keyset, o *Options, list iter.Seq[Entry], con
 		spare     []holder // the sink's room for holders it reads itself
 	)
 	src := rowsOf(list, func(e Entry) row { return row{e: e} })
+	bks, batched := ks.(batchKeyset)
 	work := func(rows []row) {
+		// In three passes over the batch: digests, then lookups, then the
+		// holders of the keys the batch claims. A keyset that looks up a
+		// batch at once (an index) then touches its memory in passes too,
+		// so that the cache misses and page faults of a batch overlap
+		// instead of waiting one after another.
 		g := o.digester()
-		free := make([]holder, 0, 256) // room for the batch's holders
 		for i := range rows {
 			r := &rows[i]
 			if r.fail = ctx.Err(); r.fail != nil {
-				return // the sink stops at this row, or before
+				rows = rows[:i] // the sink stops at this row, or before
+				break
 			}
-			if r.err = g.entryIdents(&r.e, &r.idents); r.err != nil {
+			r.err = g.entryIdents(&r.e, &r.idents)
+		}
+		var ps *[]probe
+		if batched {
+			ps = probePool.Get().(*[]probe)
+			*ps = (*ps)[:0]
+			for i := range rows {
+				r := &rows[i]
+				if r.err != nil {
+					continue
+				}
+				for j := range r.n {
+					if id := r.at(j); id.err == nil {
+						id.k = id.d
+						*ps = append(*ps, probe{d: &id.k, f: o.family(id.kind)})
+					}
+				}
+			}
+			bks.lookups(*ps, prefilter)
+		}
+		// Lookups, claims in row order, and what the batch must read.
+		next, nclaimed := 0, 0 // the next probe; the claimed ones, moved to the front
+		for i := range rows {
+			r := &rows[i]
+			if r.err != nil {
 				continue
 			}
 			for j := range r.n {
@@ -160,14 +215,41 @@ func match(ctx context.Context, ks keyset, o *Options, list iter.Seq[Entry], con
 				if id.err != nil {
 					continue
 				}
-				id.k = id.d
-				if id.key, r.fail = ks.lookup(&id.k, o.family(id.kind), prefilter); r.fail != nil {
-					break
+				if batched {
+					p := &(*ps)[next]
+					next++
+					if id.key = p.key; r.fail == nil {
+						r.fail = p.err
+					}
+				} else if r.fail == nil {
+					id.k = id.d
+					id.key, r.fail = ks.lookup(&id.k, o.family(id.kind), prefilter)
 				}
-				if id.key < 0 || !claim(claimed, id.key) {
+				if r.fail == nil && id.key >= 0 && claim(claimed, id.key) {
+					id.claimed = true
+					if batched {
+						(*ps)[nclaimed] = (*ps)[next-1]
+						nclaimed++
+					}
+				}
+			}
+		}
+		if batched {
+			bks.readyHolders((*ps)[:nclaimed])
+			clear(*ps) // no digest pointers kept alive
+			probePool.Put(ps)
+		}
+		free := make([]holder, 0, 256) // room for the batch's holders
+		for i := range rows {
+			r := &rows[i]
+			if r.err != nil || r.fail != nil {
+				continue
+			}
+			for j := range r.n {
+				id := r.at(j)
+				if !id.claimed {
 					continue // unknown, or another row reads the key's holders
 				}
-				id.claimed = true
 				if cap(free) < 16 {
 					// Room for the next rows' holders at once, not grown
 					// from nothing for each of them.

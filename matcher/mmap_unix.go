@@ -24,3 +24,9 @@ func mapFile(f *os.File, size int64) ([]byte, func() error, error) {
 	_ = unix.Madvise(data, unix.MADV_RANDOM) // a hint
 	return data, func() error { return unix.Munmap(data) }, nil
 }
+
+// willNeed asks the kernel to read b, a page-aligned part of a mapping,
+// ahead of its use, without waiting for it.
+func willNeed(b []byte) {
+	_ = unix.Madvise(b, unix.MADV_WILLNEED) // a hint
+}
