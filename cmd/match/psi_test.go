@@ -96,8 +96,19 @@ func psiArgs(t *testing.T, runCmd []string, dir string) (users, list, finish []s
 			list = append(list, name, renamed(value))
 		case "--out", "--report", "--audit":
 			finish = append(finish, name, renamed(value))
-		case "--build-side", "--hash-format":
-			// The join is psi's; a hashed list is refused.
+		case "--hash-format", "--email-hash-format":
+			// psi hashes no list to a format, but matches emails in
+			// the normal form of match run's email format, which the
+			// platform chooses in psi users.
+			email, _ := parseEmailFormat(name, "", normalize.E164Hex)
+			if name == "--email-hash-format" {
+				email, _ = parseEmailFormat(name, value, normalize.E164Hex)
+			} else if f, err := normalize.ParseFormat(value); err == nil {
+				email = normalize.EmailFormatFor(f)
+			}
+			users = append(users, "--email-format", email.String())
+		case "--build-side":
+			// The join is psi's.
 		case "--allow-new-purpose":
 			finish = append(finish, name)
 			continue
@@ -146,12 +157,28 @@ func auditOf(t *testing.T, path string) map[string]any {
 		"min_audience": m["min_audience"]}
 }
 
+// psiCannot are the golden run cases private matching cannot take, and
+// why: each is refused by psi list with exit 2.
+var psiCannot = map[string]string{
+	"run-digits":            "a column of hashes",
+	"run-uid2":              "a column of hashes",
+	"run-hashed":            "a column of hashes",
+	"run-hashed-side-list":  "a column of hashes",
+	"run-hashed-side-users": "a column of hashes",
+	"run-keys-hashed":       "a column of hashes",
+	"run-google-hashed":     "holds a hash", // digests in raw columns
+	"run-meta-hashed":       "holds a hash",
+}
+
 // TestPsi_SameAsRun runs every golden case of match run (testdata/cli/run-*)
 // through the three psi steps, and match run itself with an audit log:
 // the same exit status, audience (as a set: psi gives it in the users'
-// order), report (but the list's name), rejects and audit decision and
-// figures. A case of a hashed list is refused by psi list, exit 2. No
-// phone of the case reaches any psi output or message.
+// order), report (but the list's name, and the hash format: psi takes no
+// digests), rejects and audit decision and figures, the rows matched
+// aside for a list of several identifiers a row (psi counts a matched
+// identifier as a matched row: see psiStats). A case of a hashed list is
+// refused by psi list, exit 2 (psiCannot). No phone or address of the
+// case reaches any psi output or message.
 func TestPsi_SameAsRun(t *testing.T) {
 	cases, _ := filepath.Glob("../../testdata/cli/run-*")
 	if len(cases) == 0 {
@@ -195,22 +222,12 @@ func TestPsi_SameAsRun(t *testing.T) {
 			}
 			r2 := runPsi(t, list...)
 			got["stderr"] = r1.stderr + r2.stderr
-			listCSV, _ := os.ReadFile(filepath.Join(dir, "list.csv"))
-			header := strings.ToLower(strings.SplitN(string(listCSV), "\n", 2)[0])
-			if strings.Contains(header, "email") || strings.Contains(header, "phone2") || strings.Contains(header, "_sha256") ||
-				strings.Count(header, "phone") > 1 {
-				// Several identifiers a row: private matching reads one
-				// raw phone column, and says so.
-				if r2.code != exitUsage || !strings.Contains(r2.stderr, "private matching reads one raw phone column") {
-					t.Errorf("psi list of several identifiers: exit %d, %q; want exit 2", r2.code, r2.stderr)
-				}
-				return
-			}
-			if strings.Contains(header, "hash") {
-				if r2.code != exitUsage || !strings.Contains(r2.stderr, "a list of hashes") {
-					t.Errorf("psi list of hashes: exit %d, %q; want exit 2, a list of hashes", r2.code, r2.stderr)
+			if why, ok := psiCannot[filepath.Base(caseDir)]; ok {
+				if r2.code != exitUsage || !strings.Contains(r2.stderr, why) || !strings.Contains(r2.stderr, "private matching starts from raw") {
+					t.Errorf("psi list of hashes: exit %d, %q; want exit 2, %q", r2.code, r2.stderr, why)
 				}
 				checkNoRawPhones(t, caseDir, got)
+				checkNoEmails(t, caseDir, got)
 				return
 			}
 			if r2.code != 0 {
@@ -235,6 +252,10 @@ func TestPsi_SameAsRun(t *testing.T) {
 				case werr != nil:
 				case name == "report.json":
 					g, w := reportOf(t, g), reportOf(t, w)
+					if f, ok := g["hash_format"]; ok {
+						t.Errorf("report: psi gives hash_format %v; it takes no digests", f)
+					}
+					delete(w, "hash_format")
 					if slices.Contains(args, "--history") {
 						// The noise is drawn from the list's sketch,
 						// which psi sees only in part: another draw.
@@ -260,12 +281,39 @@ func TestPsi_SameAsRun(t *testing.T) {
 				// not the same noisy size.
 				g, w = map[string]any{"decision": g["decision"]}, map[string]any{"decision": w["decision"]}
 			}
+			ge, _ := g["exact"].(map[string]any)
+			we, _ := w["exact"].(map[string]any)
+			if ge != nil && we != nil && listHeaderOf(t, dir) != "phone" {
+				// Rows matched: psi knows matched identifiers, not rows.
+				gm, wm := ge["matched"].(float64), we["matched"].(float64)
+				if gm < wm || gm+ge["unmatched"].(float64) != we["matched"].(float64)+we["unmatched"].(float64) {
+					t.Errorf("audit: psi matched %v unmatched %v, run %v and %v: want psi's matched at least run's, the same sum",
+						gm, ge["unmatched"], wm, we["unmatched"])
+				}
+				for _, m := range []map[string]any{ge, we} {
+					delete(m, "matched")
+					delete(m, "unmatched")
+				}
+			}
 			if !equalJSON(g, w) {
 				t.Errorf("audit: psi %v\nrun %v", g, w)
 			}
 			checkNoRawPhones(t, caseDir, got)
+			checkNoEmails(t, caseDir, got)
 		})
 	}
+}
+
+// listHeaderOf returns "phone" if the list of the case copied to dir is
+// one raw phone column (and country), else "keys".
+func listHeaderOf(t *testing.T, dir string) string {
+	t.Helper()
+	l, err := openList(filepath.Join(dir, "list.csv"), nil, nil, normalize.E164Hex, normalize.EmailHex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.kind()
 }
 
 func equalJSON(a, b any) bool {
@@ -348,9 +396,12 @@ func TestPsi_BadFiles(t *testing.T) {
 	reply, _ := os.ReadFile(filepath.Join(dir, "reply.psi"))
 	users, _ := os.ReadFile(filepath.Join(dir, "users.csv"))
 	flip := func(b []byte, i int) []byte { b = slices.Clone(b); b[i] ^= 1; return b }
+	// version marks a file of another version (psi's TestReader_Version1
+	// reads real files of version 1): refused as such, before the rest.
+	version := func(b []byte, v byte) []byte { b = slices.Clone(b); b[8] = v; return b }
 	maxUsers := filepath.Join(dir, "max-users.out")
 	if r := runPsi(t, "psi", "list", "--list", filepath.Join(dir, "list.csv"), "--users", filepath.Join(dir, "u.psi"),
-		"--out", maxUsers, "--max-users", "28"); r.code != exitUsage || !strings.Contains(r.stderr, "29 users, more than --max-users 28") {
+		"--out", maxUsers, "--max-users", "28"); r.code != exitUsage || !strings.Contains(r.stderr, "29 users' identifiers, more than --max-users 28") {
 		t.Errorf("--max-users 28 of 29: exit %d, stderr %q; want exit 2", r.code, r.stderr)
 	}
 	if _, err := os.Stat(maxUsers); err == nil {
@@ -394,6 +445,8 @@ func TestPsi_BadFiles(t *testing.T) {
 		{"reply/reordered-users", "finish", swap(reply, first(reply, 29), first(reply, 29)+32)},
 		{"reply/csv", "finish", users},
 		{"reply/users-file", "finish", u},
+		{"users/version-1", "list", version(u, 1)},
+		{"reply/version-1", "finish", version(reply, 1)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			bad := filepath.Join(dir, strings.ReplaceAll(c.name, "/", "-")+".psi")
