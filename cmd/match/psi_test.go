@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/audiencematch/audiencematch/matcher"
 	"github.com/audiencematch/audiencematch/normalize"
 )
 
@@ -326,8 +327,17 @@ func equalJSON(a, b any) bool {
 // directory, with u.psi, reply.psi and platform.key in it.
 func psiDemo(t *testing.T) string {
 	t.Helper()
-	dir := copyCase(t, "../../testdata/cli/run-demo")
+	return psiCase(t, "../../testdata/cli/run-demo", "email")
+}
+
+// psiCase runs psi users, with --email-format email, and psi list on the
+// files of a golden case and returns the directory, with u.psi,
+// reply.psi and platform.key in it.
+func psiCase(t *testing.T, caseDir, email string) string {
+	t.Helper()
+	dir := copyCase(t, caseDir)
 	users, list, _ := psiArgs(t, []string{"run", "--users", filepath.Join(dir, "users.csv"), "--list", filepath.Join(dir, "list.csv")}, dir)
+	users = append(users, "--email-format", email)
 	for _, args := range [][]string{users, list} {
 		if r := runPsi(t, args...); r.code != 0 {
 			t.Fatalf("%v: exit %d: %s", args[:2], r.code, r.stderr)
@@ -337,53 +347,80 @@ func psiDemo(t *testing.T) string {
 }
 
 // TestPsi_NoIdentifiers scans the users' file and the reply for every
-// phone of the user base and the list: its E.164 string, its digits, and
-// its SHA-256 in both families, raw (and its first 8 bytes), in hex and
-// in base64. None may be there.
+// phone and email address of the user base and the list, in every form:
+// a phone's E.164 string and its digits, an address trimmed and
+// lower-cased and in UID2's form (both email families), and the SHA-256
+// of each of these, raw (and its first 8 bytes), in hex and in base64.
+// None may be there: for the demo (phones), and for a list of several
+// phones and emails a row with emails in either normal form.
 func TestPsi_NoIdentifiers(t *testing.T) {
-	dir := psiDemo(t)
-	var forms []string
-	for _, csv := range []string{"users.csv", "list.csv"} {
-		in, err := openList(filepath.Join(dir, csv), nil, nil, normalize.E164Hex, normalize.EmailHex)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n := 0
-		for e := range in.entries {
-			if e.Err != nil {
-				continue
-			}
-			region := e.Region
-			if region == "" {
-				region = normalize.DefaultRegion
-			}
-			e164, err := normalize.E164(e.Phone, region)
-			if err != nil {
-				continue
-			}
-			n++
-			forms = append(forms, e164, e164[1:])
-			for _, s := range []string{e164, e164[1:]} {
+	for _, c := range []struct {
+		caseDir, email string
+		phones, emails int // the least identifiers the case must have
+	}{
+		{"../../testdata/cli/run-demo", "email", 20, 0},
+		{"../../testdata/cli/run-keys", "email", 10, 15},
+		{"../../testdata/cli/run-keys", "email-uid2", 10, 15},
+	} {
+		t.Run(filepath.Base(c.caseDir)+"/"+c.email, func(t *testing.T) {
+			dir := psiCase(t, c.caseDir, c.email)
+			var forms []string
+			add := func(s string) {
 				d := sha256.Sum256([]byte(s))
-				forms = append(forms, string(d[:]), string(d[:8]), hex.EncodeToString(d[:]), hex.EncodeToString(d[:8]),
+				forms = append(forms, s, string(d[:]), string(d[:8]), hex.EncodeToString(d[:]), hex.EncodeToString(d[:8]),
 					base64.StdEncoding.EncodeToString(d[:]), base64.StdEncoding.EncodeToString(d[:6]))
 			}
-		}
-		in.Close()
-		if n < 20 {
-			t.Fatalf("%s: %d phones read, want 20 or more", csv, n)
-		}
-	}
-	for _, name := range []string{"u.psi", "reply.psi"} {
-		b, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, f := range forms {
-			if bytes.Contains(b, []byte(f)) {
-				t.Errorf("%s holds %x, a form of a phone", name, f)
+			phones, emails := 0, 0
+			for _, csv := range []string{"users.csv", "list.csv"} {
+				// A user base reads as a list: its user_id is no
+				// identifier column.
+				in, err := openList(filepath.Join(dir, csv), nil, nil, normalize.E164Hex, normalize.EmailHex)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for e := range in.entries {
+					if e.Err != nil {
+						continue
+					}
+					region := e.Region
+					if region == "" {
+						region = normalize.DefaultRegion
+					}
+					keys := append([]matcher.Key{{Kind: normalize.KindPhone, Value: e.Phone}}, e.Keys...)
+					for _, k := range keys {
+						if k.Kind == normalize.KindPhone {
+							if e164, err := normalize.E164(k.Value, region); err == nil {
+								phones++
+								add(e164)
+								add(e164[1:])
+							}
+							continue
+						}
+						for _, f := range []normalize.Format{normalize.EmailHex, normalize.EmailUID2} {
+							if m, err := normalize.Email(k.Value, f); err == nil {
+								emails++
+								add(m)
+							}
+						}
+					}
+				}
+				in.Close()
 			}
-		}
+			if phones < c.phones || emails < c.emails {
+				t.Fatalf("%d phones and %d email forms read, want %d and %d or more", phones, emails, c.phones, c.emails)
+			}
+			for _, name := range []string{"u.psi", "reply.psi"} {
+				b, err := os.ReadFile(filepath.Join(dir, name))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, f := range forms {
+					if bytes.Contains(b, []byte(f)) {
+						t.Errorf("%s holds %x, a form of a phone or an address", name, f)
+					}
+				}
+			}
+		})
 	}
 }
 
