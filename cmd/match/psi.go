@@ -87,8 +87,10 @@ ADV.key:      the advertiser's key, the same kind; without --key-file a
               --save-key names a file for it (mode 0600).
 
 The audience is in the order of the users' file (the list's order is
-shuffled away); its users, the report and the audit are those of match
-run over the same files. Each step uses every core: the scalar
+shuffled away, and which identifiers shared a row is not sent); its
+users, the report and the audit's decision are those of match run over
+the same files (the audit counts a row once for each identifier that
+matched). Each step uses every core: the scalar
 multiplications are the whole cost (bench/RESULTS.md).
 
 Examples:
