@@ -638,3 +638,52 @@ func TestPsi_OnlyRegions(t *testing.T) {
 		t.Errorf("audience: psi %q\nrun over the kept users %q", g, w)
 	}
 }
+
+// TestPsi_OnlyRegions_Emails: with users that have addresses, U.psi
+// restricted to some regions' calling codes leaves out the other phones
+// and keeps every address: the audience is match run's over the users
+// with those other phones blanked, and not match run's over them all (a
+// user named on the list by a phone outside the regions only).
+func TestPsi_OnlyRegions_Emails(t *testing.T) {
+	dir := copyCase(t, "../../testdata/cli/run-keys")
+	users, _ := os.ReadFile(filepath.Join(dir, "users.csv"))
+	lines := strings.Split(strings.TrimSpace(string(users)), "\n")
+	kept, blanked := []string{lines[0]}, 0
+	for _, line := range lines[1:] {
+		f := strings.Split(line, ",") // user_id,phone,email,country
+		if e164, err := normalize.E164(f[1], f[3]); err == nil && !strings.HasPrefix(e164, "+1") {
+			f[1] = ""
+			blanked++
+		}
+		kept = append(kept, strings.Join(f, ","))
+	}
+	if blanked == 0 {
+		t.Fatal("no phone outside +1: the case tests nothing")
+	}
+	os.WriteFile(filepath.Join(dir, "kept.csv"), []byte(strings.Join(kept, "\n")+"\n"), 0o644)
+	runCmd := []string{"run", "--users", filepath.Join(dir, "users.csv"), "--list", filepath.Join(dir, "list.csv"),
+		"--optouts", filepath.Join(dir, "optouts.csv"), "--out", filepath.Join(dir, "audience.csv"), "--min-audience", "0", "--epsilon", "0"}
+	u, l, f := psiArgs(t, runCmd, dir)
+	u = append(u, "--only-regions", "US")
+	for _, args := range [][]string{u, l, f} {
+		if r := runPsi(t, args...); r.code != 0 {
+			t.Fatalf("%v: exit %d: %s", args[:2], r.code, r.stderr)
+		}
+	}
+	if r := runPsi(t, runCmd...); r.code != 0 {
+		t.Fatalf("run: exit %d: %s", r.code, r.stderr)
+	}
+	all, _ := os.ReadFile(filepath.Join(dir, "audience.csv"))
+	runCmd[2] = filepath.Join(dir, "kept.csv")
+	if r := runPsi(t, runCmd...); r.code != 0 {
+		t.Fatalf("run: exit %d: %s", r.code, r.stderr)
+	}
+	g, _ := os.ReadFile(filepath.Join(dir, "psi-audience.csv"))
+	w, _ := os.ReadFile(filepath.Join(dir, "audience.csv"))
+	if g, w := sortedLines(string(g)), sortedLines(string(w)); !slices.Equal(g, w) || len(w) < 3 {
+		t.Errorf("audience: psi %q\nrun over the users with the other phones blanked %q", g, w)
+	}
+	if g, a := sortedLines(string(g)), sortedLines(string(all)); slices.Equal(g, a) {
+		t.Errorf("audience: psi %q is match run's over every phone: the case tests nothing", g)
+	}
+}
