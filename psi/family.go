@@ -77,10 +77,11 @@ func FamiliesFor(email normalize.Format) Families {
 // Has reports whether fs holds f.
 func (fs Families) Has(f Family) bool { return fs&Families(f) != 0 }
 
-// Known reports whether this build reads fs: phones, emails in one normal
-// form at most, and nothing else.
+// Known reports whether this build reads fs: phones and emails in one
+// normal form (what FamiliesFor gives), nothing else, so that every
+// identifier a list may hold has its family.
 func (fs Families) Known() bool {
-	return fs != 0 && fs&^Families(PhoneE164|Email|EmailUID2) == 0 && !(fs.Has(Email) && fs.Has(EmailUID2))
+	return fs == FamiliesFor(normalize.EmailHex) || fs == FamiliesFor(normalize.EmailUID2)
 }
 
 // Of returns the family of identifiers of kind k in fs, and false if fs

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"iter"
 	"maps"
 	"os"
@@ -392,4 +394,45 @@ func BenchmarkLibrary(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "hashes/s")
 	})
+}
+
+// TestFamilies: a file holds phones and emails in one normal form; any
+// other set is not one this build reads, and each family's tag is its
+// own.
+func TestFamilies(t *testing.T) {
+	for _, c := range []struct {
+		fs    Families
+		known bool
+		email normalize.Format
+	}{
+		{Families(PhoneE164 | Email), true, normalize.EmailHex},
+		{Families(PhoneE164 | EmailUID2), true, normalize.EmailUID2},
+		{Families(PhoneE164), false, normalize.EmailHex},
+		{Families(Email), false, normalize.EmailHex},
+		{Families(PhoneE164 | Email | EmailUID2), false, normalize.EmailUID2},
+		{Families(PhoneE164 | Email | 8), false, normalize.EmailHex},
+		{0, false, normalize.EmailHex},
+	} {
+		if got := c.fs.Known(); got != c.known {
+			t.Errorf("%v: Known %v, want %v", c.fs, got, c.known)
+		}
+		if got := c.fs.EmailFormat(); got != c.email {
+			t.Errorf("%v: EmailFormat %v, want %v", c.fs, got, c.email)
+		}
+	}
+	tags := map[string]bool{}
+	for _, f := range []Family{PhoneE164, Email, EmailUID2} {
+		tags[string(f.DST())] = true
+	}
+	if len(tags) != 3 {
+		t.Errorf("the three families share a tag: %v", tags)
+	}
+	// A users' file of another set of families is refused as a version.
+	b := usersFile(t, key(t, 1), testUsers...)
+	b[11] = byte(PhoneE164)
+	crcAt := fixedHeader + 3*2 + 2
+	binary.LittleEndian.PutUint32(b[crcAt:], crc32.Checksum(b[:crcAt], crcTable))
+	if _, err := NewReader(bytes.NewReader(b)); !errors.Is(err, ErrVersion) {
+		t.Errorf("a users' file of phones alone: got %v, want ErrVersion", err)
+	}
 }

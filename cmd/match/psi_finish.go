@@ -146,8 +146,8 @@ func runPsiFinish(ctx context.Context, args []string, stdin io.Reader, stdout, s
 // shared a row (D does not say), so it counts an identifier that matched
 // as a row that matched, up to the rows accepted. For a list of one
 // identifier a row that is exact; for a list of several it is at least
-// match run's figure, at most what a row of two matching identifiers
-// could add. Matched, Unmatched and Rejected still add up to Rows.
+// match run's figure, more by one for each further identifier of a row
+// that matched. Matched, Unmatched and Rejected still add up to Rows.
 func psiStats(st matcher.Stats, list *matcher.Stats) matcher.Stats {
 	out := *list
 	out.Audience = st.Audience
