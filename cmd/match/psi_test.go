@@ -599,91 +599,75 @@ func TestPsi_SaveKey(t *testing.T) {
 
 // TestPsi_OnlyRegions: U.psi restricted to the calling codes of some
 // regions gives the audience match run gives over the users of those
-// codes alone.
+// codes alone: for phones alone (the demo), over the users whose phone
+// has them; with addresses (run-keys), whose addresses are all kept, over
+// the users with their other phones blanked, and not match run's over
+// every phone (a user named on the list by such a phone only).
 func TestPsi_OnlyRegions(t *testing.T) {
-	dir := copyCase(t, "../../testdata/cli/run-demo")
-	users, _ := os.ReadFile(filepath.Join(dir, "users.csv"))
-	lines := strings.Split(strings.TrimSpace(string(users)), "\n")
-	kept := []string{lines[0]}
-	for _, line := range lines[1:] {
-		f := strings.Split(line, ",")
-		region := normalize.DefaultRegion
-		if len(f) > 2 && f[2] != "" {
-			region = f[2]
-		}
-		if e164, err := normalize.E164(f[1], region); err == nil && (strings.HasPrefix(e164, "+1") || strings.HasPrefix(e164, "+44")) {
-			kept = append(kept, line)
-		}
-	}
-	if len(kept) < 5 || len(kept) > len(lines)-5 {
-		t.Fatalf("%d of %d users kept: the case tests nothing", len(kept)-1, len(lines)-1)
-	}
-	os.WriteFile(filepath.Join(dir, "kept.csv"), []byte(strings.Join(kept, "\n")+"\n"), 0o644)
-	runCmd := []string{"run", "--users", filepath.Join(dir, "users.csv"), "--list", filepath.Join(dir, "list.csv"),
-		"--optouts", filepath.Join(dir, "optouts.csv"), "--out", filepath.Join(dir, "audience.csv"), "--min-audience", "0", "--epsilon", "0"}
-	u, l, f := psiArgs(t, runCmd, dir)
-	u = append(u, "--only-regions", "us,GB")
-	for _, args := range [][]string{u, l, f} {
-		if r := runPsi(t, args...); r.code != 0 {
-			t.Fatalf("%v: exit %d: %s", args[:2], r.code, r.stderr)
-		}
-	}
-	runCmd[2] = filepath.Join(dir, "kept.csv")
-	if r := runPsi(t, runCmd...); r.code != 0 {
-		t.Fatalf("run: exit %d: %s", r.code, r.stderr)
-	}
-	g, _ := os.ReadFile(filepath.Join(dir, "psi-audience.csv"))
-	w, _ := os.ReadFile(filepath.Join(dir, "audience.csv"))
-	if g, w := sortedLines(string(g)), sortedLines(string(w)); !slices.Equal(g, w) || len(w) < 3 {
-		t.Errorf("audience: psi %q\nrun over the kept users %q", g, w)
-	}
-}
-
-// TestPsi_OnlyRegions_Emails: with users that have addresses, U.psi
-// restricted to some regions' calling codes leaves out the other phones
-// and keeps every address: the audience is match run's over the users
-// with those other phones blanked, and not match run's over them all (a
-// user named on the list by a phone outside the regions only).
-func TestPsi_OnlyRegions_Emails(t *testing.T) {
-	dir := copyCase(t, "../../testdata/cli/run-keys")
-	users, _ := os.ReadFile(filepath.Join(dir, "users.csv"))
-	lines := strings.Split(strings.TrimSpace(string(users)), "\n")
-	kept, blanked := []string{lines[0]}, 0
-	for _, line := range lines[1:] {
-		f := strings.Split(line, ",") // user_id,phone,email,country
-		if e164, err := normalize.E164(f[1], f[3]); err == nil && !strings.HasPrefix(e164, "+1") {
-			f[1] = ""
-			blanked++
-		}
-		kept = append(kept, strings.Join(f, ","))
-	}
-	if blanked == 0 {
-		t.Fatal("no phone outside +1: the case tests nothing")
-	}
-	os.WriteFile(filepath.Join(dir, "kept.csv"), []byte(strings.Join(kept, "\n")+"\n"), 0o644)
-	runCmd := []string{"run", "--users", filepath.Join(dir, "users.csv"), "--list", filepath.Join(dir, "list.csv"),
-		"--optouts", filepath.Join(dir, "optouts.csv"), "--out", filepath.Join(dir, "audience.csv"), "--min-audience", "0", "--epsilon", "0"}
-	u, l, f := psiArgs(t, runCmd, dir)
-	u = append(u, "--only-regions", "US")
-	for _, args := range [][]string{u, l, f} {
-		if r := runPsi(t, args...); r.code != 0 {
-			t.Fatalf("%v: exit %d: %s", args[:2], r.code, r.stderr)
-		}
-	}
-	if r := runPsi(t, runCmd...); r.code != 0 {
-		t.Fatalf("run: exit %d: %s", r.code, r.stderr)
-	}
-	all, _ := os.ReadFile(filepath.Join(dir, "audience.csv"))
-	runCmd[2] = filepath.Join(dir, "kept.csv")
-	if r := runPsi(t, runCmd...); r.code != 0 {
-		t.Fatalf("run: exit %d: %s", r.code, r.stderr)
-	}
-	g, _ := os.ReadFile(filepath.Join(dir, "psi-audience.csv"))
-	w, _ := os.ReadFile(filepath.Join(dir, "audience.csv"))
-	if g, w := sortedLines(string(g)), sortedLines(string(w)); !slices.Equal(g, w) || len(w) < 3 {
-		t.Errorf("audience: psi %q\nrun over the users with the other phones blanked %q", g, w)
-	}
-	if g, a := sortedLines(string(g)), sortedLines(string(all)); slices.Equal(g, a) {
-		t.Errorf("audience: psi %q is match run's over every phone: the case tests nothing", g)
+	for _, c := range []struct {
+		name, caseDir, regions string
+		// kept returns a user row (its fields) as match run should see
+		// it, and false to drop it, given its phone in E.164 or "".
+		kept func(f []string, e164 string) (string, bool)
+	}{
+		{"phones", "../../testdata/cli/run-demo", "us,GB", func(f []string, e164 string) (string, bool) {
+			return strings.Join(f, ","), strings.HasPrefix(e164, "+1") || strings.HasPrefix(e164, "+44")
+		}},
+		{"emails", "../../testdata/cli/run-keys", "US", func(f []string, e164 string) (string, bool) {
+			if e164 != "" && !strings.HasPrefix(e164, "+1") {
+				f[1] = ""
+			}
+			return strings.Join(f, ","), true
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := copyCase(t, c.caseDir)
+			users, _ := os.ReadFile(filepath.Join(dir, "users.csv"))
+			lines := strings.Split(strings.TrimSpace(string(users)), "\n")
+			kept, changed := []string{lines[0]}, 0
+			country := slices.Index(strings.Split(lines[0], ","), "country")
+			for _, line := range lines[1:] {
+				f := strings.Split(line, ",") // user_id,phone[,email],country
+				region := normalize.DefaultRegion
+				if f[country] != "" {
+					region = f[country]
+				}
+				e164, _ := normalize.E164(f[1], region)
+				k, ok := c.kept(f, e164)
+				if ok {
+					kept = append(kept, k)
+				}
+				if !ok || k != line {
+					changed++
+				}
+			}
+			if changed < 1 || len(kept) < 5 {
+				t.Fatalf("%d of %d users changed, %d kept: the case tests nothing", changed, len(lines)-1, len(kept)-1)
+			}
+			os.WriteFile(filepath.Join(dir, "kept.csv"), []byte(strings.Join(kept, "\n")+"\n"), 0o644)
+			runCmd := []string{"run", "--users", filepath.Join(dir, "users.csv"), "--list", filepath.Join(dir, "list.csv"),
+				"--optouts", filepath.Join(dir, "optouts.csv"), "--out", filepath.Join(dir, "audience.csv"), "--min-audience", "0", "--epsilon", "0"}
+			u, l, f := psiArgs(t, runCmd, dir)
+			u = append(u, "--only-regions", c.regions)
+			for _, args := range [][]string{u, l, f, runCmd} {
+				if r := runPsi(t, args...); r.code != 0 {
+					t.Fatalf("%v: exit %d: %s", args[:2], r.code, r.stderr)
+				}
+			}
+			all, _ := os.ReadFile(filepath.Join(dir, "audience.csv"))
+			runCmd[2] = filepath.Join(dir, "kept.csv")
+			if r := runPsi(t, runCmd...); r.code != 0 {
+				t.Fatalf("run: exit %d: %s", r.code, r.stderr)
+			}
+			g, _ := os.ReadFile(filepath.Join(dir, "psi-audience.csv"))
+			w, _ := os.ReadFile(filepath.Join(dir, "audience.csv"))
+			g2, w2, a2 := sortedLines(string(g)), sortedLines(string(w)), sortedLines(string(all))
+			if !slices.Equal(g2, w2) || len(w2) < 3 {
+				t.Errorf("audience: psi %q\nrun over the kept users %q", g2, w2)
+			}
+			if slices.Equal(g2, a2) {
+				t.Errorf("audience: psi %q is match run's over every user: the case tests nothing", g2)
+			}
+		})
 	}
 }
