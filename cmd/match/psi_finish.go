@@ -98,11 +98,13 @@ func runPsiFinish(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	}
 	// The list, as the report names it: the reply, of the kind the
 	// advertiser's list was, with no hash format (psi takes no digests)
-	// and, for a list of identifier columns, the emails' normal form.
+	// and, for a list with emails, their normal form. (match run names
+	// it for a list with email columns: the one list it tells apart is
+	// one whose email columns are all blank.)
 	h := reply.Header()
 	j.list = &listInput{input: &input{name: o.reply}}
 	j.listKind = h.ListKind
-	if h.ListKind == psi.ListKeys {
+	if h.List.Email.Accepted+h.List.Email.Rejected > 0 {
 		j.emailFormat = h.Families.EmailFormat().String()
 	}
 	if j.excl, err = o.run.exclusions(stdin, stderr); err != nil {

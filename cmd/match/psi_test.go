@@ -671,3 +671,29 @@ func TestPsi_OnlyRegions(t *testing.T) {
 		})
 	}
 }
+
+// TestPsi_PhoneColumns: a list of several phone columns and no email
+// column gives match run's report, which names no email form, and its
+// audience.
+func TestPsi_PhoneColumns(t *testing.T) {
+	dir := copyCase(t, "../../testdata/cli/run-keys")
+	os.WriteFile(filepath.Join(dir, "list.csv"), []byte("phone,phone2,country\n"+
+		"(650) 555-0102,+1 650 555 0101,US\n020 7183 8750,,GB\n+1 650 555 0199,12,US\n,,\n"), 0o644)
+	runCmd := []string{"run", "--users", filepath.Join(dir, "users.csv"), "--list", filepath.Join(dir, "list.csv"),
+		"--out", filepath.Join(dir, "audience.csv"), "--report", filepath.Join(dir, "report.json"), "--min-audience", "0", "--epsilon", "0"}
+	u, l, f := psiArgs(t, runCmd, dir)
+	for _, args := range [][]string{u, l, f, runCmd} {
+		if r := runPsi(t, args...); r.code != 0 {
+			t.Fatalf("%v: exit %d: %s", args[:2], r.code, r.stderr)
+		}
+	}
+	read := func(name string) []byte { b, _ := os.ReadFile(filepath.Join(dir, name)); return b }
+	g, w := reportOf(t, read("psi-report.json")), reportOf(t, read("report.json"))
+	delete(w, "hash_format")
+	if !equalJSON(g, w) || g["list_kind"] != "keys" || g["email_hash_format"] != nil {
+		t.Errorf("report: psi %v\nrun %v; want them equal, of a list of kind keys with no email form", g, w)
+	}
+	if g, w := sortedLines(string(read("psi-audience.csv"))), sortedLines(string(read("audience.csv"))); !slices.Equal(g, w) || len(w) < 4 {
+		t.Errorf("audience: psi %q\nrun %q", g, w)
+	}
+}
