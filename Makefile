@@ -153,10 +153,13 @@ scale-consent: build
 ## scale-psi: private matching, USERS users and LIST list rows (1M and
 ## 100k unless given): the library's scalar multiplications on one core,
 ## the three psi steps and match run over the same files, PAIRS rounds
-## interleaved; the audiences compared; file sizes (see bench/psi.sh)
+## interleaved; the audiences compared; file sizes (see bench/psi.sh).
+## PSI_GEN adds generator flags: PSI_GEN="-phones 2 -emails 2" for users
+## with emails and a list of several identifiers a row
+PSI_GEN ?=
 .PHONY: scale-psi
 scale-psi:
-	sh bench/psi.sh $(SCALE_DIR)-psi $(USERS) $(if $(filter command line,$(origin LIST)),$(LIST),100000) $(if $(filter command line,$(origin PAIRS)),$(PAIRS),2)
+	sh bench/psi.sh $(SCALE_DIR)-psi$(if $(PSI_GEN),-keys) $(USERS) $(if $(filter command line,$(origin LIST)),$(LIST),100000) $(if $(filter command line,$(origin PAIRS)),$(PAIRS),2) "$(PSI_GEN)"
 
 ## beam-scale: the Beam pipeline (beam/cmd/match-beam) on Prism over
 ## generated data, USERS and LIST rows (100k each unless given) at

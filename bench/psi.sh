@@ -1,12 +1,13 @@
 #!/bin/sh
-# bench/psi.sh DIR USERS LIST ROUNDS: the figures of private matching in
+# bench/psi.sh DIR USERS LIST ROUNDS [GEN]: the figures of private matching in
 # bench/RESULTS.md. Generates USERS users and a LIST-row list (once), then
 # ROUNDS times, interleaved: the library's scalar multiplication on one
 # core (20,000 of them), the three psi steps, match run over the same
 # files, and the library on both cores for as long as a step (1M
 # multiplications: the fair floor, since a machine gives a long run less
 # than a short one); the psi audience must be match run's (as sets);
-# file sizes last.
+# file sizes last. GEN adds flags to the generator: "-phones 2 -emails 2"
+# gives users with emails and a list of several identifiers a row.
 # User and system CPU come from /usr/bin/time: on a shared machine they
 # are the fair figure, and wall time says how much of two cores we got.
 set -e
@@ -14,12 +15,13 @@ DIR=${1:-/tmp/audiencematch-psi}
 USERS=${2:-1000000}
 LIST=${3:-100000}
 ROUNDS=${4:-2}
+GEN=${5:-}
 T="/usr/bin/time -f %e_s_wall_%U_s_user_%S_s_sys_%P_CPU_%M_KB_peak"
 go build -o bin/match ./cmd/match
 go test -c -o bin/psi.test ./psi
-if ! test -s "$DIR/users.csv" || test "$(cat "$DIR/size" 2>/dev/null)" != "$USERS $LIST"; then
-	go run ./bench/cmd/gen -users "$USERS" -list "$LIST" -out "$DIR"
-	echo "$USERS $LIST" > "$DIR/size"
+if ! test -s "$DIR/users.csv" || test "$(cat "$DIR/size" 2>/dev/null)" != "$USERS $LIST $GEN"; then
+	go run ./bench/cmd/gen -users "$USERS" -list "$LIST" $GEN -out "$DIR"
+	echo "$USERS $LIST $GEN" > "$DIR/size"
 fi
 test -s "$DIR/platform.key" || head -c 32 /dev/urandom > "$DIR/platform.key"
 nproc

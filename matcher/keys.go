@@ -342,3 +342,27 @@ func (d *Digester) Entry(e *Entry, dst []KeyDigest) ([]KeyDigest, error) {
 // RejectKey counts a refused identifier of kind k in s, as Match counts
 // it: in Phone or Email, Rejected and RejectedBy[Reason(err)].
 func (s *Stats) RejectKey(k normalize.Kind, err error) { s.kind(k).reject(err) }
+
+// Count counts a list row in s as Match counts it, short of matching it:
+// ks and rowErr are what Digester.Entry returned for the row. It adds to
+// Rows, then to Rejected and RejectedBy[Reason(rowErr)] if the row is
+// refused, else to Accepted; and each identifier of ks to its kind's
+// Accepted, or Rejected and RejectedBy. Matched and Unmatched, which
+// need a match, are left alone. For a caller that matches the row
+// another way (package psi), so that its figures of the list are
+// Match's, rule for rule.
+func (s *Stats) Count(ks []KeyDigest, rowErr error) {
+	s.Rows++
+	if rowErr != nil {
+		s.reject(Reject{Err: rowErr}, nil)
+	} else {
+		s.Accepted++
+	}
+	for _, k := range ks {
+		if k.Err != nil {
+			s.kind(k.Kind).reject(k.Err)
+		} else if rowErr == nil {
+			s.kind(k.Kind).Accepted++
+		}
+	}
+}

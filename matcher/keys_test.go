@@ -352,3 +352,53 @@ func sameSet(a, b map[string]bool) bool {
 	}
 	return true
 }
+
+// TestStats_Count: a list's rows counted one by one with Digester.Entry
+// and Stats.Count give Match's figures of the list, rule for rule (rows
+// accepted and refused by reason, and each kind's), for raw and hashed
+// rows and in both email formats; only the figures of matching differ.
+func TestStats_Count(t *testing.T) {
+	ctx := context.Background()
+	base, raw, _, _ := keyData(5, 800, 900)
+	// Rows the caller refused, and rows with none of their identifiers
+	// present, besides the generator's junk.
+	raw = append(raw, Entry{Line: 9001, Err: ErrEmptyUserID}, Entry{Line: 9002}, Entry{Line: 9003, Phone: " "},
+		Entry{Line: 9004, Keys: []Key{phoneKey("phone", ""), emailKey("email", "x@y")}})
+	for _, email := range []normalize.Format{normalize.EmailHex, normalize.EmailUID2} {
+		o := &Options{Format: normalize.E164Hex, EmailFormat: email}
+		b, err := BuildBase(ctx, slices.Values(base), o, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, hashed := range []bool{false, true} {
+			list := raw
+			if hashed {
+				list = hashKeys(raw, o)
+			}
+			t.Run(fmt.Sprintf("%v/hashed=%v", email, hashed), func(t *testing.T) {
+				want, err := b.Match(ctx, slices.Values(list), nil, func(Match) error { return nil }, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				d, err := NewDigester(o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got Stats
+				var ks []KeyDigest
+				for _, e := range list {
+					var rowErr error
+					ks, rowErr = d.Entry(&e, ks[:0])
+					got.Count(ks, rowErr)
+				}
+				if want.Rejected == 0 || want.Email.Rejected == 0 || want.Phone.Rejected == 0 {
+					t.Fatalf("the list refuses too little to test: %+v", want)
+				}
+				want.Matched, want.Unmatched, want.Audience, want.Phone.Matched, want.Email.Matched = 0, 0, 0, 0, 0
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("Count: got %+v\nMatch gave %+v", got, want)
+				}
+			})
+		}
+	}
+}

@@ -3,17 +3,27 @@ package psi_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"iter"
 	"log"
+	"strings"
 
+	"github.com/audiencematch/audiencematch/matcher"
+	"github.com/audiencematch/audiencematch/normalize"
 	"github.com/audiencematch/audiencematch/psi"
 )
 
-func phones(ps ...string) iter.Seq[[]byte] {
-	return func(yield func([]byte) bool) {
-		for _, p := range ps {
-			if !yield([]byte(p)) {
+// identifiers returns normalized phones and emails (an email has an "@")
+// as psi hashes them: the SHA-256 of the normal form, in its family.
+func identifiers(xs ...string) iter.Seq[psi.Identifier] {
+	return func(yield func(psi.Identifier) bool) {
+		for _, x := range xs {
+			f := psi.PhoneE164
+			if strings.Contains(x, "@") {
+				f = psi.Email
+			}
+			if !yield(psi.Identifier{Family: f, Digest: sha256.Sum256([]byte(x))}) {
 				return
 			}
 		}
@@ -26,17 +36,19 @@ func Example() {
 	platform, _ := psi.NewKey(bytes.Repeat([]byte{'p'}, psi.MinKeyLen))
 	advertiser, _ := psi.NewKey(psi.NewRandomSecret())
 
-	// 1. The platform blinds its users' phones (E.164) and sends u.
+	// 1. The platform blinds its users' phones (E.164) and addresses
+	// (trimmed, lower-cased) and sends u.
 	var u bytes.Buffer
-	h := &psi.Header{Kind: psi.KindUsers, Family: psi.PhoneE164, Region: "US", Counts: [2]int64{2}}
-	if err := psi.WriteUsers(ctx, &u, platform, h, phones("+16502530000", "+12125550143"), 0); err != nil {
+	h := &psi.Header{Kind: psi.KindUsers, Families: psi.FamiliesFor(normalize.EmailHex), Region: "US", Counts: [2]int64{3}}
+	if err := psi.WriteUsers(ctx, &u, platform, h, identifiers("+16502530000", "+12125550143", "jane@example.com"), 0); err != nil {
 		log.Fatal(err)
 	}
 
 	sizeU := u.Len()
 
-	// 2. The advertiser blinds its list, and u again, and sends the reply.
-	d, err := psi.BlindList(ctx, advertiser, psi.PhoneE164, phones("+12125550143", "+14155550100"), 0)
+	// 2. The advertiser blinds its list, two rows of a phone and an
+	// address each, and u again, and sends the reply.
+	d, err := psi.BlindList(ctx, advertiser, identifiers("+12125550143", "jane@example.com", "+14155550100", "joe@example.com"), 0)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -44,14 +56,15 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	st := matcher.Stats{Rows: 2, Accepted: 2, Phone: matcher.KindStats{Accepted: 2}, Email: matcher.KindStats{Accepted: 2}}
 	var reply bytes.Buffer
-	if err := psi.WriteReply(ctx, &reply, advertiser, users, d, 2, nil, 0); err != nil {
+	if err := psi.WriteReply(ctx, &reply, advertiser, users, d, psi.ListKeys, st, 0); err != nil {
 		log.Fatal(err)
 	}
 
 	sizeReply := reply.Len()
 
-	// 3. The platform finds its users on the list.
+	// 3. The platform finds its users' identifiers on the list.
 	r, err := psi.NewReader(&reply)
 	if err != nil {
 		log.Fatal(err)
@@ -60,11 +73,11 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("users on the list:", in.Users)
+	fmt.Println("users' identifiers on the list:", in.Users)
 	fmt.Println("other list elements:", len(in.Others))
 	fmt.Println("bytes sent:", sizeU, sizeReply)
 	// Output:
-	// users on the list: map[1:1]
-	// other list elements: 1
-	// bytes sent: 208 272
+	// users' identifiers on the list: map[1:1 2:1]
+	// other list elements: 2
+	// bytes sent: 269 397
 }

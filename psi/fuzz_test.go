@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"testing"
+
+	"github.com/audiencematch/audiencematch/normalize"
 )
 
 // FuzzReader reads anything as a psi file: it never panics, and a file it
@@ -15,7 +17,7 @@ func FuzzReader(f *testing.F) {
 	u := usersFile(f, b, testUsers...)
 	r := reply(f, u, a, a, testList...)
 	var uc bytes.Buffer
-	h := &Header{Kind: KindUsers, Family: PhoneE164, Region: "GB", CallingCodes: []uint16{1, 44}, Counts: [2]int64{1}}
+	h := &Header{Kind: KindUsers, Families: FamiliesFor(normalize.EmailUID2), Region: "GB", CallingCodes: []uint16{1, 44}, Counts: [2]int64{1}}
 	if err := WriteUsers(context.Background(), &uc, b, h, ids("+442071838750"), 1); err != nil {
 		f.Fatal(err)
 	}

@@ -8,14 +8,16 @@ import (
 	"iter"
 	"maps"
 	"slices"
+
+	"github.com/audiencematch/audiencematch/matcher"
 )
 
 // WriteUsers is step 1, the platform's: it writes to w the users' file of
 // header h (Kind KindUsers; Counts[0] the number of ids) holding
-// H(id)^k for each identifier of ids, in order. ids must be distinct (a
-// repeated identifier would show the advertiser that two users share it)
-// and normalized in h.Family.
-func WriteUsers(ctx context.Context, w io.Writer, k *Key, h *Header, ids iter.Seq[[]byte], workers int) error {
+// H_f(id)^k for each identifier of ids, in order, f its family, one of
+// h.Families. ids must be distinct (a repeated identifier would show the
+// advertiser that two users share it).
+func WriteUsers(ctx context.Context, w io.Writer, k *Key, h *Header, ids iter.Seq[Identifier], workers int) error {
 	if h.Kind != KindUsers {
 		return fmt.Errorf("psi: WriteUsers: %w: %v", ErrKind, h.Kind)
 	}
@@ -24,20 +26,21 @@ func WriteUsers(ctx context.Context, w io.Writer, k *Key, h *Header, ids iter.Se
 	if err != nil {
 		return err
 	}
-	if err := HashBlind(ctx, k, h.Family, ids, workers, fw.Write); err != nil {
+	if err := HashBlind(ctx, k, ids, workers, fw.Write); err != nil {
 		return err
 	}
 	return fw.Close()
 }
 
-// BlindList is the first half of step 2, the advertiser's: H(x)^k for
-// each identifier x of ids (normalized in family f, one per accepted list
-// row), sorted by their encoding. Sorting shuffles them: the order of the
-// list is lost, and the elements are all the platform may see of it. It
-// holds 32 bytes a row.
-func BlindList(ctx context.Context, k *Key, f Family, ids iter.Seq[[]byte], workers int) ([]Element, error) {
+// BlindList is the first half of step 2, the advertiser's: H_f(x)^k for
+// each identifier x of ids (every accepted identifier of every accepted
+// list row, f its family, of the users' file's Families), sorted by their
+// encoding. Sorting shuffles them: the order of the list is lost, and
+// with it which identifiers shared a row; the elements are all the
+// platform may see of the list. It holds 32 bytes an identifier.
+func BlindList(ctx context.Context, k *Key, ids iter.Seq[Identifier], workers int) ([]Element, error) {
 	var d []Element
-	err := HashBlind(ctx, k, f, ids, workers, func(ps []Element) error {
+	err := HashBlind(ctx, k, ids, workers, func(ps []Element) error {
 		d = append(d, ps...)
 		return nil
 	})
@@ -51,18 +54,23 @@ func BlindList(ctx context.Context, k *Key, f Family, ids iter.Seq[[]byte], work
 // WriteReply is the second half of step 2: it writes to w the reply to
 // the users' file users, the list's elements d (from BlindList, under the
 // same key k) and the users' elements raised to k, in their order, with
-// the advertiser's figures of its list (rows read, rows refused by
-// reason: len(d) rows were accepted). It reads users to its end: an error
+// the advertiser's figures of its list: its kind (ListPhone or ListKeys)
+// and, of st, as matcher counts them, the rows read, accepted and
+// refused by reason, and the phones and emails accepted (their sum is
+// len(d)) and refused by reason. It reads users to its end: an error
 // wrapping ErrCorrupt means the users' file is damaged, and what was
 // written to w must be dropped.
-func WriteReply(ctx context.Context, w io.Writer, k *Key, users *Reader, d []Element, listRows int64, rejected map[string]int64, workers int) error {
+func WriteReply(ctx context.Context, w io.Writer, k *Key, users *Reader, d []Element, listKind string, st matcher.Stats, workers int) error {
 	uh := users.Header()
 	if uh.Kind != KindUsers {
 		return fmt.Errorf("%w: a %v file where a users' file is wanted", ErrKind, uh.Kind)
 	}
 	h := uh
 	h.Kind, h.Counts = KindReply, [2]int64{int64(len(d)), uh.Counts[0]}
-	h.ListRows, h.Rejected = listRows, rejected
+	h.ListKind = listKind
+	h.List = matcher.Stats{Rows: st.Rows, Accepted: st.Accepted, Rejected: st.Rejected, RejectedBy: st.RejectedBy,
+		Phone: matcher.KindStats{Accepted: st.Phone.Accepted, Rejected: st.Phone.Rejected, RejectedBy: st.Phone.RejectedBy},
+		Email: matcher.KindStats{Accepted: st.Email.Accepted, Rejected: st.Email.Rejected, RejectedBy: st.Email.RejectedBy}}
 	fw, err := NewWriter(w, &h)
 	if err != nil {
 		return err
@@ -84,23 +92,24 @@ func WriteReply(ctx context.Context, w io.Writer, k *Key, users *Reader, d []Ele
 }
 
 // Count is a list element that matched no user, doubly blinded, and the
-// number of list rows that gave it.
+// number of list identifiers that gave it.
 type Count struct {
 	Element Element
 	Rows    int64
 }
 
-// Intersection is what step 3 finds: which users of the users' file are
-// on the list, and nothing of the rest of the list but how many rows it
-// had and which of them were equal.
+// Intersection is what step 3 finds: which identifiers of the users'
+// file are on the list, and nothing of the rest of the list but how many
+// identifiers it had and which of them were equal.
 type Intersection struct {
 	// Users maps the position in the users' file (from 0) of each user
-	// element on the list to the number of list rows that name it.
+	// identifier on the list to the number of list identifiers equal to
+	// it.
 	Users map[int64]int64
 
 	// Others are the list's elements that are no user's, raised to both
-	// keys, sorted, each with its number of rows: the same list under the
-	// same two keys gives the same Others.
+	// keys, sorted, each with its number of list identifiers: the same
+	// list under the same two keys gives the same Others.
 	Others []Count
 
 	// Header is the reply's header: the advertiser's figures of its list,
@@ -113,7 +122,7 @@ type Intersection struct {
 // elements, which the advertiser raised to its key. It reads the reply to
 // its end. The reply must have been made from a users' file blinded with
 // k: otherwise the error wraps ErrKey. It holds about 50 bytes a list
-// row.
+// identifier.
 func Intersect(ctx context.Context, k *Key, reply *Reader, workers int) (*Intersection, error) {
 	h := reply.Header()
 	switch {

@@ -3,14 +3,24 @@ package psi
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"iter"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/cloudflare/circl/group"
+
+	"github.com/audiencematch/audiencematch/matcher"
+	"github.com/audiencematch/audiencematch/normalize"
 )
 
 func key(t testing.TB, seed byte) *Key {
@@ -22,10 +32,16 @@ func key(t testing.TB, seed byte) *Key {
 	return k
 }
 
-func ids(ss ...string) iter.Seq[[]byte] {
-	return func(yield func([]byte) bool) {
+// ids returns the identifiers of normalized phones and emails: an email
+// has an "@".
+func ids(ss ...string) iter.Seq[Identifier] {
+	return func(yield func(Identifier) bool) {
 		for _, s := range ss {
-			if !yield([]byte(s)) {
+			f := PhoneE164
+			if strings.Contains(s, "@") {
+				f = Email
+			}
+			if !yield(Identifier{f, sha256.Sum256([]byte(s))}) {
 				return
 			}
 		}
@@ -36,7 +52,7 @@ func ids(ss ...string) iter.Seq[[]byte] {
 func usersFile(t testing.TB, b *Key, users ...string) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	h := &Header{Kind: KindUsers, Family: PhoneE164, Region: "US", Counts: [2]int64{int64(len(users))}}
+	h := &Header{Kind: KindUsers, Families: FamiliesFor(normalize.EmailHex), Region: "US", Counts: [2]int64{int64(len(users))}}
 	h.Session[0] = 7
 	if err := WriteUsers(context.Background(), &buf, b, h, ids(users...), 2); err != nil {
 		t.Fatal(err)
@@ -49,7 +65,7 @@ func usersFile(t testing.TB, b *Key, users ...string) []byte {
 func reply(t testing.TB, u []byte, d, c *Key, list ...string) []byte {
 	t.Helper()
 	ctx := context.Background()
-	de, err := BlindList(ctx, d, PhoneE164, ids(list...), 2)
+	de, err := BlindList(ctx, d, ids(list...), 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,10 +74,25 @@ func reply(t testing.TB, u []byte, d, c *Key, list ...string) []byte {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if err := WriteReply(ctx, &buf, c, r, de, int64(len(list))+1, map[string]int64{"empty": 1}, 2); err != nil {
+	st := listStats(list...)
+	if err := WriteReply(ctx, &buf, c, r, de, ListKeys, st, 2); err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// listStats returns the figures of a list of the identifiers list, one a
+// row, and a row refused as empty.
+func listStats(list ...string) matcher.Stats {
+	st := matcher.Stats{Rows: int64(len(list)) + 1, Accepted: int64(len(list)), Rejected: 1, RejectedBy: map[string]int64{"empty": 1}}
+	for _, x := range list {
+		if strings.Contains(x, "@") {
+			st.Email.Accepted++
+		} else {
+			st.Phone.Accepted++
+		}
+	}
+	return st
 }
 
 func intersect(t testing.TB, b *Key, rep []byte) (*Intersection, error) {
@@ -74,8 +105,8 @@ func intersect(t testing.TB, b *Key, rep []byte) (*Intersection, error) {
 }
 
 var (
-	testUsers = []string{"+16502530000", "+12125550143", "+442071838750", "+4930123456", "+33142685300"}
-	testList  = []string{"+4930123456", "+19999999999", "+16502530000", "+4930123456", "+14155550100"}
+	testUsers = []string{"+16502530000", "+12125550143", "+442071838750", "+4930123456", "+33142685300", "jane@example.com"}
+	testList  = []string{"+4930123456", "+19999999999", "+16502530000", "+4930123456", "+14155550100", "jane@example.com"}
 )
 
 func TestProtocol(t *testing.T) {
@@ -85,13 +116,15 @@ func TestProtocol(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := map[int64]int64{0: 1, 3: 2}; !maps.Equal(in.Users, want) {
+	if want := map[int64]int64{0: 1, 3: 2, 5: 1}; !maps.Equal(in.Users, want) {
 		t.Errorf("users on the list: got %v, want %v", in.Users, want)
 	}
 	if len(in.Others) != 2 || in.Others[0].Rows != 1 || in.Others[1].Rows != 1 {
 		t.Errorf("others: got %v, want 2 of 1 row", in.Others)
 	}
-	if h := in.Header; h.ListRows != 6 || h.Counts != [2]int64{5, 5} || h.Rejected["empty"] != 1 || h.Session[0] != 7 {
+	h := in.Header
+	if h.List.Rows != 7 || h.Counts != [2]int64{6, 6} || h.List.RejectedBy["empty"] != 1 || h.Session[0] != 7 ||
+		h.List.Phone.Accepted != 5 || h.List.Email.Accepted != 1 || h.ListKind != ListKeys {
 		t.Errorf("reply header: got %+v", h)
 	}
 }
@@ -168,16 +201,50 @@ func TestReader_Damage(t *testing.T) {
 		refused(fmt.Sprintf("truncated to %d bytes", n), good[:n])
 	}
 	refused("a byte more", append(slices.Clone(good), 0))
-	hdr := len(good) - 32 - 10*32
+	hdr := len(good) - 32 - 12*32
 	bad := slices.Clone(good)
 	copy(bad[hdr:], good[hdr+32:hdr+64])
 	copy(bad[hdr+32:], good[hdr:hdr+32])
 	refused("two elements swapped", bad)
 	bad = slices.Clone(good)
-	copy(bad[hdr:], good[hdr+5*32:hdr+10*32])
-	copy(bad[hdr+5*32:], good[hdr:hdr+5*32])
+	copy(bad[hdr:], good[hdr+6*32:hdr+12*32])
+	copy(bad[hdr+6*32:], good[hdr:hdr+6*32])
 	refused("sections swapped", bad)
 	refused("a CSV", []byte("user_id,phone\nu1,+16502530000\n"))
+}
+
+// seed returns the bytes of a seed of FuzzReader's corpus.
+func seed(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata/fuzz/FuzzReader", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(string(b)), "go test fuzz v1\n[]byte("), ")")
+	s, err := strconv.Unquote(q)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return []byte(s)
+}
+
+// TestReader_Version1: a file of version 1 (phones only, the E.164
+// string hashed to the group) is refused as a version, whole or
+// truncated, and the message says which version this build reads.
+func TestReader_Version1(t *testing.T) {
+	for _, name := range []string{"reply-v1", "users-truncated"} {
+		b := seed(t, name)
+		if b[8] != 1 {
+			t.Fatalf("%s: version %d, want a file of version 1", name, b[8])
+		}
+		_, err := NewReader(bytes.NewReader(b))
+		if !errors.Is(err, ErrVersion) || !strings.Contains(err.Error(), "version 1; this build reads version 2") {
+			t.Errorf("%s: got %v, want ErrVersion naming versions 1 and 2", name, err)
+		}
+	}
+	if _, _, err := readAll(seed(t, "reply")); err != nil {
+		t.Errorf("the seed of version 2: %v", err)
+	}
 }
 
 func TestReader_Kind(t *testing.T) {
@@ -192,7 +259,7 @@ func TestReader_Kind(t *testing.T) {
 	}
 	rep := reply(t, u, key(t, 2), key(t, 2), testList...)
 	r, _ = NewReader(bytes.NewReader(rep))
-	if err := WriteReply(context.Background(), new(bytes.Buffer), b, r, nil, 0, nil, 1); !errors.Is(err, ErrKind) {
+	if err := WriteReply(context.Background(), new(bytes.Buffer), b, r, nil, ListKeys, matcher.Stats{}, 1); !errors.Is(err, ErrKind) {
 		t.Errorf("a reply as the users' file: got %v, want ErrKind", err)
 	}
 }
@@ -201,7 +268,7 @@ func TestReader_Kind(t *testing.T) {
 // position.
 func TestBlind_BadPoint(t *testing.T) {
 	var good Element
-	HashBlind(context.Background(), key(t, 1), PhoneE164, ids("+16502530000"), 1, func(ps []Element) error {
+	HashBlind(context.Background(), key(t, 1), ids("+16502530000"), 1, func(ps []Element) error {
 		good = ps[0]
 		return nil
 	})
@@ -241,8 +308,8 @@ func TestBlind_Commutes(t *testing.T) {
 		return out
 	}
 	var ha, hb []Element
-	HashBlind(ctx, a, PhoneE164, ids(xs...), 4, func(ps []Element) error { ha = append(ha, ps...); return nil })
-	HashBlind(ctx, b, PhoneE164, ids(xs...), 3, func(ps []Element) error { hb = append(hb, ps...); return nil })
+	HashBlind(ctx, a, ids(xs...), 4, func(ps []Element) error { ha = append(ha, ps...); return nil })
+	HashBlind(ctx, b, ids(xs...), 3, func(ps []Element) error { hb = append(hb, ps...); return nil })
 	if !slices.Equal(collect(b, ha), collect(a, hb)) {
 		t.Error("(x^a)^b != (x^b)^a, or the order was lost")
 	}
@@ -252,7 +319,7 @@ func BenchmarkScalarMult(b *testing.B) {
 	// One core: run with -cpu 1; the figure is elements/s of one worker.
 	k := key(b, 1)
 	var p Element
-	HashBlind(context.Background(), k, PhoneE164, ids("+16502530000"), 1, func(ps []Element) error { p = ps[0]; return nil })
+	HashBlind(context.Background(), k, ids("+16502530000"), 1, func(ps []Element) error { p = ps[0]; return nil })
 	in := make([]Element, parallelBatch)
 	for i := range in {
 		in[i] = p
@@ -270,8 +337,8 @@ func BenchmarkScalarMult(b *testing.B) {
 
 func BenchmarkHashBlind(b *testing.B) {
 	k := key(b, 1)
-	id := []byte("+16502530000")
-	src := func(yield func([]byte) bool) {
+	id := Identifier{PhoneE164, sha256.Sum256([]byte("+16502530000"))}
+	src := func(yield func(Identifier) bool) {
 		for range b.N {
 			if !yield(id) {
 				return
@@ -279,7 +346,7 @@ func BenchmarkHashBlind(b *testing.B) {
 		}
 	}
 	b.ReportAllocs()
-	HashBlind(context.Background(), k, PhoneE164, src, 1, func([]Element) error { return nil })
+	HashBlind(context.Background(), k, src, 1, func([]Element) error { return nil })
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ids/s")
 }
 
@@ -291,7 +358,8 @@ const parallelBatch = 1024
 func BenchmarkLibrary(b *testing.B) {
 	k := key(b, 1)
 	g := group.Ristretto255
-	e := g.HashToElement([]byte("+16502530000"), PhoneE164.DST())
+	d := sha256.Sum256([]byte("+16502530000"))
+	e := g.HashToElement(d[:], PhoneE164.DST())
 	enc, _ := e.MarshalBinaryCompress()
 	b.Run("Mul", func(b *testing.B) {
 		x := e.Copy()
@@ -320,10 +388,51 @@ func BenchmarkLibrary(b *testing.B) {
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "mults/s")
 	})
 	b.Run("HashToElement", func(b *testing.B) {
-		id, dst := []byte("+16502530000"), PhoneE164.DST()
+		id, dst := d[:], PhoneE164.DST()
 		for b.Loop() {
 			g.HashToElement(id, dst)
 		}
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "hashes/s")
 	})
+}
+
+// TestFamilies: a file holds phones and emails in one normal form; any
+// other set is not one this build reads, and each family's tag is its
+// own.
+func TestFamilies(t *testing.T) {
+	for _, c := range []struct {
+		fs    Families
+		known bool
+		email normalize.Format
+	}{
+		{Families(PhoneE164 | Email), true, normalize.EmailHex},
+		{Families(PhoneE164 | EmailUID2), true, normalize.EmailUID2},
+		{Families(PhoneE164), false, normalize.EmailHex},
+		{Families(Email), false, normalize.EmailHex},
+		{Families(PhoneE164 | Email | EmailUID2), false, normalize.EmailUID2},
+		{Families(PhoneE164 | Email | 8), false, normalize.EmailHex},
+		{0, false, normalize.EmailHex},
+	} {
+		if got := c.fs.Known(); got != c.known {
+			t.Errorf("%v: Known %v, want %v", c.fs, got, c.known)
+		}
+		if got := c.fs.EmailFormat(); got != c.email {
+			t.Errorf("%v: EmailFormat %v, want %v", c.fs, got, c.email)
+		}
+	}
+	tags := map[string]bool{}
+	for _, f := range []Family{PhoneE164, Email, EmailUID2} {
+		tags[string(f.DST())] = true
+	}
+	if len(tags) != 3 {
+		t.Errorf("the three families share a tag: %v", tags)
+	}
+	// A users' file of another set of families is refused as a version.
+	b := usersFile(t, key(t, 1), testUsers...)
+	b[11] = byte(PhoneE164)
+	crcAt := fixedHeader + 3*2 + 2
+	binary.LittleEndian.PutUint32(b[crcAt:], crc32.Checksum(b[:crcAt], crcTable))
+	if _, err := NewReader(bytes.NewReader(b)); !errors.Is(err, ErrVersion) {
+		t.Errorf("a users' file of phones alone: got %v, want ErrVersion", err)
+	}
 }

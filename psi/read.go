@@ -7,24 +7,37 @@ package psi
 //	offset  size  field
 //	     0     8  magic "\x89AMPSI\r\n" (the high byte and the CRLF catch
 //	              a file that went through a text-mode transfer)
-//	     8     1  version: 1
+//	     8     1  version: 2 (version 1, of phones only, is refused)
 //	     9     1  kind: 'U' users, 'R' reply
 //	    10     1  group: 1, ristretto255
-//	    11     1  family: 1, phone-e164 (see Family)
+//	    11     1  families, a bit each (see Family): 1 phone-e164, and
+//	              one of 2 email (trimmed, lower-cased) and 4 email-uid2
+//	              (UID2's canonical form): the normal form both parties
+//	              use for emails, chosen by the platform
 //	    12    16  session: random, made with the users' file; its reply
 //	              carries it
 //	    28    16  key check of the platform's key (Key.Check)
 //	    44    32  users digest: HMAC-SHA256, under the platform's key, of
 //	              the users as read (see cmd/match); the reply carries it
 //	    76     4  region of the users without a country, ASCII, NUL-padded
-//	    80     8  count of section 1: U: H(u)^b, one a distinct user phone,
-//	              in the users' order; R: D, H(x)^a, one a list row,
-//	              sorted by their bytes (which shuffles them)
+//	    80     8  count of section 1: U: H(u)^b, one a distinct user
+//	              identifier (phone or email), in the users' order; R: D,
+//	              H(x)^a, one an accepted identifier of an accepted list
+//	              row, phones and emails together, sorted by their bytes
+//	              (which shuffles them and loses which shared a row)
 //	    88     8  count of section 2: U: 0; R: C, (H(u)^b)^a, in U's order
-//	    96     8  list rows: R: the rows of the advertiser's list; U: 0
-//	   104     2  r, reject reasons (R; U: 0), then r times, in the
-//	              byte order of their names: a length L (1 to 255), L
-//	              bytes of the reason's name (UTF-8), 8 bytes of its count
+//	    96     8  R: list rows read (U: 0, as every list figure)
+//	   104     8  R: list rows accepted (with a valid identifier)
+//	   112     8  R: phones accepted
+//	   120     8  R: emails accepted; phones and emails accepted are the
+//	              count of section 1
+//	   128     1  R: the list's kind: 'P' one raw phone column, 'K'
+//	              identifier columns (matcher's "phone" and "keys")
+//	   129     …  three tables of reasons, R (U: empty): rows refused,
+//	              phones refused, emails refused. Each: 2 bytes r, then r
+//	              times, in the byte order of their names: a length L (1
+//	              to 255), L bytes of the reason's name (UTF-8), 8 bytes
+//	              of its count
 //	     …     2  k, calling codes U was restricted to (0: all users), then
 //	              k times, ascending: a country calling code, 1 to 999
 //	     …     4  CRC-32C (Castagnoli) of every header byte before it
@@ -32,14 +45,18 @@ package psi
 //	              canonical encoding of a ristretto255 element (RFC 9496)
 //	     …    32  SHA-256 of every byte before it
 //
-// So an element costs 32 bytes, and a file 144 bytes more with no reject
-// reasons or calling codes: 1M users take 32,000,144 bytes. Nothing in a file is an
-// identifier or a hash of one that can be tested without a party's key.
+// So an element costs 32 bytes, and a file 173 bytes more with no reject
+// reasons or calling codes: 1M user identifiers take 32,000,173 bytes.
+// Nothing in a file is an identifier or a hash of one that can be tested
+// without a party's key. The reply's figures are the advertiser's counts
+// of its list (matcher.Stats, as match run counts them): the report
+// needs them, and the platform, which sees only D, cannot count them.
 //
-// A Reader checks the header's CRC before it believes its counts, and the
-// SHA-256 at the end: a damaged, truncated, reordered or spliced file is
-// an error (ErrCorrupt) once read to its end, which the commands reach
-// before they write anything.
+// A Reader checks the version first (a file of another version is
+// ErrVersion, whatever follows), then the header's CRC before it believes
+// its counts, and the SHA-256 at the end: a damaged, truncated, reordered
+// or spliced file is an error (ErrCorrupt) once read to its end, which the
+// commands reach before they write anything.
 
 import (
 	"bufio"
@@ -51,14 +68,17 @@ import (
 	"hash/crc32"
 	"io"
 	"iter"
+	"reflect"
 	"unicode/utf8"
+
+	"github.com/audiencematch/audiencematch/matcher"
 )
 
 // Magic starts every psi file.
 const Magic = "\x89AMPSI\r\n"
 
 // Version is the version of the files this package writes and reads.
-const Version = 1
+const Version = 2
 
 // Kind is the step a file comes from.
 type Kind byte
@@ -79,38 +99,50 @@ func (k Kind) String() string {
 	return fmt.Sprintf("kind(%#x)", byte(k))
 }
 
+// The kinds of list a reply names, as the report names them
+// (idcols.List.Kind).
+const (
+	ListPhone = "phone" // one raw phone column
+	ListKeys  = "keys"  // identifier columns: several phones, emails
+)
+
+var listKindByte = map[string]byte{ListPhone: 'P', ListKeys: 'K'}
+
 // Limits of a header.
 const (
 	maxReasons      = 64
 	maxReasonLen    = 255
 	maxCallingCodes = 256
 	maxCount        = 1 << 40 // 32 TiB of elements: more is a damaged count
-	fixedHeader     = 106
+	fixedHeader     = 129
 )
 
 // Header is what a psi file says of itself.
 type Header struct {
 	Kind     Kind
 	Group    Group
-	Family   Family
+	Families Families // phones, and emails in one normal form
 	Session  [16]byte // made with the users' file, carried by its reply
 	KeyCheck [16]byte // the platform's Key.Check
 	Users    [32]byte // the users digest (Key.UsersDigest)
 	Region   string   // of the users without a country, 2 to 4 ASCII letters or digits
 
 	// CallingCodes, if not empty, are the country calling codes (1, 44,
-	// ...) of the only users U holds: those whose phone has one of them.
-	// Ascending.
+	// ...) of the only phones U holds. Ascending.
 	CallingCodes []uint16
 
 	// Counts are the elements of the two sections.
 	Counts [2]int64
 
-	// ListRows and Rejected are the advertiser's figures of its list
-	// (reply only): rows read, and rows refused by reason. Counts[0] is
-	// the rows accepted.
-	ListRows int64
-	Rejected map[string]int64
+	// ListKind and List are the advertiser's figures of its list (reply
+	// only; "" and zero in a users' file): its kind (ListPhone or
+	// ListKeys), and Rows, Accepted, Rejected, RejectedBy, and for
+	// Phone and Email their Accepted, Rejected and RejectedBy, as
+	// matcher counts them. Phone.Accepted + Email.Accepted is Counts[0].
+	// The figures of a match (Matched, Unmatched, Audience and the
+	// kinds' Matched) are zero.
+	ListKind string
+	List     matcher.Stats
 }
 
 // crcTable is CRC-32C's.
@@ -162,6 +194,11 @@ func (r *Reader) header() error {
 		}
 		return ErrNotPSI
 	}
+	if n > len(Magic) && fixed[8] != Version {
+		// Before the rest: another version's header has another layout.
+		return fmt.Errorf("%w: version %d; this build reads version %d only: both parties need a build that writes version %d (make the users' file again)",
+			ErrVersion, fixed[8], Version, Version)
+	}
 	r.sum.Write(fixed[:n])
 	r.off = int64(n)
 	if err != nil {
@@ -173,7 +210,7 @@ func (r *Reader) header() error {
 	crc := crc32.Update(0, crcTable, fixed)
 	h := &r.h
 	le := binary.LittleEndian
-	h.Kind, h.Group, h.Family = Kind(fixed[9]), Group(fixed[10]), Family(fixed[11])
+	h.Kind, h.Group, h.Families = Kind(fixed[9]), Group(fixed[10]), Families(fixed[11])
 	copy(h.Session[:], fixed[12:28])
 	copy(h.KeyCheck[:], fixed[28:44])
 	copy(h.Users[:], fixed[44:76])
@@ -183,40 +220,54 @@ func (r *Reader) header() error {
 	}
 	h.Region = string(region)
 	h.Counts[0], h.Counts[1] = int64(le.Uint64(fixed[80:])), int64(le.Uint64(fixed[88:]))
-	h.ListRows = int64(le.Uint64(fixed[96:]))
-	nr := int(le.Uint16(fixed[104:]))
-	version := fixed[8]
+	st := &h.List
+	st.Rows, st.Accepted = int64(le.Uint64(fixed[96:])), int64(le.Uint64(fixed[104:]))
+	st.Phone.Accepted, st.Email.Accepted = int64(le.Uint64(fixed[112:])), int64(le.Uint64(fixed[120:]))
+	listKind := fixed[128]
 
 	// The reasons, then the CRC: a count is believed only once the CRC
 	// agrees, but the reasons must be read to reach it; their number and
 	// lengths are bounded, so a damaged one reads little.
-	if nr > maxReasons {
-		return fmt.Errorf("%w: header: %d reject reasons", ErrCorrupt, nr)
-	}
 	var b [8]byte
-	type reason struct {
-		name  string
-		count int64
+	var tables [3]map[string]int64
+	for t := range tables {
+		if err := r.read(b[:2], "header"); err != nil {
+			return err
+		}
+		crc = crc32.Update(crc, crcTable, b[:2])
+		nr := int(le.Uint16(b[:2]))
+		if nr > maxReasons {
+			return fmt.Errorf("%w: header: %d reject reasons", ErrCorrupt, nr)
+		}
+		var last string
+		for i := range nr {
+			if err := r.read(b[:1], "header"); err != nil {
+				return err
+			}
+			crc = crc32.Update(crc, crcTable, b[:1])
+			name := make([]byte, b[0])
+			if err := r.read(name, "header"); err != nil {
+				return err
+			}
+			if err := r.read(b[:8], "header"); err != nil {
+				return err
+			}
+			crc = crc32.Update(crc32.Update(crc, crcTable, name), crcTable, b[:8])
+			if len(name) == 0 || !utf8.Valid(name) {
+				return fmt.Errorf("%w: header: reject reason %d is not a name", ErrCorrupt, i+1)
+			}
+			if i > 0 && string(name) <= last {
+				return fmt.Errorf("%w: header: reject reasons out of order", ErrCorrupt)
+			}
+			last = string(name)
+			if tables[t] == nil {
+				tables[t] = make(map[string]int64)
+			}
+			tables[t][last] = int64(le.Uint64(b[:8]))
+		}
 	}
-	var reasons []reason
-	for i := range nr {
-		if err := r.read(b[:1], "header"); err != nil {
-			return err
-		}
-		crc = crc32.Update(crc, crcTable, b[:1])
-		name := make([]byte, b[0])
-		if err := r.read(name, "header"); err != nil {
-			return err
-		}
-		if err := r.read(b[:8], "header"); err != nil {
-			return err
-		}
-		crc = crc32.Update(crc32.Update(crc, crcTable, name), crcTable, b[:8])
-		if len(name) == 0 || !utf8.Valid(name) {
-			return fmt.Errorf("%w: header: reject reason %d is not a name", ErrCorrupt, i+1)
-		}
-		reasons = append(reasons, reason{string(name), int64(le.Uint64(b[:8]))})
-	}
+	st.RejectedBy, st.Phone.RejectedBy, st.Email.RejectedBy = tables[0], tables[1], tables[2]
+	st.Rejected, st.Phone.Rejected, st.Email.Rejected = sum(tables[0]), sum(tables[1]), sum(tables[2])
 	if err := r.read(b[:2], "header"); err != nil {
 		return err
 	}
@@ -240,23 +291,20 @@ func (r *Reader) header() error {
 	}
 
 	switch {
-	case version != Version:
-		return fmt.Errorf("%w: version %d (this build reads %d)", ErrVersion, version, Version)
 	case h.Group != Ristretto255:
 		return fmt.Errorf("%w: %v", ErrVersion, h.Group)
-	case !h.Family.Known():
-		return fmt.Errorf("%w: %v", ErrVersion, h.Family)
+	case !h.Families.Known():
+		return fmt.Errorf("%w: families %v", ErrVersion, h.Families)
 	case h.Kind != KindUsers && h.Kind != KindReply:
 		return fmt.Errorf("%w: header: %v", ErrCorrupt, h.Kind)
 	}
-	for i, rs := range reasons {
-		if i > 0 && rs.name <= reasons[i-1].name {
-			return fmt.Errorf("%w: header: reject reasons out of order", ErrCorrupt)
+	for name, b := range listKindByte {
+		if b == listKind {
+			h.ListKind = name
 		}
-		if h.Rejected == nil {
-			h.Rejected = make(map[string]int64)
-		}
-		h.Rejected[rs.name] = rs.count
+	}
+	if h.ListKind == "" && listKind != 0 {
+		return fmt.Errorf("%w: header: list kind %#x", ErrCorrupt, listKind)
 	}
 	if err := h.check(); err != nil {
 		return fmt.Errorf("%w: header: %v", ErrCorrupt, err)
@@ -264,29 +312,64 @@ func (r *Reader) header() error {
 	return nil
 }
 
+// sum returns the sum of m's counts, saturated at maxCount+1 so that a
+// damaged count cannot wrap.
+func sum(m map[string]int64) int64 {
+	var n int64
+	for _, c := range m {
+		if c < 0 || c > maxCount {
+			return maxCount + 1
+		}
+		n = min(n+c, maxCount+1)
+	}
+	return n
+}
+
 // check checks the header's fields against each other: what a writer
 // refuses to write and a reader to believe.
 func (h *Header) check() error {
-	var rejected int64
-	for name, n := range h.Rejected {
-		if name == "" || len(name) > maxReasonLen || !utf8.ValidString(name) || n <= 0 || n > maxCount {
-			return errors.New("bad reject reason")
+	st := &h.List
+	for _, t := range []struct {
+		by    map[string]int64
+		total int64
+	}{{st.RejectedBy, st.Rejected}, {st.Phone.RejectedBy, st.Phone.Rejected}, {st.Email.RejectedBy, st.Email.Rejected}} {
+		if len(t.by) > maxReasons {
+			return errors.New("too many reject reasons")
 		}
-		rejected += n
+		for name, n := range t.by {
+			if name == "" || len(name) > maxReasonLen || !utf8.ValidString(name) || n <= 0 || n > maxCount {
+				return errors.New("bad reject reason")
+			}
+		}
+		if sum(t.by) != t.total {
+			return errors.New("rejected rows or identifiers are not the sum of their reasons")
+		}
 	}
+	for _, n := range []int64{h.Counts[0], h.Counts[1], st.Rows, st.Accepted, st.Phone.Accepted, st.Email.Accepted} {
+		if n < 0 || n > maxCount {
+			return errors.New("bad count")
+		}
+	}
+	match := st.Matched != 0 || st.Unmatched != 0 || st.Audience != 0 || st.Phone.Matched != 0 || st.Email.Matched != 0
 	switch {
 	case len(h.Region) < 2 || len(h.Region) > 4:
 		return errors.New("bad region")
-	case h.Counts[0] < 0 || h.Counts[1] < 0 || h.Counts[0] > maxCount || h.Counts[1] > maxCount:
-		return errors.New("bad count")
-	case len(h.Rejected) > maxReasons:
-		return errors.New("too many reject reasons")
 	case len(h.CallingCodes) > maxCallingCodes:
 		return errors.New("too many calling codes")
-	case h.Kind == KindUsers && (h.Counts[1] != 0 || h.ListRows != 0 || len(h.Rejected) != 0):
+	case h.Kind == KindUsers && (h.Counts[1] != 0 || h.ListKind != "" || !reflect.DeepEqual(*st, matcher.Stats{})):
 		return errors.New("a users' file with list figures")
-	case h.Kind == KindReply && h.ListRows != h.Counts[0]+rejected:
+	case h.Kind == KindReply && match:
+		return errors.New("a reply with the figures of a match")
+	case h.Kind == KindReply && listKindByte[h.ListKind] == 0:
+		return errors.New("a reply without its list's kind")
+	case h.Kind == KindReply && st.Rows != st.Accepted+st.Rejected:
 		return errors.New("list rows are not accepted plus rejected")
+	case h.Kind == KindReply && h.Counts[0] != st.Phone.Accepted+st.Email.Accepted:
+		return errors.New("list elements are not phones plus emails accepted")
+	case h.Kind == KindReply && st.Accepted > h.Counts[0]:
+		return errors.New("more rows accepted than identifiers")
+	case h.ListKind == ListPhone && (st.Email.Accepted != 0 || st.Email.Rejected != 0 || st.Phone.Accepted != st.Accepted):
+		return errors.New("a list of one phone column with other figures")
 	}
 	for i, c := range h.CallingCodes {
 		if c < 1 || c > 999 || i > 0 && c <= h.CallingCodes[i-1] {

@@ -9,6 +9,7 @@ import (
 	"hash"
 	"hash/crc32"
 	"io"
+	"maps"
 	"slices"
 )
 
@@ -32,7 +33,7 @@ func NewWriter(w io.Writer, h *Header) (*Writer, error) {
 	switch {
 	case h.Kind != KindUsers && h.Kind != KindReply:
 		return nil, fmt.Errorf("psi: NewWriter: %v", h.Kind)
-	case h.Group != Ristretto255 || !h.Family.Known():
+	case h.Group != Ristretto255 || !h.Families.Known():
 		return nil, fmt.Errorf("psi: NewWriter: %w", ErrVersion)
 	}
 	if err := h.check(); err != nil {
@@ -40,25 +41,24 @@ func NewWriter(w io.Writer, h *Header) (*Writer, error) {
 	}
 	b := make([]byte, fixedHeader, fixedHeader+64)
 	copy(b, Magic)
-	b[8], b[9], b[10], b[11] = Version, byte(h.Kind), byte(h.Group), byte(h.Family)
+	b[8], b[9], b[10], b[11] = Version, byte(h.Kind), byte(h.Group), byte(h.Families)
 	copy(b[12:], h.Session[:])
 	copy(b[28:], h.KeyCheck[:])
 	copy(b[44:], h.Users[:])
 	copy(b[76:80], h.Region)
 	le := binary.LittleEndian
-	le.PutUint64(b[80:], uint64(h.Counts[0]))
-	le.PutUint64(b[88:], uint64(h.Counts[1]))
-	le.PutUint64(b[96:], uint64(h.ListRows))
-	le.PutUint16(b[104:], uint16(len(h.Rejected)))
-	names := make([]string, 0, len(h.Rejected))
-	for name := range h.Rejected {
-		names = append(names, name)
+	st := &h.List
+	for i, n := range []int64{h.Counts[0], h.Counts[1], st.Rows, st.Accepted, st.Phone.Accepted, st.Email.Accepted} {
+		le.PutUint64(b[80+8*i:], uint64(n))
 	}
-	slices.Sort(names)
-	for _, name := range names {
-		b = append(b, byte(len(name)))
-		b = append(b, name...)
-		b = le.AppendUint64(b, uint64(h.Rejected[name]))
+	b[128] = listKindByte[h.ListKind]
+	for _, by := range []map[string]int64{st.RejectedBy, st.Phone.RejectedBy, st.Email.RejectedBy} {
+		b = le.AppendUint16(b, uint16(len(by)))
+		for _, name := range slices.Sorted(maps.Keys(by)) {
+			b = append(b, byte(len(name)))
+			b = append(b, name...)
+			b = le.AppendUint64(b, uint64(by[name]))
+		}
 	}
 	b = le.AppendUint16(b, uint16(len(h.CallingCodes)))
 	for _, c := range h.CallingCodes {

@@ -44,7 +44,7 @@ Usage:
   match consent get --db CONSENT.db --user ID [--lock-timeout D]
   match consent export --db CONSENT.db [--out FILE] [--lock-timeout D]
   match psi     users --users USERS.csv --key-file PLATFORM.key --out U.psi [--region CC]
-                [--only-regions CC,CC]
+                [--email-format email|email-uid2] [--only-regions CC,CC]
   match psi     list --list LIST.csv --users U.psi --out REPLY.psi [--key-file ADV.key]
                 [--save-key FILE] [--region CC] [--rejects FILE] [--max-users N]
   match psi     finish --users USERS.csv --key-file PLATFORM.key --reply REPLY.psi

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"flag"
@@ -18,13 +17,14 @@ import (
 
 	"github.com/nyaruka/phonenumbers"
 
+	"github.com/audiencematch/audiencematch/matcher"
 	"github.com/audiencematch/audiencematch/normalize"
 	"github.com/audiencematch/audiencematch/psi"
 )
 
 const psiUsage = `Usage:
   match psi users --users USERS.csv --key-file PLATFORM.key --out U.psi [--region CC]
-                [--only-regions CC,CC]
+                [--email-format email|email-uid2] [--only-regions CC,CC]
   match psi list --list LIST.csv --users U.psi --out REPLY.psi [--key-file ADV.key]
                 [--save-key FILE] [--region CC] [--rejects FILE] [--max-users N]
   match psi finish --users USERS.csv --key-file PLATFORM.key --reply REPLY.psi
@@ -39,43 +39,58 @@ advertiser's list and nothing else of it; the advertiser learns nothing of
 the user base but the report. Three messages, as files (PRIVACY.md says
 what each party learns, what a cheating one could, and what it costs):
 
-  1. the platform:   match psi users   writes U.psi, its users' phones,
-                     each hashed to the group ristretto255 and raised to
-                     the platform's secret key: send it to the advertiser.
+  1. the platform:   match psi users   writes U.psi, its users' phones and
+                     email addresses, each hashed to the group
+                     ristretto255 and raised to the platform's secret
+                     key: send it to the advertiser.
   2. the advertiser: match psi list    reads its raw list and U.psi and
-                     writes REPLY.psi: U.psi raised to its own key, and its
-                     list hashed and raised to the same key, shuffled.
-                     Send it back.
+                     writes REPLY.psi: U.psi raised to its own key, and
+                     every identifier of its list hashed and raised to the
+                     same key, all shuffled together (which identifiers
+                     shared a row is not sent). Send it back.
   3. the platform:   match psi finish  raises the list to its key, finds
                      its users on it and releases the audience exactly as
                      match run does (exclusions, privacy guards, report,
                      audit, history).
 
-USERS.csv:    header with user_id, phone and optionally country, the same
-              file in steps 1 and 3 (U.psi records a digest of it, under
-              the key). With --only-regions (regions the advertiser says
-              its list is from), U.psi holds only the users whose phone
-              has one of those regions' calling codes (US: all of +1):
+USERS.csv:    header with user_id, phone or email or both, and optionally
+              country, as for match run; the same file in steps 1 and 3
+              (U.psi records a digest of it, under the key). With
+              --only-regions (regions the advertiser says its list is
+              from), U.psi holds only the phones that have one of those
+              regions' calling codes (US: all of +1), and every email:
               less work for both, but the advertiser learns how many
-              users the platform has there.
-LIST.csv:     header with phone and optionally country: raw numbers. A
-              hashed list is refused: a SHA-256 of a phone number is
-              reversed by trying every number, so a list that was sent
-              hashed has been disclosed already, and private matching
-              cannot take that back.
+              identifiers the platform has there.
+--email-format: the normal form both parties match emails in, recorded
+              in U.psi for psi list to follow: email (trimmed and
+              lower-cased: Meta's and Google's rule, the default) or
+              email-uid2 (UID2's: also without the dots and +tag of a
+              gmail.com local part), as match run's --email-hash-format.
+LIST.csv:     header with raw identifiers, as for match run: phone (and
+              optionally country), or up to three phone and three email
+              columns (phone, phone2, email, ..., or Meta's and Google's
+              templates). A row matches every user any of its
+              identifiers matches. Hashed columns, or a hash in a raw
+              column, are refused: a SHA-256 of a phone number or an
+              address is reversed by trying candidates, so a list that
+              was sent hashed has been disclosed already, and private
+              matching cannot take that back.
 PLATFORM.key: 32 or more secret bytes, kept by the platform, e.g.
               "head -c 32 /dev/urandom > platform.key".
-N:            with --max-users, psi list refuses a U.psi of more users
-              than the platform said it has: the extra ones could be
-              guesses of the platform's, each asking whether a number is
-              on the list (PRIVACY.md).
+N:            with --max-users, psi list refuses a U.psi of more
+              identifiers (users' distinct phones and emails) than the
+              platform said its base has: the extra ones could be
+              guesses of the platform's, each asking whether a phone or
+              an address is on the list (PRIVACY.md).
 ADV.key:      the advertiser's key, the same kind; without --key-file a
               fresh one is made for the run and never written, unless
               --save-key names a file for it (mode 0600).
 
 The audience is in the order of the users' file (the list's order is
-shuffled away); its users, the report and the audit are those of match
-run over the same files. Each step uses every core: the scalar
+shuffled away, and which identifiers shared a row is not sent); its
+users, the report and the audit's decision are those of match run over
+the same files (the audit counts a row once for each identifier that
+matched). Each step uses every core: the scalar
 multiplications are the whole cost (bench/RESULTS.md).
 
 Examples:
@@ -88,12 +103,14 @@ Examples:
 
 // psiUsersOptions are the flags of match psi users, parsed and checked.
 type psiUsersOptions struct {
-	users   string   // --users: the user base, a file
-	keyFile string   // --key-file: the platform's secret
-	out     string   // --out: U.psi
-	region  string   // --region of user rows without a country
-	only    string   // --only-regions as given
-	codes   []uint16 // --only-regions' calling codes, ascending; nil for all
+	users     string           // --users: the user base, a file
+	keyFile   string           // --key-file: the platform's secret
+	out       string           // --out: U.psi
+	region    string           // --region of user rows without a country
+	emailName string           // --email-format as given
+	email     normalize.Format // --email-format: EmailHex or EmailUID2
+	only      string           // --only-regions as given
+	codes     []uint16         // --only-regions' calling codes, ascending; nil for all
 }
 
 func psiUsersFlags(o *psiUsersOptions, stderr io.Writer) *flag.FlagSet {
@@ -102,7 +119,8 @@ func psiUsersFlags(o *psiUsersOptions, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.keyFile, "key-file", "", "the platform's secret `KEY`, 32 bytes or more (required)")
 	fs.StringVar(&o.out, "out", "", "write the users' message to `FILE`, or - for stdout (required)")
 	fs.StringVar(&o.region, "region", normalize.DefaultRegion, "`region` of user rows without a country")
-	fs.StringVar(&o.only, "only-regions", "", "blind only the users whose phone has the calling code of one of these `regions` (comma-separated), as the advertiser declared")
+	fs.StringVar(&o.emailName, "email-format", "email", "the normal `form` of emails for both parties: email or email-uid2")
+	fs.StringVar(&o.only, "only-regions", "", "blind only the phones that have the calling code of one of these `regions` (comma-separated), as the advertiser declared, and every email")
 	return fs
 }
 
@@ -113,6 +131,10 @@ func parsePsiUsers(args []string, stderr io.Writer) (*psiUsersOptions, error) {
 		return nil, err
 	}
 	if err := checkRegion(o.region); err != nil {
+		return nil, err
+	}
+	var err error
+	if o.email, err = parseEmailFormat("email-format", o.emailName, normalize.E164Hex); err != nil {
 		return nil, err
 	}
 	if o.only != "" {
@@ -159,8 +181,8 @@ func checkPsiFiles(cmd, users string, outs ...string) error {
 }
 
 // runPsiUsers is match psi users: read the user base once to count and
-// digest its distinct phones, then again to hash and blind them into
-// U.psi.
+// digest its distinct identifiers, then again to hash and blind them
+// into U.psi.
 func runPsiUsers(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	o, err := parsePsiUsers(args, stderr)
 	if err != nil {
@@ -174,28 +196,36 @@ func runPsiUsers(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	if err != nil {
 		return usageErrorf("%s: %v", o.keyFile, err)
 	}
-	base := newPsiBase(o.users, o.region, o.codes, key)
+	families := psi.FamiliesFor(o.email)
+	base, err := newPsiBase(o.users, o.region, families, o.codes, key)
+	if err != nil {
+		return err
+	}
 	if err := base.read(stdin, stderr, nil); err != nil {
 		return err
 	}
 	base.seen = nil // the second pass has its own
-	h := &psi.Header{Kind: psi.KindUsers, Family: psi.PhoneE164, Region: base.region,
-		CallingCodes: o.codes, Users: base.sum, Counts: [2]int64{base.phones}}
+	h := &psi.Header{Kind: psi.KindUsers, Families: families, Region: base.region,
+		CallingCodes: o.codes, Users: base.sum, Counts: [2]int64{base.ids}}
 	rand.Read(h.Session[:])
 	out, err := createOutput(o.out, stdout)
 	if err != nil {
 		return err
 	}
 	outs := outputs{out}
-	again := newPsiBase(o.users, o.region, o.codes, key)
+	again, err := newPsiBase(o.users, o.region, families, o.codes, key)
+	if err != nil {
+		outs.abort()
+		return err
+	}
 	var failed error
-	phones := func(yield func([]byte) bool) {
-		failed = again.read(stdin, stderr, func(_ string, e164 []byte, _ int64, first bool) bool {
-			return !first || yield(e164)
+	ids := func(yield func(psi.Identifier) bool) {
+		failed = again.read(stdin, stderr, func(_ string, x psi.Identifier, _ int64, first bool) bool {
+			return !first || yield(x)
 		})
 	}
-	err = psi.WriteUsers(ctx, out, key, h, phones, 0)
-	if failed == nil && (errors.Is(err, psi.ErrCount) || err == nil && (again.sum != base.sum || again.phones != base.phones)) {
+	err = psi.WriteUsers(ctx, out, key, h, ids, 0)
+	if failed == nil && (errors.Is(err, psi.ErrCount) || err == nil && (again.sum != base.sum || again.ids != base.ids)) {
 		failed, err = fmt.Errorf("%s: changed while it was read", o.users), nil
 	}
 	if err = errors.Join(failed, err); err != nil {
@@ -206,97 +236,127 @@ func runPsiUsers(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		return err
 	}
 	if base.skipped > 0 {
-		fmt.Fprintf(stderr, "match: %s: %d rows skipped (bad phone or row)\n", o.users, base.skipped)
+		fmt.Fprintf(stderr, "match: %s: %d rows skipped (bad phone, email or row)\n", o.users, base.skipped)
 	}
 	if base.outside > 0 {
-		fmt.Fprintf(stderr, "match: %s: %d rows left out (outside --only-regions)\n", o.users, base.outside)
+		fmt.Fprintf(stderr, "match: %s: %d phones left out (outside --only-regions)\n", o.users, base.outside)
 	}
-	fmt.Fprintf(stderr, "match: %s: %d users' phones, blinded\n", out.displayName(), base.phones)
+	fmt.Fprintf(stderr, "match: %s: %d users' identifiers (phones and emails), blinded\n", out.displayName(), base.ids)
 	return nil
 }
 
 // psiBase reads a user base for match psi users and psi finish, alike:
-// the rows match run would accept (an id, a phone that normalizes), their
-// distinct phones numbered in the order of their first row, and a digest
-// of them all under the platform's key; only the rows whose phone has one
-// of the calling codes given, if any.
+// the rows match run would accept, by matcher.Digester's rules (an id, a
+// phone or an address that is valid), their distinct identifiers
+// numbered in the order of their first row (a row's phone before its
+// address), and a digest of them all under the platform's key; of the
+// phones, only those that have one of the calling codes given, if any.
 type psiBase struct {
-	path   string
-	region string // upper case, as U.psi records it
-	h      hash.Hash
-	seen   map[[16]byte]int64 // the first 16 bytes of a phone's SHA-256 → its number
-	only   []string           // E.164 prefixes of the calling codes kept; nil for all
+	path     string
+	region   string // upper case, as U.psi records it
+	families psi.Families
+	d        *matcher.Digester
+	h        hash.Hash
+	seen     map[[16]byte]int64 // the first 16 bytes of an identifier's digest → its number
+	only     []string           // E.164 prefixes of the calling codes kept; nil for all
 
-	phones  int64    // distinct phones
+	ids     int64    // distinct identifiers
 	skipped int64    // rows refused
-	outside int64    // rows whose phone has none of the calling codes kept
+	outside int64    // phones that have none of the calling codes kept
 	sum     [32]byte // the digest, once read
 }
 
-func newPsiBase(path, region string, codes []uint16, key *psi.Key) *psiBase {
-	b := &psiBase{path: path, region: strings.ToUpper(region), h: key.UsersDigest(), seen: make(map[[16]byte]int64)}
+func newPsiBase(path, region string, families psi.Families, codes []uint16, key *psi.Key) (*psiBase, error) {
+	b := &psiBase{path: path, region: strings.ToUpper(region), families: families, h: key.UsersDigest(), seen: make(map[[16]byte]int64)}
+	var err error
+	// Phones are keyed by the SHA-256 of their E.164 (E164Hex's family),
+	// emails by that of their normal form in the families' email format.
+	b.d, err = matcher.NewDigester(&matcher.Options{Format: normalize.E164Hex, EmailFormat: families.EmailFormat(), Region: b.region})
+	if err != nil {
+		return nil, err
+	}
 	for _, c := range codes {
 		b.only = append(b.only, "+"+strconv.Itoa(int(c)))
 	}
-	return b
+	return b, nil
 }
 
-// kept reports whether a phone in E.164 has one of the calling codes
-// kept. Calling codes are a prefix code: one of them at most is a prefix.
-func (b *psiBase) kept(e164 []byte) bool {
+// kept reports whether the phone of user row u, valid, has one of the
+// calling codes kept. Calling codes are a prefix code: one of them at
+// most is a prefix.
+func (b *psiBase) kept(u *matcher.User, buf []byte) ([]byte, bool) {
 	if b.only == nil {
-		return true
+		return buf, true
+	}
+	region := u.Region
+	if region == "" {
+		region = b.region
+	}
+	buf, err := normalize.AppendE164(buf[:0], u.Phone, region)
+	if err != nil {
+		return buf, false // cannot be: the Digester accepted it
 	}
 	for _, p := range b.only {
-		if bytes.HasPrefix(e164, []byte(p)) {
-			return true
+		if bytes.HasPrefix(buf, []byte(p)) {
+			return buf, true
 		}
 	}
-	return false
+	return buf, false
 }
 
-// read reads the user base and calls fn, if not nil, for each row
-// accepted: its id, its phone in E.164 (valid for the call), the number
-// of the phone, and whether the row is its first. fn returns false to
-// stop. The digest covers the region and every accepted row's id and
-// phone, length-prefixed.
-func (b *psiBase) read(stdin io.Reader, stderr io.Writer, fn func(id string, e164 []byte, n int64, first bool) bool) error {
+// read reads the user base and calls fn, if not nil, for each identifier
+// of each row accepted: the row's id, the identifier, its number, and
+// whether the row is its first. fn returns false to stop. The digest
+// covers the region, the email form and every accepted row's id and
+// identifiers, length-prefixed.
+func (b *psiBase) read(stdin io.Reader, stderr io.Writer, fn func(id string, x psi.Identifier, n int64, first bool) bool) error {
 	u, err := openUsers(b.path, stdin, stderr)
 	if err != nil {
 		return err
 	}
 	defer u.Close()
+	var ks []matcher.KeyDigest
 	var buf, lens []byte
 	b.h.Write([]byte(b.region))
+	b.h.Write([]byte{byte(b.families)})
 	u.rows(func(line int64, fields [][]byte, err error) bool {
 		m := u.user(line, fields, err)
-		region := m.Region
-		if region == "" {
-			region = b.region
-		}
-		if m.Err == nil && m.ID != "" {
-			buf, err = normalize.AppendE164(buf[:0], m.Phone, region)
-		}
-		if m.Err != nil || m.ID == "" || err != nil {
+		if ks, err = b.d.User(&m, ks[:0]); err != nil {
 			b.skipped++
 			return true
 		}
-		if !b.kept(buf) {
-			b.outside++
+		kept := ks[:0]
+		for _, k := range ks {
+			if k.Kind == normalize.KindPhone {
+				var in bool
+				if buf, in = b.kept(&m, buf); !in {
+					b.outside++
+					continue
+				}
+			}
+			kept = append(kept, k)
+		}
+		if len(kept) == 0 {
 			return true
 		}
-		lens = binary.AppendUvarint(binary.AppendUvarint(lens[:0], uint64(len(m.ID))), uint64(len(buf)))
+		lens = binary.AppendUvarint(binary.AppendUvarint(lens[:0], uint64(len(m.ID))), uint64(len(kept)))
 		b.h.Write(lens)
 		io.WriteString(b.h, m.ID)
-		b.h.Write(buf)
-		d := sha256.Sum256(buf)
-		n, ok := b.seen[[16]byte(d[:16])]
-		if !ok {
-			n = b.phones
-			b.seen[[16]byte(d[:16])] = n
-			b.phones++
+		for _, k := range kept {
+			f, _ := b.families.Of(k.Kind)
+			b.h.Write([]byte{byte(f)})
+			b.h.Write(k.Digest[:])
+			n, ok := b.seen[[16]byte(k.Digest[:16])]
+			if !ok {
+				n = b.ids
+				b.seen[[16]byte(k.Digest[:16])] = n
+				b.ids++
+			}
+			if fn != nil && !fn(m.ID, psi.Identifier{Family: f, Digest: k.Digest}, n, !ok) {
+				return false
+			}
 		}
-		return fn == nil || fn(m.ID, buf, n, !ok)
+		return true
 	})
 	if u.err != nil {
 		return u.err

@@ -4,10 +4,9 @@ import (
 	"context"
 	"flag"
 	"io"
+	"maps"
 	"slices"
 
-	"github.com/audiencematch/audiencematch/internal/csvrow"
-	"github.com/audiencematch/audiencematch/internal/idcols"
 	"github.com/audiencematch/audiencematch/matcher"
 	"github.com/audiencematch/audiencematch/normalize"
 	"github.com/audiencematch/audiencematch/psi"
@@ -97,9 +96,17 @@ func runPsiFinish(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	if j.users, err = openUsers(o.run.users, stdin, stderr); err != nil {
 		return err
 	}
-	// The list, as the report names it: the advertiser's raw phones.
-	j.list = &listInput{input: &input{name: o.reply}, cols: &idcols.List{
-		Columns: []idcols.Column{{Kind: normalize.KindPhone, Label: "phone"}}, Country: -1, Hash: -1}}
+	// The list, as the report names it: the reply, of the kind the
+	// advertiser's list was, with no hash format (psi takes no digests)
+	// and, for a list with emails, their normal form. (match run names
+	// it for a list with email columns: the one list it tells apart is
+	// one whose email columns are all blank.)
+	h := reply.Header()
+	j.list = &listInput{input: &input{name: o.reply}}
+	j.listKind = h.ListKind
+	if h.List.Email.Accepted+h.List.Email.Rejected > 0 {
+		j.emailFormat = h.Families.EmailFormat().String()
+	}
 	if j.excl, err = o.run.exclusions(stdin, stderr); err != nil {
 		return err
 	}
@@ -109,7 +116,9 @@ func runPsiFinish(ctx context.Context, args []string, stdin io.Reader, stdout, s
 
 	in, err := psi.Intersect(ctx, key, reply, 0)
 	if err == nil {
-		o.run.region = in.Header.Region // of the users without a country, as in U.psi
+		// Of the users without a country, and the emails' form, as in
+		// U.psi.
+		o.run.region, o.run.format, o.run.emailFormat = h.Region, normalize.E164Hex, h.Families.EmailFormat()
 		j.entries, err = psiEntries(o, key, in, stdin, stderr)
 	} else {
 		err = psiError(o.reply, err)
@@ -126,89 +135,88 @@ func runPsiFinish(ctx context.Context, args []string, stdin io.Reader, stdout, s
 		j.outs.abort()
 		return err
 	}
-	// The advertiser's figures of its list: the rows it read and refused.
-	st.Rows += in.Header.ListRows - in.Header.Counts[0]
-	st.Rejected, st.RejectedBy = in.Header.ListRows-in.Header.Counts[0], in.Header.Rejected
-	st.Phone.Rejected, st.Phone.RejectedBy = phoneRejects(in.Header.Rejected)
-	return j.release(st, stderr)
+	return j.release(psiStats(st, &h.List), stderr)
+}
+
+// psiStats returns the figures of a psi match: the advertiser's of its
+// list (list: rows read, accepted and refused by reason; identifiers of
+// each kind accepted and refused by reason, counted as match run counts
+// them) and, of the join of its identifiers, one a row (st), the
+// audience and each kind's matched identifiers, which are match run's.
+//
+// Rows matched are not: the platform does not know which identifiers
+// shared a row (D does not say), so it counts an identifier that matched
+// as a row that matched, up to the rows accepted. For a list of one
+// identifier a row that is exact; for a list of several it is at least
+// match run's figure, more by one for each further identifier of a row
+// that matched. Matched, Unmatched and Rejected still add up to Rows.
+func psiStats(st matcher.Stats, list *matcher.Stats) matcher.Stats {
+	out := *list
+	out.Audience = st.Audience
+	out.Phone.Matched, out.Email.Matched = st.Phone.Matched, st.Email.Matched
+	out.Matched = min(st.Matched, out.Accepted)
+	out.Unmatched = out.Accepted - out.Matched
+	return out
 }
 
 // psiEntries reads the user base again, checks it is the one U.psi was
 // made from, and returns the list as the platform may know it after the
-// intersection: one row per list row, in the order of the users' file,
-// each with the digest of the user's phone (e164 family) if it named one
-// of the users, else with its doubly-blinded element, which no user's
-// digest equals. Matched through match run's join, these give the
-// audience, the figures and the sketches match run gives: the same
-// rule, in one place.
+// intersection: one row per list identifier, the users' first, in the
+// order of the users' file, each with the digest of the user's
+// identifier (phone in the e164 family, email in the form of U.psi) if
+// it named one of the users, else with its doubly-blinded element, which
+// no user's digest equals. Matched through match run's join, these give
+// the audience, each kind's matched identifiers and the sketches match
+// run gives: the same rule, in one place.
 func psiEntries(o *psiFinishOptions, key *psi.Key, in *psi.Intersection, stdin io.Reader, stderr io.Writer) (func(func(matcher.Entry) bool), error) {
 	h := in.Header
-	base := newPsiBase(o.run.users, h.Region, h.CallingCodes, key)
-	digests := make(map[int64][32]byte, len(in.Users))
-	hasher := normalize.NewHasher()
-	err := base.read(stdin, stderr, func(_ string, e164 []byte, n int64, first bool) bool {
+	base, err := newPsiBase(o.run.users, h.Region, h.Families, h.CallingCodes, key)
+	if err != nil {
+		return nil, err
+	}
+	ids := make(map[int64]psi.Identifier, len(in.Users))
+	err = base.read(stdin, stderr, func(_ string, x psi.Identifier, n int64, first bool) bool {
 		if _, on := in.Users[n]; on && first {
-			digests[n] = hasher.Sum(e164, normalize.E164Hex)
+			ids[n] = x
 		}
 		return true
 	})
 	if err != nil {
 		return nil, err
 	}
-	if base.sum != h.Users || base.phones != h.Counts[1] || base.region != h.Region {
+	if base.sum != h.Users || base.ids != h.Counts[1] || base.region != h.Region {
 		return nil, usageErrorf("%s: not the user base that %s answers (U.psi was made from another file, or this one changed since)", o.run.users, o.reply)
 	}
-	users := slices.Sorted(func(yield func(int64) bool) {
-		for n := range in.Users {
-			if !yield(n) {
-				return
-			}
-		}
-	})
+	users := slices.Sorted(maps.Keys(in.Users))
+	email := h.Families.EmailFormat()
 	return func(yield func(matcher.Entry) bool) {
 		var line int64
-		row := func(d [32]byte) bool {
+		// The join holds a row after it is yielded: each identifier
+		// gets a slice of its own, shared by its rows.
+		row := func(k []matcher.Key) bool {
 			line++
-			return yield(matcher.Entry{Line: line, Hash: normalize.Encode(d, normalize.E164Hex)})
+			return yield(matcher.Entry{Line: line, Keys: k})
 		}
 		for _, n := range users {
+			x := ids[n]
+			k := matcher.Key{Kind: normalize.KindPhone, Value: normalize.Encode(x.Digest, normalize.E164Hex), Hashed: true}
+			if x.Family != psi.PhoneE164 {
+				k = matcher.Key{Kind: normalize.KindEmail, Value: normalize.Encode(x.Digest, email), Hashed: true}
+			}
+			ks := []matcher.Key{k}
 			for range in.Users[n] {
-				if !row(digests[n]) {
+				if !row(ks) {
 					return
 				}
 			}
 		}
 		for _, c := range in.Others {
+			ks := []matcher.Key{{Kind: normalize.KindPhone, Value: normalize.Encode(c.Element, normalize.E164Hex), Hashed: true}}
 			for range c.Rows {
-				if !row(c.Element) {
+				if !row(ks) {
 					return
 				}
 			}
 		}
 	}, nil
-}
-
-// rowReasons are the reasons a list row is refused whole, before its
-// phone is read: the CSV reader's, and a row without a phone. The
-// advertiser's other reasons are its phones', which match run counts by
-// kind as well.
-var rowReasons = func() map[string]bool {
-	m := map[string]bool{matcher.Reason(normalize.ErrEmpty): true}
-	for _, err := range []error{csvrow.ErrFieldCount, csvrow.ErrQuote, csvrow.ErrUTF8, csvrow.ErrFieldTooLong, csvrow.ErrBlank} {
-		m[matcher.Reason(err)] = true
-	}
-	return m
-}()
-
-// phoneRejects returns the phones' part of the advertiser's refused rows
-// by reason: the figures of the report's "phones".
-func phoneRejects(by map[string]int64) (n int64, phones map[string]int64) {
-	phones = make(map[string]int64)
-	for reason, c := range by {
-		if !rowReasons[reason] {
-			phones[reason] += c
-			n += c
-		}
-	}
-	return n, phones
 }

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/audiencematch/audiencematch/matcher"
 	"github.com/audiencematch/audiencematch/normalize"
@@ -25,14 +26,14 @@ type psiListOptions struct {
 
 func psiListFlags(o *psiListOptions, stderr io.Writer) *flag.FlagSet {
 	fs := newFlagSet("psi list", psiUsage+"\nFlags of list:\n", stderr)
-	fs.StringVar(&o.list, "list", "", "the contact list `CSV` of raw phones, or - for stdin (required)")
+	fs.StringVar(&o.list, "list", "", "the contact list `CSV` of raw phones and emails, or - for stdin (required)")
 	fs.StringVar(&o.users, "users", "", "the platform's users' message `U.psi`, or - for stdin (required)")
 	fs.StringVar(&o.keyFile, "key-file", "", "the advertiser's secret `KEY` (default: a fresh one, never written)")
 	fs.StringVar(&o.saveKey, "save-key", "", "write the fresh secret to `FILE`, mode 0600")
 	fs.StringVar(&o.region, "region", normalize.DefaultRegion, "`region` of list rows without a country")
 	fs.StringVar(&o.out, "out", "", "write the reply to `FILE`, or - for stdout (required)")
 	fs.StringVar(&o.rejects, "rejects", "", "write refused list rows as line,reason to `FILE`")
-	fs.Int64Var(&o.maxUsers, "max-users", 0, "refuse a U.psi of more than `N` users, the size the platform said its base has (0: no bound)")
+	fs.Int64Var(&o.maxUsers, "max-users", 0, "refuse a U.psi of more than `N` identifiers (users' distinct phones and emails), the size the platform said its base has (0: no bound)")
 	return fs
 }
 
@@ -71,8 +72,9 @@ func parsePsiList(args []string, stderr io.Writer) (*psiListOptions, error) {
 }
 
 // runPsiList is match psi list, the advertiser's step: read the list,
-// hash and blind each accepted row (held, 32 bytes a row, to be sorted),
-// then stream U.psi through the key into the reply.
+// hash and blind each accepted identifier of each accepted row (held, 32
+// bytes an identifier, to be sorted), then stream U.psi through the key
+// into the reply.
 func runPsiList(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	o, err := parsePsiList(args, stderr)
 	if err != nil {
@@ -93,19 +95,27 @@ func runPsiList(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return err
 	}
 	defer uc.Close()
-	if n := users.Header().Counts[0]; o.maxUsers > 0 && n > o.maxUsers {
-		return usageErrorf("%s: %d users, more than --max-users %d: the platform may have put guesses among them (PRIVACY.md)", o.users, n, o.maxUsers)
+	uh := users.Header()
+	if n := uh.Counts[0]; o.maxUsers > 0 && n > o.maxUsers {
+		return usageErrorf("%s: %d users' identifiers, more than --max-users %d: the platform may have put guesses among them (PRIVACY.md)", o.users, n, o.maxUsers)
 	}
-	list, err := openList(o.list, stdin, stderr, normalize.E164Hex, normalize.EmailHex)
+	// The list's emails in the normal form the platform chose (U.psi
+	// records it); phones keyed as E.164, whatever the form of a hash,
+	// which is refused below.
+	email := uh.Families.EmailFormat()
+	list, err := openList(o.list, stdin, stderr, normalize.E164Hex, email)
 	if err != nil {
 		return err
 	}
 	defer list.Close()
-	switch list.kind() {
-	case "hash":
-		return usageErrorf("%s: a list of hashes; private matching starts from raw phone numbers (a SHA-256 of a phone number is reversed by trying every number: a list sent hashed is disclosed already; see PRIVACY.md)", list.name)
-	case "keys":
-		return usageErrorf("%s: private matching reads one raw phone column, and this list has other identifier columns: keep its phone column", list.name)
+	for _, c := range list.cols.Columns {
+		if c.Hashed {
+			return usageErrorf("%s: line 1: %s is a column of hashes; %s", list.name, c.Label, psiRawOnly)
+		}
+	}
+	digester, err := matcher.NewDigester(&matcher.Options{Format: normalize.E164Hex, EmailFormat: email, Region: o.region})
+	if err != nil {
+		return err
 	}
 
 	var outs outputs
@@ -141,40 +151,46 @@ func runPsiList(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		k.Write(secret)
 	}
 
-	st := matcher.Stats{}
-	phones := func(yield func([]byte) bool) {
-		var buf []byte
+	// Each row read, digested and counted by matcher's rules, as match
+	// run counts it; its valid identifiers, if the row is accepted, go
+	// to the group, one element each: which of them shared a row is not
+	// kept.
+	var st matcher.Stats
+	var hashed error
+	ids := func(yield func(psi.Identifier) bool) {
+		var ks []matcher.KeyDigest
 		for e := range list.entries {
-			st.Rows++
-			err := e.Err
-			if err == nil {
-				region := e.Region
-				if region == "" {
-					region = o.region
-				}
-				buf, err = normalize.AppendE164(buf[:0], e.Phone, region)
+			if col := hashedColumn(&e); col != "" {
+				hashed = usageErrorf("%s: line %d: %s holds a hash; %s", list.name, e.Line, col, psiRawOnly)
+				return
 			}
-			if err != nil {
-				st.Rejected++
-				if st.RejectedBy == nil {
-					st.RejectedBy = make(map[string]int64)
-				}
-				st.RejectedBy[matcher.Reason(err)]++
-				rejects.add(e.Line, err)
+			var rowErr error
+			ks, rowErr = digester.Entry(&e, ks[:0])
+			st.Count(ks, rowErr)
+			if rowErr != nil {
+				rejects.add(e.Line, detailed(rowErr))
 				continue
 			}
-			st.Accepted++
-			if !yield(buf) {
-				return
+			for _, k := range ks {
+				if k.Err != nil {
+					continue
+				}
+				f, _ := uh.Families.Of(k.Kind) // psi.FamiliesFor gives both kinds
+				if !yield(psi.Identifier{Family: f, Digest: k.Digest}) {
+					return
+				}
 			}
 		}
 	}
-	d, err := psi.BlindList(ctx, key, psi.PhoneE164, phones, 0)
+	d, err := psi.BlindList(ctx, key, ids, 0)
+	if err == nil {
+		err = hashed
+	}
 	if err == nil {
 		err = list.err
 	}
 	if err == nil {
-		err = psiError(o.users, psi.WriteReply(ctx, reply, key, users, d, st.Rows, st.RejectedBy, 0))
+		err = psiError(o.users, psi.WriteReply(ctx, reply, key, users, d, list.kind(), st, 0))
 	}
 	if err != nil {
 		outs.abort()
@@ -184,9 +200,26 @@ func runPsiList(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return err
 	}
 	fmt.Fprintf(stderr, "match: %s: %d rows, %d accepted, %d rejected\n", list.name, st.Rows, st.Accepted, st.Rejected)
-	fmt.Fprintf(stderr, "match: %s: %d list elements, %d users' elements\n", reply.displayName(), len(d), users.Header().Counts[0])
-	if codes := users.Header().CallingCodes; len(codes) > 0 {
-		fmt.Fprintf(stderr, "match: %s: only the users of calling codes %v\n", o.users, codes)
+	fmt.Fprintf(stderr, "match: %s: %d list elements (phones and emails), %d users' elements\n", reply.displayName(), len(d), uh.Counts[0])
+	if codes := uh.CallingCodes; len(codes) > 0 {
+		fmt.Fprintf(stderr, "match: %s: only the users' phones of calling codes %v\n", o.users, codes)
 	}
 	return nil
+}
+
+// psiRawOnly says why psi list refuses a hash.
+const psiRawOnly = "private matching starts from raw phones and emails (a SHA-256 of a phone number or an address is undone by trying candidates: a list sent hashed is disclosed already; see PRIVACY.md)"
+
+// hashedColumn returns the label of the first column of e that holds a
+// digest (idcols reads a digest in a raw column as one), or "".
+func hashedColumn(e *matcher.Entry) string {
+	if e.Hash != "" {
+		return "phone"
+	}
+	for _, k := range e.Keys {
+		if k.Hashed && strings.TrimSpace(k.Value) != "" {
+			return k.Column
+		}
+	}
+	return ""
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/audiencematch/audiencematch/matcher"
 	"github.com/audiencematch/audiencematch/normalize"
 )
 
@@ -96,8 +97,19 @@ func psiArgs(t *testing.T, runCmd []string, dir string) (users, list, finish []s
 			list = append(list, name, renamed(value))
 		case "--out", "--report", "--audit":
 			finish = append(finish, name, renamed(value))
-		case "--build-side", "--hash-format":
-			// The join is psi's; a hashed list is refused.
+		case "--hash-format", "--email-hash-format":
+			// psi hashes no list to a format, but matches emails in
+			// the normal form of match run's email format, which the
+			// platform chooses in psi users.
+			email, _ := parseEmailFormat(name, "", normalize.E164Hex)
+			if name == "--email-hash-format" {
+				email, _ = parseEmailFormat(name, value, normalize.E164Hex)
+			} else if f, err := normalize.ParseFormat(value); err == nil {
+				email = normalize.EmailFormatFor(f)
+			}
+			users = append(users, "--email-format", email.String())
+		case "--build-side":
+			// The join is psi's.
 		case "--allow-new-purpose":
 			finish = append(finish, name)
 			continue
@@ -146,12 +158,28 @@ func auditOf(t *testing.T, path string) map[string]any {
 		"min_audience": m["min_audience"]}
 }
 
+// psiCannot are the golden run cases private matching cannot take, and
+// why: each is refused by psi list with exit 2.
+var psiCannot = map[string]string{
+	"run-digits":            "a column of hashes",
+	"run-uid2":              "a column of hashes",
+	"run-hashed":            "a column of hashes",
+	"run-hashed-side-list":  "a column of hashes",
+	"run-hashed-side-users": "a column of hashes",
+	"run-keys-hashed":       "a column of hashes",
+	"run-google-hashed":     "holds a hash", // digests in raw columns
+	"run-meta-hashed":       "holds a hash",
+}
+
 // TestPsi_SameAsRun runs every golden case of match run (testdata/cli/run-*)
 // through the three psi steps, and match run itself with an audit log:
 // the same exit status, audience (as a set: psi gives it in the users'
-// order), report (but the list's name), rejects and audit decision and
-// figures. A case of a hashed list is refused by psi list, exit 2. No
-// phone of the case reaches any psi output or message.
+// order), report (but the list's name, and the hash format: psi takes no
+// digests), rejects and audit decision and figures, the rows matched
+// aside for a list of several identifiers a row (psi counts a matched
+// identifier as a matched row: see psiStats). A case of a hashed list is
+// refused by psi list, exit 2 (psiCannot). No phone or address of the
+// case reaches any psi output or message.
 func TestPsi_SameAsRun(t *testing.T) {
 	cases, _ := filepath.Glob("../../testdata/cli/run-*")
 	if len(cases) == 0 {
@@ -195,22 +223,12 @@ func TestPsi_SameAsRun(t *testing.T) {
 			}
 			r2 := runPsi(t, list...)
 			got["stderr"] = r1.stderr + r2.stderr
-			listCSV, _ := os.ReadFile(filepath.Join(dir, "list.csv"))
-			header := strings.ToLower(strings.SplitN(string(listCSV), "\n", 2)[0])
-			if strings.Contains(header, "email") || strings.Contains(header, "phone2") || strings.Contains(header, "_sha256") ||
-				strings.Count(header, "phone") > 1 {
-				// Several identifiers a row: private matching reads one
-				// raw phone column, and says so.
-				if r2.code != exitUsage || !strings.Contains(r2.stderr, "private matching reads one raw phone column") {
-					t.Errorf("psi list of several identifiers: exit %d, %q; want exit 2", r2.code, r2.stderr)
-				}
-				return
-			}
-			if strings.Contains(header, "hash") {
-				if r2.code != exitUsage || !strings.Contains(r2.stderr, "a list of hashes") {
-					t.Errorf("psi list of hashes: exit %d, %q; want exit 2, a list of hashes", r2.code, r2.stderr)
+			if why, ok := psiCannot[filepath.Base(caseDir)]; ok {
+				if r2.code != exitUsage || !strings.Contains(r2.stderr, why) || !strings.Contains(r2.stderr, "private matching starts from raw") {
+					t.Errorf("psi list of hashes: exit %d, %q; want exit 2, %q", r2.code, r2.stderr, why)
 				}
 				checkNoRawPhones(t, caseDir, got)
+				checkNoEmails(t, caseDir, got)
 				return
 			}
 			if r2.code != 0 {
@@ -235,6 +253,10 @@ func TestPsi_SameAsRun(t *testing.T) {
 				case werr != nil:
 				case name == "report.json":
 					g, w := reportOf(t, g), reportOf(t, w)
+					if f, ok := g["hash_format"]; ok {
+						t.Errorf("report: psi gives hash_format %v; it takes no digests", f)
+					}
+					delete(w, "hash_format")
 					if slices.Contains(args, "--history") {
 						// The noise is drawn from the list's sketch,
 						// which psi sees only in part: another draw.
@@ -260,12 +282,39 @@ func TestPsi_SameAsRun(t *testing.T) {
 				// not the same noisy size.
 				g, w = map[string]any{"decision": g["decision"]}, map[string]any{"decision": w["decision"]}
 			}
+			ge, _ := g["exact"].(map[string]any)
+			we, _ := w["exact"].(map[string]any)
+			if ge != nil && we != nil && listHeaderOf(t, dir) != "phone" {
+				// Rows matched: psi knows matched identifiers, not rows.
+				gm, wm := ge["matched"].(float64), we["matched"].(float64)
+				if gm < wm || gm+ge["unmatched"].(float64) != we["matched"].(float64)+we["unmatched"].(float64) {
+					t.Errorf("audit: psi matched %v unmatched %v, run %v and %v: want psi's matched at least run's, the same sum",
+						gm, ge["unmatched"], wm, we["unmatched"])
+				}
+				for _, m := range []map[string]any{ge, we} {
+					delete(m, "matched")
+					delete(m, "unmatched")
+				}
+			}
 			if !equalJSON(g, w) {
 				t.Errorf("audit: psi %v\nrun %v", g, w)
 			}
 			checkNoRawPhones(t, caseDir, got)
+			checkNoEmails(t, caseDir, got)
 		})
 	}
+}
+
+// listHeaderOf returns "phone" if the list of the case copied to dir is
+// one raw phone column (and country), else "keys".
+func listHeaderOf(t *testing.T, dir string) string {
+	t.Helper()
+	l, err := openList(filepath.Join(dir, "list.csv"), nil, nil, normalize.E164Hex, normalize.EmailHex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.kind()
 }
 
 func equalJSON(a, b any) bool {
@@ -278,8 +327,17 @@ func equalJSON(a, b any) bool {
 // directory, with u.psi, reply.psi and platform.key in it.
 func psiDemo(t *testing.T) string {
 	t.Helper()
-	dir := copyCase(t, "../../testdata/cli/run-demo")
+	return psiCase(t, "../../testdata/cli/run-demo", "email")
+}
+
+// psiCase runs psi users, with --email-format email, and psi list on the
+// files of a golden case and returns the directory, with u.psi,
+// reply.psi and platform.key in it.
+func psiCase(t *testing.T, caseDir, email string) string {
+	t.Helper()
+	dir := copyCase(t, caseDir)
 	users, list, _ := psiArgs(t, []string{"run", "--users", filepath.Join(dir, "users.csv"), "--list", filepath.Join(dir, "list.csv")}, dir)
+	users = append(users, "--email-format", email)
 	for _, args := range [][]string{users, list} {
 		if r := runPsi(t, args...); r.code != 0 {
 			t.Fatalf("%v: exit %d: %s", args[:2], r.code, r.stderr)
@@ -289,53 +347,80 @@ func psiDemo(t *testing.T) string {
 }
 
 // TestPsi_NoIdentifiers scans the users' file and the reply for every
-// phone of the user base and the list: its E.164 string, its digits, and
-// its SHA-256 in both families, raw (and its first 8 bytes), in hex and
-// in base64. None may be there.
+// phone and email address of the user base and the list, in every form:
+// a phone's E.164 string and its digits, an address trimmed and
+// lower-cased and in UID2's form (both email families), and the SHA-256
+// of each of these, raw (and its first 8 bytes), in hex and in base64.
+// None may be there: for the demo (phones), and for a list of several
+// phones and emails a row with emails in either normal form.
 func TestPsi_NoIdentifiers(t *testing.T) {
-	dir := psiDemo(t)
-	var forms []string
-	for _, csv := range []string{"users.csv", "list.csv"} {
-		in, err := openList(filepath.Join(dir, csv), nil, nil, normalize.E164Hex, normalize.EmailHex)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n := 0
-		for e := range in.entries {
-			if e.Err != nil {
-				continue
-			}
-			region := e.Region
-			if region == "" {
-				region = normalize.DefaultRegion
-			}
-			e164, err := normalize.E164(e.Phone, region)
-			if err != nil {
-				continue
-			}
-			n++
-			forms = append(forms, e164, e164[1:])
-			for _, s := range []string{e164, e164[1:]} {
+	for _, c := range []struct {
+		caseDir, email string
+		phones, emails int // the least identifiers the case must have
+	}{
+		{"../../testdata/cli/run-demo", "email", 20, 0},
+		{"../../testdata/cli/run-keys", "email", 10, 15},
+		{"../../testdata/cli/run-keys", "email-uid2", 10, 15},
+	} {
+		t.Run(filepath.Base(c.caseDir)+"/"+c.email, func(t *testing.T) {
+			dir := psiCase(t, c.caseDir, c.email)
+			var forms []string
+			add := func(s string) {
 				d := sha256.Sum256([]byte(s))
-				forms = append(forms, string(d[:]), string(d[:8]), hex.EncodeToString(d[:]), hex.EncodeToString(d[:8]),
+				forms = append(forms, s, string(d[:]), string(d[:8]), hex.EncodeToString(d[:]), hex.EncodeToString(d[:8]),
 					base64.StdEncoding.EncodeToString(d[:]), base64.StdEncoding.EncodeToString(d[:6]))
 			}
-		}
-		in.Close()
-		if n < 20 {
-			t.Fatalf("%s: %d phones read, want 20 or more", csv, n)
-		}
-	}
-	for _, name := range []string{"u.psi", "reply.psi"} {
-		b, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, f := range forms {
-			if bytes.Contains(b, []byte(f)) {
-				t.Errorf("%s holds %x, a form of a phone", name, f)
+			phones, emails := 0, 0
+			for _, csv := range []string{"users.csv", "list.csv"} {
+				// A user base reads as a list: its user_id is no
+				// identifier column.
+				in, err := openList(filepath.Join(dir, csv), nil, nil, normalize.E164Hex, normalize.EmailHex)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for e := range in.entries {
+					if e.Err != nil {
+						continue
+					}
+					region := e.Region
+					if region == "" {
+						region = normalize.DefaultRegion
+					}
+					keys := append([]matcher.Key{{Kind: normalize.KindPhone, Value: e.Phone}}, e.Keys...)
+					for _, k := range keys {
+						if k.Kind == normalize.KindPhone {
+							if e164, err := normalize.E164(k.Value, region); err == nil {
+								phones++
+								add(e164)
+								add(e164[1:])
+							}
+							continue
+						}
+						for _, f := range []normalize.Format{normalize.EmailHex, normalize.EmailUID2} {
+							if m, err := normalize.Email(k.Value, f); err == nil {
+								emails++
+								add(m)
+							}
+						}
+					}
+				}
+				in.Close()
 			}
-		}
+			if phones < c.phones || emails < c.emails {
+				t.Fatalf("%d phones and %d email forms read, want %d and %d or more", phones, emails, c.phones, c.emails)
+			}
+			for _, name := range []string{"u.psi", "reply.psi"} {
+				b, err := os.ReadFile(filepath.Join(dir, name))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, f := range forms {
+					if bytes.Contains(b, []byte(f)) {
+						t.Errorf("%s holds %x, a form of a phone or an address", name, f)
+					}
+				}
+			}
+		})
 	}
 }
 
@@ -348,9 +433,12 @@ func TestPsi_BadFiles(t *testing.T) {
 	reply, _ := os.ReadFile(filepath.Join(dir, "reply.psi"))
 	users, _ := os.ReadFile(filepath.Join(dir, "users.csv"))
 	flip := func(b []byte, i int) []byte { b = slices.Clone(b); b[i] ^= 1; return b }
+	// version marks a file of another version (psi's TestReader_Version1
+	// reads real files of version 1): refused as such, before the rest.
+	version := func(b []byte, v byte) []byte { b = slices.Clone(b); b[8] = v; return b }
 	maxUsers := filepath.Join(dir, "max-users.out")
 	if r := runPsi(t, "psi", "list", "--list", filepath.Join(dir, "list.csv"), "--users", filepath.Join(dir, "u.psi"),
-		"--out", maxUsers, "--max-users", "28"); r.code != exitUsage || !strings.Contains(r.stderr, "29 users, more than --max-users 28") {
+		"--out", maxUsers, "--max-users", "28"); r.code != exitUsage || !strings.Contains(r.stderr, "29 users' identifiers, more than --max-users 28") {
 		t.Errorf("--max-users 28 of 29: exit %d, stderr %q; want exit 2", r.code, r.stderr)
 	}
 	if _, err := os.Stat(maxUsers); err == nil {
@@ -394,6 +482,8 @@ func TestPsi_BadFiles(t *testing.T) {
 		{"reply/reordered-users", "finish", swap(reply, first(reply, 29), first(reply, 29)+32)},
 		{"reply/csv", "finish", users},
 		{"reply/users-file", "finish", u},
+		{"users/version-1", "list", version(u, 1)},
+		{"reply/version-1", "finish", version(reply, 1)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			bad := filepath.Join(dir, strings.ReplaceAll(c.name, "/", "-")+".psi")
@@ -509,42 +599,101 @@ func TestPsi_SaveKey(t *testing.T) {
 
 // TestPsi_OnlyRegions: U.psi restricted to the calling codes of some
 // regions gives the audience match run gives over the users of those
-// codes alone.
+// codes alone: for phones alone (the demo), over the users whose phone
+// has them; with addresses (run-keys), whose addresses are all kept, over
+// the users with their other phones blanked, and not match run's over
+// every phone (a user named on the list by such a phone only).
 func TestPsi_OnlyRegions(t *testing.T) {
-	dir := copyCase(t, "../../testdata/cli/run-demo")
-	users, _ := os.ReadFile(filepath.Join(dir, "users.csv"))
-	lines := strings.Split(strings.TrimSpace(string(users)), "\n")
-	kept := []string{lines[0]}
-	for _, line := range lines[1:] {
-		f := strings.Split(line, ",")
-		region := normalize.DefaultRegion
-		if len(f) > 2 && f[2] != "" {
-			region = f[2]
-		}
-		if e164, err := normalize.E164(f[1], region); err == nil && (strings.HasPrefix(e164, "+1") || strings.HasPrefix(e164, "+44")) {
-			kept = append(kept, line)
-		}
+	for _, c := range []struct {
+		name, caseDir, regions string
+		// kept returns a user row (its fields) as match run should see
+		// it, and false to drop it, given its phone in E.164 or "".
+		kept func(f []string, e164 string) (string, bool)
+	}{
+		{"phones", "../../testdata/cli/run-demo", "us,GB", func(f []string, e164 string) (string, bool) {
+			return strings.Join(f, ","), strings.HasPrefix(e164, "+1") || strings.HasPrefix(e164, "+44")
+		}},
+		{"emails", "../../testdata/cli/run-keys", "US", func(f []string, e164 string) (string, bool) {
+			if e164 != "" && !strings.HasPrefix(e164, "+1") {
+				f[1] = ""
+			}
+			return strings.Join(f, ","), true
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := copyCase(t, c.caseDir)
+			users, _ := os.ReadFile(filepath.Join(dir, "users.csv"))
+			lines := strings.Split(strings.TrimSpace(string(users)), "\n")
+			kept, changed := []string{lines[0]}, 0
+			country := slices.Index(strings.Split(lines[0], ","), "country")
+			for _, line := range lines[1:] {
+				f := strings.Split(line, ",") // user_id,phone[,email],country
+				region := normalize.DefaultRegion
+				if f[country] != "" {
+					region = f[country]
+				}
+				e164, _ := normalize.E164(f[1], region)
+				k, ok := c.kept(f, e164)
+				if ok {
+					kept = append(kept, k)
+				}
+				if !ok || k != line {
+					changed++
+				}
+			}
+			if changed < 1 || len(kept) < 5 {
+				t.Fatalf("%d of %d users changed, %d kept: the case tests nothing", changed, len(lines)-1, len(kept)-1)
+			}
+			os.WriteFile(filepath.Join(dir, "kept.csv"), []byte(strings.Join(kept, "\n")+"\n"), 0o644)
+			runCmd := []string{"run", "--users", filepath.Join(dir, "users.csv"), "--list", filepath.Join(dir, "list.csv"),
+				"--optouts", filepath.Join(dir, "optouts.csv"), "--out", filepath.Join(dir, "audience.csv"), "--min-audience", "0", "--epsilon", "0"}
+			u, l, f := psiArgs(t, runCmd, dir)
+			u = append(u, "--only-regions", c.regions)
+			for _, args := range [][]string{u, l, f, runCmd} {
+				if r := runPsi(t, args...); r.code != 0 {
+					t.Fatalf("%v: exit %d: %s", args[:2], r.code, r.stderr)
+				}
+			}
+			all, _ := os.ReadFile(filepath.Join(dir, "audience.csv"))
+			runCmd[2] = filepath.Join(dir, "kept.csv")
+			if r := runPsi(t, runCmd...); r.code != 0 {
+				t.Fatalf("run: exit %d: %s", r.code, r.stderr)
+			}
+			g, _ := os.ReadFile(filepath.Join(dir, "psi-audience.csv"))
+			w, _ := os.ReadFile(filepath.Join(dir, "audience.csv"))
+			g2, w2, a2 := sortedLines(string(g)), sortedLines(string(w)), sortedLines(string(all))
+			if !slices.Equal(g2, w2) || len(w2) < 3 {
+				t.Errorf("audience: psi %q\nrun over the kept users %q", g2, w2)
+			}
+			if slices.Equal(g2, a2) {
+				t.Errorf("audience: psi %q is match run's over every user: the case tests nothing", g2)
+			}
+		})
 	}
-	if len(kept) < 5 || len(kept) > len(lines)-5 {
-		t.Fatalf("%d of %d users kept: the case tests nothing", len(kept)-1, len(lines)-1)
-	}
-	os.WriteFile(filepath.Join(dir, "kept.csv"), []byte(strings.Join(kept, "\n")+"\n"), 0o644)
+}
+
+// TestPsi_PhoneColumns: a list of several phone columns and no email
+// column gives match run's report, which names no email form, and its
+// audience.
+func TestPsi_PhoneColumns(t *testing.T) {
+	dir := copyCase(t, "../../testdata/cli/run-keys")
+	os.WriteFile(filepath.Join(dir, "list.csv"), []byte("phone,phone2,country\n"+
+		"(650) 555-0102,+1 650 555 0101,US\n020 7183 8750,,GB\n+1 650 555 0199,12,US\n,,\n"), 0o644)
 	runCmd := []string{"run", "--users", filepath.Join(dir, "users.csv"), "--list", filepath.Join(dir, "list.csv"),
-		"--optouts", filepath.Join(dir, "optouts.csv"), "--out", filepath.Join(dir, "audience.csv"), "--min-audience", "0", "--epsilon", "0"}
+		"--out", filepath.Join(dir, "audience.csv"), "--report", filepath.Join(dir, "report.json"), "--min-audience", "0", "--epsilon", "0"}
 	u, l, f := psiArgs(t, runCmd, dir)
-	u = append(u, "--only-regions", "us,GB")
-	for _, args := range [][]string{u, l, f} {
+	for _, args := range [][]string{u, l, f, runCmd} {
 		if r := runPsi(t, args...); r.code != 0 {
 			t.Fatalf("%v: exit %d: %s", args[:2], r.code, r.stderr)
 		}
 	}
-	runCmd[2] = filepath.Join(dir, "kept.csv")
-	if r := runPsi(t, runCmd...); r.code != 0 {
-		t.Fatalf("run: exit %d: %s", r.code, r.stderr)
+	read := func(name string) []byte { b, _ := os.ReadFile(filepath.Join(dir, name)); return b }
+	g, w := reportOf(t, read("psi-report.json")), reportOf(t, read("report.json"))
+	delete(w, "hash_format")
+	if !equalJSON(g, w) || g["list_kind"] != "keys" || g["email_hash_format"] != nil {
+		t.Errorf("report: psi %v\nrun %v; want them equal, of a list of kind keys with no email form", g, w)
 	}
-	g, _ := os.ReadFile(filepath.Join(dir, "psi-audience.csv"))
-	w, _ := os.ReadFile(filepath.Join(dir, "audience.csv"))
-	if g, w := sortedLines(string(g)), sortedLines(string(w)); !slices.Equal(g, w) || len(w) < 3 {
-		t.Errorf("audience: psi %q\nrun over the kept users %q", g, w)
+	if g, w := sortedLines(string(read("psi-audience.csv"))), sortedLines(string(read("audience.csv"))); !slices.Equal(g, w) || len(w) < 4 {
+		t.Errorf("audience: psi %q\nrun %q", g, w)
 	}
 }

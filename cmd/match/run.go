@@ -273,6 +273,10 @@ type runJob struct {
 	// entries are the list's rows: list.entries, or those psi finish
 	// makes of a reply.
 	entries iter.Seq[matcher.Entry]
+
+	// listKind, phoneFormat and emailFormat describe the list in the
+	// report: the list's kind and formats, or those psi finish gives.
+	listKind, phoneFormat, emailFormat string
 }
 
 // openRun opens every input first, so that a bad file is reported before
@@ -298,6 +302,8 @@ func openRun(o *runOptions, stdin io.Reader, stdout, stderr io.Writer) (_ *runJo
 		return nil, usageErrorf("%s: %v; %s has email columns", o.index, matcher.ErrNoEmailKeys, j.list.name)
 	}
 	j.entries = j.list.entries
+	j.listKind = j.list.kind()
+	j.phoneFormat, j.emailFormat = j.list.hashFormats()
 	if j.excl, err = o.exclusions(stdin, stderr); err != nil {
 		return nil, err
 	}
@@ -539,9 +545,8 @@ func (j *runJob) onUserReject(matcher.Reject) { j.userRejects++ }
 // the decision (Release.Log) and commits the outputs: the audience only if
 // released. Withheld, it returns errNotReleased.
 func (j *runJob) release(st matcher.Stats, stderr io.Writer) error {
-	phoneFormat, emailFormat := j.list.hashFormats()
 	rel, err := privacy.Decide(privacy.Outcome{Stats: st, Audience: j.sketch, Uploaded: j.uploaded,
-		List: j.list.name, HashFormat: phoneFormat, ListKind: j.list.kind(), EmailHashFormat: emailFormat}, j.guards, time.Now())
+		List: j.list.name, HashFormat: j.phoneFormat, ListKind: j.listKind, EmailHashFormat: j.emailFormat}, j.guards, time.Now())
 	if err != nil {
 		j.outs.abort()
 		return err
