@@ -137,22 +137,19 @@ type ident struct {
 	hs      []holder
 }
 
-// entryKeys calls fn with each identifier of e that is present: its first
-// phone, raw or hashed, then its Keys, in order.
-func entryKeys(e *Entry, fn func(k *Key)) {
+// leadKey returns e's first phone, raw or hashed, if it is present: the
+// identifier a row has before its Keys. (By value: a Key made here and
+// passed by pointer to a function value was an allocation per row.)
+func leadKey(e *Entry) (Key, bool) {
 	switch {
 	case e.Hash != "":
-		fn(&Key{Kind: normalize.KindPhone, Value: e.Hash, Hashed: true, Column: "hash"})
+		return Key{Kind: normalize.KindPhone, Value: e.Hash, Hashed: true, Column: "hash"}, true
 	case e.Phone != "" && (len(e.Keys) == 0 || !blank(e.Phone)):
 		// A lone phone that is blank is present, and refused as
 		// empty, as it always was.
-		fn(&Key{Kind: normalize.KindPhone, Value: e.Phone, Column: "phone"})
+		return Key{Kind: normalize.KindPhone, Value: e.Phone, Column: "phone"}, true
 	}
-	for i := range e.Keys {
-		if !blank(e.Keys[i].Value) {
-			fn(&e.Keys[i])
-		}
-	}
+	return Key{}, false
 }
 
 func blank(s string) bool { return strings.TrimSpace(s) == "" }
@@ -209,7 +206,8 @@ func (g *digester) entryIdents(e *Entry, x *idents) error {
 	}
 	var errs KeysError
 	valid := 0
-	entryKeys(e, func(k *Key) {
+	// Each identifier that is present: the lead phone, then Keys, in order.
+	add := func(k *Key) {
 		id := &x.one
 		if x.n > 0 {
 			x.more = append(x.more, ident{})
@@ -223,7 +221,15 @@ func (g *digester) entryIdents(e *Entry, x *idents) error {
 			return
 		}
 		valid++
-	})
+	}
+	if k, ok := leadKey(e); ok {
+		add(&k)
+	}
+	for i := range e.Keys {
+		if !blank(e.Keys[i].Value) {
+			add(&e.Keys[i])
+		}
+	}
 	if valid == 0 {
 		return rowErr(errs)
 	}
