@@ -310,6 +310,32 @@ func (b *Base) lookup(d *[32]byte, _ normalize.Format, _ bool) (int, error) {
 	return int(b.tab.find(d, b.keys)), nil
 }
 
+// lookups looks up each probe as lookup does, the table's probes in
+// groups (findEach), so that their cache misses overlap.
+func (b *Base) lookups(ps []probe, _ bool) {
+	buf := probes.Get().(*probeBuf)
+	buf.ds = buf.ds[:0]
+	for i := range ps {
+		p := &ps[i]
+		p.key, p.err = -1, nil
+		if b.bloom == nil || b.bloom.test(p.d) {
+			p.key = pending
+			buf.ds = append(buf.ds, *p.d)
+		}
+	}
+	found := buf.find(&b.tab, b.keys)
+	for i := range ps {
+		if ps[i].key == pending {
+			ps[i].key, found = int(found[0]), found[1:]
+		}
+	}
+	probes.Put(buf)
+}
+
+// readyHolders is a hint a Base does without: its holders are a few
+// loads from memory, which the table's probes dominate.
+func (b *Base) readyHolders([]probe) {}
+
 func (b *Base) holders(ctx context.Context, k int, _ *[32]byte, dst []holder) ([]holder, error) {
 	for i, u := range b.users[b.first[k]:b.first[k+1]] {
 		if i%checkEvery == checkEvery-1 && ctx.Err() != nil {

@@ -103,8 +103,9 @@ type keyset interface {
 }
 
 // batchKeyset is a keyset that looks up a batch of digests faster than
-// one at a time: an index, whose memory it touches in passes over the
-// batch, so that the batch's cache misses and page faults overlap.
+// one at a time, so that the batch's cache misses (and page faults)
+// overlap: an index, whose memory it touches in passes over the batch,
+// and a Base, whose table it probes in groups.
 type batchKeyset interface {
 	keyset
 	// lookups sets the key (or -1) or the error of each probe, as lookup
