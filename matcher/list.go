@@ -44,10 +44,10 @@ func BuildList(ctx context.Context, list iter.Seq[Entry], opts *Options, onRejec
 	l := &List{
 		opts:  o,
 		tab:   newTable(n),
-		keys:  make([][32]byte, 0, n),
-		first: make([]int64, 0, n),
+		keys:  makeHuge[[32]byte](n),
+		first: makeHuge[int64](n),
 		kinds: make([]normalize.Kind, 0, n),
-		count: make([]int64, 0, n),
+		count: makeHuge[int64](n),
 	}
 	type row struct {
 		e Entry
