@@ -132,6 +132,7 @@ type ident struct {
 	k       [32]byte
 	key     int
 	kind    normalize.Kind
+	col     int   // its index in Entry.Keys, or -1 for the lead phone
 	err     error // the identifier is refused
 	claimed bool
 	hs      []holder
@@ -207,14 +208,14 @@ func (g *digester) entryIdents(e *Entry, x *idents) error {
 	var errs KeysError
 	valid := 0
 	// Each identifier that is present: the lead phone, then Keys, in order.
-	add := func(k *Key) {
+	add := func(k *Key, col int) {
 		id := &x.one
 		if x.n > 0 {
 			x.more = append(x.more, ident{})
 			id = &x.more[len(x.more)-1]
 		}
 		x.n++
-		id.kind = k.Kind
+		id.kind, id.col = k.Kind, col
 		id.key = -1
 		if id.d, id.err = g.key(k, e.Region); id.err != nil {
 			errs = append(errs, KeyError{Column: k.column(), Err: id.err})
@@ -223,11 +224,11 @@ func (g *digester) entryIdents(e *Entry, x *idents) error {
 		valid++
 	}
 	if k, ok := leadKey(e); ok {
-		add(&k)
+		add(&k, -1)
 	}
 	for i := range e.Keys {
 		if !blank(e.Keys[i].Value) {
-			add(&e.Keys[i])
+			add(&e.Keys[i], i)
 		}
 	}
 	if valid == 0 {
@@ -295,12 +296,14 @@ func (x *idents) at(i int) *ident {
 type Digester struct {
 	o Options
 	g *digester
+	x idents // Entry's, reused from row to row
 }
 
 // KeyDigest is one identifier of a row: its kind and digest, or why it is
 // refused.
 type KeyDigest struct {
 	Kind   normalize.Kind
+	Key    int // which of the row's identifiers: its index in Entry.Keys, or -1 for the lead phone (Phone or Hash)
 	Digest [32]byte
 	Err    error // the identifier is refused
 }
@@ -336,11 +339,11 @@ func (d *Digester) User(u *User, dst []KeyDigest) ([]KeyDigest, error) {
 // the row's if none is valid (as Match refuses it: see keys.go). A
 // refused row's identifiers are still appended, to be counted by kind.
 func (d *Digester) Entry(e *Entry, dst []KeyDigest) ([]KeyDigest, error) {
-	var x idents
-	err := d.g.entryIdents(e, &x)
+	x := &d.x
+	err := d.g.entryIdents(e, x)
 	for i := range x.n {
 		id := x.at(i)
-		dst = append(dst, KeyDigest{Kind: id.kind, Digest: id.d, Err: id.err})
+		dst = append(dst, KeyDigest{Kind: id.kind, Key: id.col, Digest: id.d, Err: id.err})
 	}
 	return dst, err
 }

@@ -37,81 +37,59 @@ func keysHeader(cols *idcols.List) string {
 // workKeys hashes the lines of chunks of a list of several identifier
 // columns: each identifier normalized and hashed in its kind's format, or
 // decoded if it is a digest already, and encoded again; one output line a
-// line, with an empty cell for an absent or refused identifier. A line
-// none of whose identifiers is valid is refused with each one's reason,
-// as match run refuses it.
+// line, with an empty cell for an absent or refused identifier. The rules
+// are match run's (matcher.Digester): a line none of whose identifiers is
+// valid is refused with each one's reason.
 func (j *hashJob) workKeys(chunks []*hashChunk) {
 	sp := j.list.r.Splitter()
-	h := normalize.NewHasher()
-	var buf []byte
-	cols, country, region := j.cols, j.country, j.o.region
-	var keys []matcher.Key
-	var errs matcher.KeysError
+	dg, err := matcher.NewDigester(&matcher.Options{Format: j.o.format, EmailFormat: j.o.email, Region: j.o.region})
+	if err != nil {
+		panic(err) // the options were checked when the command started
+	}
+	cols, country := j.cols, j.country
+	var (
+		keys  []matcher.Key
+		ds    []matcher.KeyDigest
+		cells = make([]*[32]byte, len(cols.Columns))
+	)
 	for _, c := range chunks {
 		c.out, c.rejects, c.rows = c.out[:0], c.rejects[:0], 0
 		sp.SplitLines(&c.Chunk, func(line int64, fields [][]byte, err error) bool {
 			c.rows++
-			if err != nil {
-				c.out = append(c.out, strings.Repeat(",", len(cols.Columns)-1)...)
-				c.out = append(c.out, '\n')
-				c.rejects = append(c.rejects, refused{line, err})
-				return true
+			clear(cells)
+			if err == nil {
+				// The strings alias the chunk for the call only; the
+				// Digester keeps none of them.
+				keys = cols.Keys(keys[:0], fields, transient, j.o.format, j.o.email)
+				e := matcher.Entry{Line: line, Region: regionOf(fields, country, transient), Keys: keys}
+				ds, err = dg.Entry(&e, ds[:0])
+				for i := range ds {
+					if ds[i].Err == nil {
+						cells[ds[i].Key] = &ds[i].Digest
+					}
+				}
 			}
-			reg := regionOf(fields, country, transient)
-			if reg == "" {
-				reg = region
-			}
-			// The strings alias the chunk for the call only; normalize
-			// keeps none of them.
-			keys = cols.Keys(keys[:0], fields, transient, j.o.format, j.o.email)
-			errs = errs[:0]
-			present, valid := 0, 0
-			for i, k := range keys {
+			for i, d := range cells {
 				if i > 0 {
 					c.out = append(c.out, ',')
 				}
-				if strings.TrimSpace(k.Value) == "" {
-					continue
+				if d != nil {
+					c.out = normalize.AppendEncode(c.out, *d, j.family(cols.Columns[i].Kind))
 				}
-				present++
-				f := j.o.format
-				if k.Kind == normalize.KindEmail {
-					f = j.o.email
-				}
-				var d [32]byte
-				var err error
-				switch {
-				case k.Hashed:
-					d, err = normalize.Decode(k.Value, f)
-				case k.Kind == normalize.KindEmail:
-					if buf, err = normalize.AppendEmail(buf[:0], k.Value, f); err == nil {
-						d = h.Sum(buf, f)
-					}
-				default:
-					if buf, err = normalize.AppendE164(buf[:0], k.Value, reg); err == nil {
-						d = h.Sum(buf, f)
-					}
-				}
-				if err != nil {
-					errs = append(errs, matcher.KeyError{Column: k.Column, Err: err})
-					continue
-				}
-				valid++
-				c.out = normalize.AppendEncode(c.out, d, f)
 			}
 			c.out = append(c.out, '\n')
-			switch {
-			case valid > 0:
-			case present == 0:
-				c.rejects = append(c.rejects, refused{line, normalize.ErrEmpty})
-			case present == 1:
-				c.rejects = append(c.rejects, refused{line, errs[0].Err})
-			default:
-				c.rejects = append(c.rejects, refused{line, slicesClone(errs)})
+			if err != nil {
+				c.rejects = append(c.rejects, refused{line, err})
 			}
 			return true
 		})
 	}
 }
 
-func slicesClone(e matcher.KeysError) matcher.KeysError { return append(matcher.KeysError(nil), e...) }
+// family returns the format of identifiers of kind k.
+func (j *hashJob) family(k normalize.Kind) normalize.Format {
+	if k == normalize.KindEmail {
+		return j.o.email
+	}
+	return j.o.format
+}
