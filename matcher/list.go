@@ -64,6 +64,19 @@ func BuildList(ctx context.Context, list iter.Seq[Entry], opts *Options, onRejec
 	}
 	var keys []int32 // the row's valid identifiers' keys
 	sink := func(rows []row) error {
+		// The batch's slots first, loads that do not wait for each
+		// other, so that the adds below find them in cache.
+		var t uint64
+		for i := range rows {
+			if r := &rows[i]; r.err == nil {
+				for j := range r.n {
+					if id := r.at(j); id.err == nil {
+						t += l.tab.slot(&id.d)
+					}
+				}
+			}
+		}
+		touched.Add(uint32(t))
 		for i := range rows {
 			r := &rows[i]
 			l.st.Rows++

@@ -62,6 +62,13 @@ func (t *table) find(d *[32]byte, keys [][32]byte) int32 {
 	}
 }
 
+// slot returns the first slot a probe of d reads: a load to bring it
+// into cache ahead of an add.
+func (t *table) slot(d *[32]byte) uint64 {
+	pos, _ := slotOf(d)
+	return t.slots[pos&t.mask]
+}
+
 // insert adds index idx of keys, whose digest d is not yet in the table.
 func (t *table) insert(d *[32]byte, idx int32) {
 	pos, tag := slotOf(d)
