@@ -1,6 +1,7 @@
 package matcher
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 )
@@ -55,6 +56,46 @@ func TestTable_FindEach(t *testing.T) {
 					t.Fatalf("n=%d, %d probes: probe %d: findEach %d, find %d", n, len(ds), i, got[i], want)
 				}
 			}
+		}
+	}
+}
+
+// TestHitIndex checks the index of List.Match's hits against a map, over
+// enough users to make it grow several times, each user met several
+// times with earlier and later keys, as the sink meets them.
+func TestHitIndex(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 9))
+	x := newHitIndex()
+	var hits []listHit
+	want := map[string]int{} // user -> its hit
+	for range 20_000 {
+		n := rng.IntN(6000)
+		id := fmt.Sprintf("u%d", n)
+		key := int32(rng.IntN(1000))
+		h := x.hash(id)
+		if n%50 == 0 {
+			h = 42 // ids whose hashes collide, all in one chain
+		}
+		j := x.find(h, id, hits)
+		if w, ok := want[id]; !ok && j != -1 || ok && j != w {
+			t.Fatalf("find(%q) = %d, want %d (in the map: %v)", id, j, w, ok)
+		}
+		if j >= 0 {
+			if key >= hits[j].key {
+				continue
+			}
+			hits[j].key = -1
+		}
+		hits = append(hits, listHit{id: id, key: key, h: h})
+		x.set(h, j, int32(len(hits)-1), hits)
+		want[id] = len(hits) - 1
+	}
+	if len(x.slots) < 8192 {
+		t.Fatalf("%d slots: the table never grew past its first sizes", len(x.slots))
+	}
+	for id, w := range want {
+		if j := x.find(hits[w].h, id, hits); j != w {
+			t.Errorf("find(%q) = %d, want %d", id, j, w)
 		}
 	}
 }
