@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"slices"
 
+	"github.com/audiencematch/audiencematch/internal/hugemem"
 	"github.com/audiencematch/audiencematch/normalize"
 )
 
@@ -164,9 +165,9 @@ func BuildBase(ctx context.Context, users iter.Seq[User], opts *Options, onRejec
 	var (
 		n       = o.sizeHint()
 		index   = make(map[string]int32, n)
-		ids     = makeHuge[string](n)
-		digests = makeHuge[[32]byte](n) // per accepted identifier
-		owners  = makeHuge[int32](n)    // per accepted identifier: the user
+		ids     = hugemem.Make[string](n)
+		digests = hugemem.Make[[32]byte](n) // per accepted identifier
+		owners  = hugemem.Make[int32](n)    // per accepted identifier: the user
 	)
 	src := rowsOf(users, func(u User) row { return row{u: u} })
 	work := func(rows []row) {
@@ -204,8 +205,8 @@ func BuildBase(ctx context.Context, users iter.Seq[User], opts *Options, onRejec
 	// The table is built once the number of rows is known, at its final
 	// size: no rehashing as it grows.
 	tab := newTable(len(digests))
-	keys := makeHuge[[32]byte](len(digests))
-	pairs := makeHuge[pair](len(digests))[:len(digests)]
+	keys := hugemem.Make[[32]byte](len(digests))
+	pairs := hugemem.Make[pair](len(digests))[:len(digests)]
 	for i := range digests {
 		if i%checkEvery == 0 && ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -222,16 +223,16 @@ type pair struct{ key, user int32 }
 // the bloom filter. It returns ctx's error if ctx is done first.
 func newBase(ctx context.Context, o Options, ids []string, keys [][32]byte, pairs []pair, tab table) (*Base, error) {
 	b := &Base{opts: o, ids: ids, keys: keys, tab: tab}
-	b.first = makeHuge[int32](len(keys) + 1)[:len(keys)+1]
+	b.first = hugemem.Make[int32](len(keys) + 1)[:len(keys)+1]
 	for _, p := range pairs {
 		b.first[p.key+1]++
 	}
 	for k := range keys {
 		b.first[k+1] += b.first[k]
 	}
-	fill := makeHuge[int32](len(keys))[:len(keys)]
+	fill := hugemem.Make[int32](len(keys))[:len(keys)]
 	copy(fill, b.first[:len(keys)])
-	b.users = makeHuge[int32](len(pairs))[:len(pairs)]
+	b.users = hugemem.Make[int32](len(pairs))[:len(pairs)]
 	for _, p := range pairs {
 		b.users[fill[p.key]] = p.user
 		fill[p.key]++

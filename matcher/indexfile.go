@@ -127,6 +127,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/audiencematch/audiencematch/internal/hugemem"
 	"github.com/audiencematch/audiencematch/internal/tempfile"
 	"github.com/audiencematch/audiencematch/normalize"
 	"github.com/bits-and-blooms/bloom/v3"
@@ -531,7 +532,7 @@ func (s *slab[T]) block(n int) []T {
 	if len(s.free) < n {
 		s.per = min(max(1, 2*s.per), maxSlab)
 		s.free = make([]T, s.per*n)
-		adviseHuge(s.free)
+		hugemem.Advise(s.free)
 	}
 	b := s.free[:0:n]
 	s.free = s.free[n:]
@@ -598,7 +599,7 @@ func (s *idSet) touch(rows []indexRow) {
 func (s *idSet) grow() {
 	old := s.slots
 	s.slots, s.shift = make([]uint64, 2*len(old)), s.shift-1
-	adviseHuge(s.slots)
+	hugemem.Advise(s.slots)
 	mask := uint64(len(s.slots) - 1)
 	for _, v := range old {
 		if v == 0 {
@@ -750,7 +751,7 @@ func (c *collection) write(ctx context.Context, f *os.File, region string) (*Ind
 	w = sw(secEKeys).also(w)
 	w.keys(recs)
 	pos := make([]uint32, c.n) // the row number of each input row
-	adviseHuge(pos)
+	hugemem.Advise(pos)
 	for p := range recs {
 		pos[recs[p].item] = uint32(p)
 	}
@@ -875,7 +876,7 @@ func (c *collection) write(ctx context.Context, f *os.File, region string) (*Ind
 // that the misses overlap.
 func (c *collection) bloom(ctx context.Context, l layout) []uint64 {
 	words := make([]uint64, l.bloomM/64)
-	adviseHuge(words)
+	hugemem.Advise(words)
 	m, recip := l.bloomM, ^uint64(0)/l.bloomM
 	const batch = 256
 	locs := make([]uint64, 0, batch*16)

@@ -1,5 +1,7 @@
 package matcher
 
+import "github.com/audiencematch/audiencematch/internal/hugemem"
+
 // The order of an index table, by a parallel radix sort.
 //
 // A table (E, D or M keys) is its items (phone rows or email entries)
@@ -129,7 +131,7 @@ func sortTable(ctx context.Context, in *tableInput, b, workers int) (recs []tabl
 	}
 	total := start[parts]
 	recs = make([]tableRec, total)
-	adviseHuge(recs)
+	hugemem.Advise(recs)
 
 	// 2. Move each item into its partition.
 	run(workers, func(w int) {

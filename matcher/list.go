@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"slices"
 
+	"github.com/audiencematch/audiencematch/internal/hugemem"
 	"github.com/audiencematch/audiencematch/normalize"
 )
 
@@ -45,10 +46,10 @@ func BuildList(ctx context.Context, list iter.Seq[Entry], opts *Options, onRejec
 	l := &List{
 		opts:  o,
 		tab:   newTable(n),
-		keys:  makeHuge[[32]byte](n),
-		first: makeHuge[int64](n),
+		keys:  hugemem.Make[[32]byte](n),
+		first: hugemem.Make[int64](n),
 		kinds: make([]normalize.Kind, 0, n),
-		count: makeHuge[int64](n),
+		count: hugemem.Make[int64](n),
 	}
 	type row struct {
 		e Entry

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"slices"
 	"sync"
+
+	"github.com/audiencematch/audiencematch/internal/hugemem"
 )
 
 // table is an open-addressing hash set of SHA-256 digests. The digests are
@@ -26,19 +28,8 @@ func newTable(n int) table {
 		size <<= 1
 	}
 	slots := make([]uint64, size)
-	adviseHuge(slots)
+	hugemem.Advise(slots)
 	return table{slots: slots, mask: uint64(size - 1)}
-}
-
-// makeHuge returns a slice of length 0 and capacity n, its memory in huge
-// pages if it is large (adviseHuge): for an array filled in as a build
-// goes, whose first touch of each 4 KiB page would be a fault. (A 1M-row
-// hashed List: 36k page faults and 1.0 s of CPU with 4 KiB pages, 22k
-// and 0.88 s with huge.)
-func makeHuge[T any](n int) []T {
-	s := make([]T, n)
-	adviseHuge(s)
-	return s[:0]
 }
 
 func slotOf(d *[32]byte) (pos uint64, tag uint64) {

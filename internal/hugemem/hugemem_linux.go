@@ -1,4 +1,4 @@
-package matcher
+package hugemem
 
 import (
 	"syscall"
@@ -9,14 +9,14 @@ import (
 // linux/arm64 with 4 KiB pages.
 const hugePage = 2 << 20
 
-// adviseHuge asks the kernel to back the whole huge pages inside s, a
+// Advise asks the kernel to back the whole huge pages inside s, a
 // large array not yet touched, with huge pages (madvise MADV_HUGEPAGE;
 // the default of transparent_hugepage, "madvise", gives none without it).
 // An array a build touches at random then faults in, and misses the TLB,
 // hundreds of times less often: page faults were an eighth of a 10M-user
 // build's time. It is advice: an error, or a kernel without huge pages,
 // changes nothing else.
-func adviseHuge[T any](s []T) {
+func Advise[T any](s []T) {
 	n := uintptr(len(s)) * unsafe.Sizeof(*new(T))
 	if n < 2*hugePage {
 		return
