@@ -10,6 +10,7 @@ import (
 	"iter"
 	"math"
 	"time"
+	"unsafe"
 
 	"github.com/audiencematch/audiencematch/internal/buildinfo"
 	"github.com/audiencematch/audiencematch/internal/csvrow"
@@ -650,8 +651,10 @@ func readOptouts(name string, stdin io.Reader, stderr io.Writer) (*matcher.Exclu
 				bad = usageErrorf("%s: line %d: %v; an opt-out file must be whole", in.name, line, err)
 				return false
 			}
-			if id := in.field(fields, col); id != "" {
-				return yield(id)
+			// NewExclusions copies what it keeps: the id can be a view of
+			// the reader's buffer, valid until the next row.
+			if f := fields[col]; len(f) > 0 {
+				return yield(unsafe.String(&f[0], len(f)))
 			}
 			return true
 		})

@@ -3,9 +3,9 @@ package ledger
 import (
 	"errors"
 	"fmt"
-	"unsafe"
 
 	"github.com/audiencematch/audiencematch/consent"
+	"github.com/audiencematch/audiencematch/internal/idset"
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 )
@@ -13,8 +13,8 @@ import (
 // Snapshot is the ledger's answer for one purpose under one policy, as of
 // the moment it was taken: later writes to the Store do not change it. It
 // holds in memory the users whose choice decides (the opted-out ones under
-// PolicyOptOut, the opted-in ones under PolicyOptIn), so Excludes is a map
-// probe and needs no file or lock.
+// PolicyOptOut, the opted-in ones under PolicyOptIn), so Excludes is a probe
+// of an in-memory set (internal/idset) and needs no file or lock.
 //
 // A Snapshot implements matcher.Consent: pass it to Base.Match or
 // List.Match. It is immutable and safe for concurrent use. The nil
@@ -22,7 +22,7 @@ import (
 type Snapshot struct {
 	policy  consent.Policy
 	purpose string
-	ids     map[string]struct{} // users whose latest choice is the policy's deciding choice
+	ids     *idset.Set // users whose latest choice is the policy's deciding choice
 }
 
 type snapKey struct {
@@ -61,10 +61,7 @@ func (s *Store) Snapshot(purpose string, p consent.Policy) (*Snapshot, error) {
 			snap = c.snap
 			return nil
 		}
-		// Two passes over the bucket: the ids go into one block, and the
-		// map's keys point into it, one allocation instead of one per id.
-		var blob []byte
-		var ends []int
+		var ids idset.Builder
 		var read totals
 		if b := tx.Bucket(bucketLedger).Bucket([]byte(purpose)); b != nil {
 			cur := b.Cursor()
@@ -79,19 +76,13 @@ func (s *Store) Snapshot(purpose string, p consent.Policy) (*Snapshot, error) {
 				if consent.Choice(rv[0]) != want {
 					continue
 				}
-				blob = append(blob, k...)
-				ends = append(ends, len(blob))
+				ids.AddBytes(k)
 			}
 		}
 		if err := s.checkTotals(tx, purpose, read); err != nil {
 			return err
 		}
-		snap = &Snapshot{policy: p, purpose: purpose, ids: make(map[string]struct{}, len(ends))}
-		start := 0
-		for _, end := range ends {
-			snap.ids[unsafe.String(unsafe.SliceData(blob[start:end]), end-start)] = struct{}{}
-			start = end
-		}
+		snap = &Snapshot{policy: p, purpose: purpose, ids: ids.Set()}
 		s.mu.Lock()
 		s.cache[key] = cached{snap, tx.ID()}
 		s.mu.Unlock()
@@ -117,7 +108,7 @@ func (s *Snapshot) Excludes(userID string) bool {
 	// The snapshot holds the users whose latest choice is the policy's
 	// deciding one; of the others, it does not matter to the policy
 	// whether they chose the other way or not at all.
-	_, ok := s.ids[consent.CanonicalUserID(userID)]
+	ok := s.ids.Has(consent.CanonicalUserID(userID))
 	return s.policy.Excludes(consent.Event{Choice: s.policy.Deciding()}, ok)
 }
 
