@@ -45,6 +45,14 @@ func TestExclusions_Every(t *testing.T) {
 	if e.Len() != len(in) {
 		t.Fatalf("Len() = %d, want %d", e.Len(), len(in))
 	}
+	probes := append(slices.Clone(users), " "+out[0], out[1]+"\t")
+	got := make([]bool, len(probes))
+	e.ExcludesEach(probes, got)
+	for i, id := range probes {
+		if want := e.Excludes(id); got[i] != want {
+			t.Fatalf("ExcludesEach: %q: %v, Excludes says %v", id, got[i], want)
+		}
+	}
 }
 
 // BenchmarkExcludes asks a set of 100k opted-out ids about 2M users, 5%

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -236,6 +237,7 @@ func match(ctx context.Context, ks keyset, o *Options, list iter.Seq[Entry], con
 			probePool.Put(ps)
 		}
 		free := make([]holder, 0, 256) // room for the batch's holders
+		var held []*ident              // the batch's claimed identifiers, their holders read
 		for i := range rows {
 			r := &rows[i]
 			if r.err != nil || r.fail != nil {
@@ -252,10 +254,18 @@ func match(ctx context.Context, ks keyset, o *Options, list iter.Seq[Entry], con
 					free = make([]holder, 0, 256)
 				}
 				var hs []holder
-				if hs, r.fail = allowed(ctx, ks, consent, id.key, &id.k, free); r.fail != nil {
+				if hs, r.fail = ks.holders(ctx, id.key, &id.k, free); r.fail != nil {
 					break
 				}
 				id.hs, free = hs[:len(hs):len(hs)], hs[len(hs):]
+				held = append(held, id)
+			}
+		}
+		if err := dropExcluded(ctx, consent, held); err != nil {
+			for i := range rows {
+				if rows[i].fail == nil {
+					rows[i].fail = err
+				}
 			}
 		}
 	}
@@ -400,6 +410,65 @@ func allowed(ctx context.Context, ks keyset, consent Consent, k int, d *[32]byte
 		}
 	}
 	return kept, nil
+}
+
+// dropExcluded removes from the holders of each identifier the users
+// consent excludes, keeping the others in order. A BatchConsent is asked
+// about up to checkEvery users at once.
+func dropExcluded(ctx context.Context, consent Consent, ids []*ident) error {
+	bc, batched := consent.(BatchConsent)
+	if !batched {
+		for _, id := range ids {
+			kept := id.hs[:0]
+			for i, h := range id.hs {
+				if i%checkEvery == checkEvery-1 && ctx.Err() != nil {
+					return ctx.Err()
+				}
+				if !consent.Excludes(h.id) {
+					kept = append(kept, h)
+				}
+			}
+			id.hs = kept
+		}
+		return nil
+	}
+	var users []string
+	var excluded []bool
+	ask := func() error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		excluded = slices.Grow(excluded[:0], len(users))[:len(users)]
+		bc.ExcludesEach(users, excluded)
+		return nil
+	}
+	// In groups of whole identifiers' holders, up to checkEvery users (or
+	// one identifier's, if more).
+	for start := 0; start < len(ids); {
+		users = users[:0]
+		end := start
+		for ; end < len(ids) && (end == start || len(users)+len(ids[end].hs) <= checkEvery); end++ {
+			for _, h := range ids[end].hs {
+				users = append(users, h.id)
+			}
+		}
+		if err := ask(); err != nil {
+			return err
+		}
+		k := 0
+		for _, id := range ids[start:end] {
+			kept := id.hs[:0]
+			for _, h := range id.hs {
+				if !excluded[k] {
+					kept = append(kept, h)
+				}
+				k++
+			}
+			id.hs = kept
+		}
+		start = end
+	}
+	return nil
 }
 
 // checkEvery is how many steps a long loop takes between looks at its

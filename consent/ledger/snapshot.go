@@ -112,6 +112,19 @@ func (s *Snapshot) Excludes(userID string) bool {
 	return s.policy.Excludes(consent.Event{Choice: s.policy.Deciding()}, ok)
 }
 
+// ExcludesEach sets excluded[i] to Excludes(userIDs[i]) for each i, the
+// set's cache misses overlapped (matcher.BatchConsent).
+func (s *Snapshot) ExcludesEach(userIDs []string, excluded []bool) {
+	if s == nil {
+		clear(excluded)
+		return
+	}
+	s.ids.HasEach(excluded, func(i int) string { return consent.CanonicalUserID(userIDs[i]) })
+	for i, ok := range excluded {
+		excluded[i] = s.policy.Excludes(consent.Event{Choice: s.policy.Deciding()}, ok)
+	}
+}
+
 // Policy returns the snapshot's policy.
 func (s *Snapshot) Policy() consent.Policy { return s.policy }
 

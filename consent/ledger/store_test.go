@@ -197,9 +197,18 @@ func TestSnapshot(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			var ids []string
 			for id, want := range tc.want {
 				if got := snap.Excludes(id); got != want {
 					t.Errorf("Excludes(%q) = %v, want %v", id, got, want)
+				}
+				ids = append(ids, id)
+			}
+			got := make([]bool, len(ids))
+			snap.ExcludesEach(ids, got)
+			for i, id := range ids {
+				if got[i] != tc.want[id] {
+					t.Errorf("ExcludesEach: %q: %v, want %v", id, got[i], tc.want[id])
 				}
 			}
 		})
@@ -213,7 +222,8 @@ func TestSnapshot(t *testing.T) {
 	if a == b || a.Excludes("in") || !b.Excludes("in") {
 		t.Error("a snapshot changed, or the next one did not see the write")
 	}
-	if (*Snapshot)(nil).Excludes("x") {
+	nilGot := []bool{true}
+	if (*Snapshot)(nil).ExcludesEach([]string{"x"}, nilGot); (*Snapshot)(nil).Excludes("x") || nilGot[0] {
 		t.Error("nil snapshot excludes")
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"encoding/binary"
 	"hash/maphash"
 	"math/bits"
+	"sync/atomic"
 
 	"github.com/audiencematch/audiencematch/internal/hugemem"
 )
@@ -153,6 +154,45 @@ func (s *Set) Has(id string) bool {
 	_, found := s.find(h, id)
 	return found
 }
+
+// HasEach sets has[i] to whether id(i) is in the set, for i from 0 to
+// len(has)-1, as Has would, but faster for many ids: it reads the filter
+// words of a group of ids, then the first slots of those the filter lets
+// through, before it compares any, so that the group's cache misses
+// overlap instead of waiting one after another.
+func (s *Set) HasEach(has []bool, id func(i int) string) {
+	if s == nil || len(s.filter) == 0 || s.n == 0 {
+		clear(has)
+		return
+	}
+	const group = 64
+	var hs [group]uint64
+	var touched uint64
+	for g := 0; g < len(has); g += group {
+		n := min(group, len(has)-g)
+		for i := range n {
+			hs[i] = maphash.String(s.seed, id(g+i))
+			w, _ := s.bits(hs[i])
+			touched += s.filter[w]
+		}
+		for i := range n {
+			w, fb := s.bits(hs[i])
+			has[g+i] = s.filter[w]&fb == fb
+			if has[g+i] {
+				touched += s.slots[s.start(hs[i])]
+			}
+		}
+		for i := range n {
+			if has[g+i] {
+				_, has[g+i] = s.find(hs[i], id(g+i))
+			}
+		}
+	}
+	sink.Add(touched)
+}
+
+// sink keeps HasEach's first reads from being optimized away.
+var sink atomic.Uint64
 
 // Len returns the number of distinct ids in the set.
 func (s *Set) Len() int {

@@ -37,6 +37,13 @@ func TestSet_Map(t *testing.T) {
 				t.Fatalf("%d ids: Has(%q) = %v, want %v", n, id, got, want[id])
 			}
 		}
+		has := make([]bool, len(probes))
+		s.HasEach(has, func(i int) string { return probes[i] })
+		for i, id := range probes {
+			if has[i] != want[id] {
+				t.Fatalf("%d ids: HasEach: %q: %v, want %v", n, id, has[i], want[id])
+			}
+		}
 		if b.n != 0 || len(b.data) != 0 {
 			t.Fatalf("the Builder is not empty after Set")
 		}
@@ -51,7 +58,9 @@ func TestSet_Zero(t *testing.T) {
 	var b Builder
 	empty := b.Set()
 	for _, s := range []*Set{&zero, none, empty} {
-		if s.Has("") || s.Has("u1") || s.Len() != 0 {
+		has := []bool{true, true}
+		s.HasEach(has, func(i int) string { return []string{"", "u1"}[i] })
+		if s.Has("") || s.Has("u1") || s.Len() != 0 || has[0] || has[1] {
 			t.Fatalf("an empty set holds something")
 		}
 	}
