@@ -76,7 +76,8 @@
 // were unknown, so Stats cannot be used to learn that an excluded user
 // exists. Base.Match and Index.Match check the users holding each matched
 // digest; List.Match checks each user row as it is read, before its phone
-// is hashed.
+// is hashed. A Consent that is also a BatchConsent (Exclusions and the
+// ledger's snapshots are) is asked about a batch's holders at once.
 //
 // Stats are the advertiser's figures of the list, after exclusion. Every
 // list row is accounted for: Rows == Matched + Unmatched + Rejected, and
