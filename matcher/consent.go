@@ -28,6 +28,18 @@ type BatchConsent interface {
 	ExcludesEach(userIDs []string, excluded []bool)
 }
 
+// excludedEach sets excluded[i] to whether c excludes userIDs[i]: in one
+// call if c is a BatchConsent, one id at a time if not.
+func excludedEach(c Consent, userIDs []string, excluded []bool) {
+	if bc, ok := c.(BatchConsent); ok {
+		bc.ExcludesEach(userIDs, excluded)
+		return
+	}
+	for i, id := range userIDs {
+		excluded[i] = c.Excludes(id)
+	}
+}
+
 // orNone returns c, or a Consent that excludes no one if c is nil.
 func orNone(c Consent) Consent {
 	if c == nil {

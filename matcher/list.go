@@ -173,12 +173,23 @@ func (l *List) Match(ctx context.Context, users iter.Seq[User], consent Consent,
 		// handed back to their rows in order.
 		p := probes.Get().(*probeBuf)
 		defer probes.Put(p)
-		p.ds = p.ds[:0]
+		p.ds, p.ids = p.ds[:0], p.ids[:0]
+		for i := range rows {
+			if rows[i].u.Err == nil {
+				p.ids = append(p.ids, rows[i].u.ID)
+			}
+		}
+		p.excluded = slices.Grow(p.excluded[:0], len(p.ids))[:len(p.ids)]
+		excludedEach(consent, p.ids, p.excluded)
+		clear(p.ids) // no ids kept alive in the pool
+		excluded := p.excluded
 		for i := range rows {
 			r := &rows[i]
-			if r.u.Err == nil && consent.Excludes(r.u.ID) {
-				r.optedOut = true // dropped before anything else looks at it
-				continue
+			if r.u.Err == nil {
+				r.optedOut, excluded = excluded[0], excluded[1:]
+			}
+			if r.optedOut {
+				continue // dropped before anything else looks at it
 			}
 			r.keys = [2]int32{-1, -1}
 			d, _, n, err := g.userDigests(&r.u)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"iter"
-	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -400,73 +399,41 @@ func allowed(ctx context.Context, ks keyset, consent Consent, k int, d *[32]byte
 	if err != nil {
 		return dst, err
 	}
-	kept := hs[:len(dst)]
-	for i, h := range hs[len(dst):] {
-		if i%checkEvery == checkEvery-1 && ctx.Err() != nil {
-			return dst, ctx.Err()
-		}
-		if !consent.Excludes(h.id) {
-			kept = append(kept, h)
-		}
+	id := ident{hs: hs[len(dst):]}
+	if err := dropExcluded(ctx, consent, []*ident{&id}); err != nil {
+		return dst, err
 	}
-	return kept, nil
+	return hs[:len(dst)+len(id.hs)], nil
 }
 
 // dropExcluded removes from the holders of each identifier the users
-// consent excludes, keeping the others in order. A BatchConsent is asked
-// about up to checkEvery users at once.
+// consent excludes, keeping the others in order. It asks consent about
+// checkEvery users at a time (excludedEach), and looks at ctx between.
 func dropExcluded(ctx context.Context, consent Consent, ids []*ident) error {
-	bc, batched := consent.(BatchConsent)
-	if !batched {
-		for _, id := range ids {
-			kept := id.hs[:0]
-			for i, h := range id.hs {
-				if i%checkEvery == checkEvery-1 && ctx.Err() != nil {
-					return ctx.Err()
-				}
-				if !consent.Excludes(h.id) {
-					kept = append(kept, h)
-				}
-			}
-			id.hs = kept
-		}
-		return nil
-	}
 	var users []string
-	var excluded []bool
-	ask := func() error {
+	for _, id := range ids {
+		for _, h := range id.hs {
+			users = append(users, h.id)
+		}
+	}
+	excluded := make([]bool, len(users))
+	for start := 0; start < len(users); start += checkEvery {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		excluded = slices.Grow(excluded[:0], len(users))[:len(users)]
-		bc.ExcludesEach(users, excluded)
-		return nil
+		end := min(start+checkEvery, len(users))
+		excludedEach(consent, users[start:end], excluded[start:end])
 	}
-	// In groups of whole identifiers' holders, up to checkEvery users (or
-	// one identifier's, if more).
-	for start := 0; start < len(ids); {
-		users = users[:0]
-		end := start
-		for ; end < len(ids) && (end == start || len(users)+len(ids[end].hs) <= checkEvery); end++ {
-			for _, h := range ids[end].hs {
-				users = append(users, h.id)
+	k := 0
+	for _, id := range ids {
+		kept := id.hs[:0]
+		for _, h := range id.hs {
+			if !excluded[k] {
+				kept = append(kept, h)
 			}
+			k++
 		}
-		if err := ask(); err != nil {
-			return err
-		}
-		k := 0
-		for _, id := range ids[start:end] {
-			kept := id.hs[:0]
-			for _, h := range id.hs {
-				if !excluded[k] {
-					kept = append(kept, h)
-				}
-				k++
-			}
-			id.hs = kept
-		}
-		start = end
+		id.hs = kept
 	}
 	return nil
 }

@@ -151,8 +151,10 @@ func (t *table) findEach(ds [][32]byte, keys [][32]byte, out []int32) {
 // probeBuf is the scratch of a batch of findEach probes: the digests and
 // what was found of them, kept from batch to batch in probes.
 type probeBuf struct {
-	ds    [][32]byte
-	found []int32
+	ds       [][32]byte
+	found    []int32
+	ids      []string // a batch's user ids, asked about consent together
+	excluded []bool
 }
 
 var probes = sync.Pool{New: func() any { return new(probeBuf) }}
