@@ -11,7 +11,7 @@ import (
 // repeats, and on as many ids that are not in the set, among them
 // prefixes and extensions of ids that are.
 func TestSet_Map(t *testing.T) {
-	for _, n := range []int{0, 1, 7, 1000, 100_000} {
+	for _, n := range []int{0, 1, 7, 1000, 100_000, 300_000} { // 300k: a filter past smallFilter
 		rng := rand.New(rand.NewPCG(uint64(n), 9))
 		want := make(map[string]bool)
 		var b Builder
