@@ -4,10 +4,9 @@
 // It holds millions of ids (a platform's opt-outs) in a few flat arrays
 // and no pointers: the ids' bytes one after another, an open-addressing
 // table of offsets into them, and a filter in front. A Go map of strings
-// held the same set in twice the memory, took a second and a half a
-// million ids to fill (most of a 100M-user match's start), and gave the
-// garbage collector five million strings to scan on every cycle of the
-// match that followed.
+// held the same set in twice the memory; reading 5M opt-outs into it took
+// 3.8 s, before a 100M-user match could start, and left the garbage
+// collector five million strings to scan on every cycle of the match.
 package idset
 
 import (
@@ -54,7 +53,7 @@ type Set struct {
 	// the id's hash, its tag, above them, so that a probe compares bytes
 	// only for an id that is very likely the one looked for.
 	slots []uint64
-	shift uint // 64 - log2(len(slots)): the slot of hash h is (h*mix)>>shift
+	shift uint // 64 - log2(len(slots)): see start
 
 	// filter is a blocked bloom filter in front of the table, 16 bits an
 	// id, four of them in one word an id: most ids asked about are not in
@@ -105,8 +104,8 @@ func (b *Builder) Set() *Set {
 	return s
 }
 
-// tag returns the 24 bits of h a slot keeps: bits the filter and the slot
-// number use little of.
+// tag returns the 24 bits of h a slot keeps: an id that is not the slot's
+// has its tag by chance once in 16M comparisons.
 func tag(h uint64) uint64 { return h >> 8 & (1<<24 - 1) }
 
 // bits returns the filter's word for hash h and the four bits of it that
@@ -132,7 +131,9 @@ func (s *Set) find(h uint64, id string) (int, bool) {
 	}
 }
 
-// start returns the first slot a probe for hash h reads.
+// start returns the first slot a probe for hash h reads: the top bits of
+// a product of all of h's bits (the filter takes the low and the top bits
+// of h itself).
 func (s *Set) start(h uint64) int { return int(bits.RotateLeft64(h, 32) * mix >> s.shift) }
 
 // at returns the bytes of the id of a slot's value.
