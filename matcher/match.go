@@ -363,7 +363,7 @@ func match(ctx context.Context, ks keyset, o *Options, list iter.Seq[Entry], con
 // worker that reads the key's holders, and keySeen and keyLive, set by the
 // sink at the key's first row. They share a word so that the sink, which
 // reads a key's state at every row naming it, finds the word in the cache
-// where the worker's claim left it: a byte a key of their own, 100 MB at
+// where the worker's claim left it: a byte a key of their own, 200 MB at
 // 100M users read at random, was a cache miss a row, nine tenths of the
 // sink's time.
 type keyStates []atomic.Uint64
