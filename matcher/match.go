@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -410,13 +411,19 @@ func allowed(ctx context.Context, ks keyset, consent Consent, k int, d *[32]byte
 // consent excludes, keeping the others in order. It asks consent about
 // checkEvery users at a time (excludedEach), and looks at ctx between.
 func dropExcluded(ctx context.Context, consent Consent, ids []*ident) error {
-	var users []string
+	// The scratch List.Match asks consent with, from batch to batch.
+	buf := probes.Get().(*probeBuf)
+	defer probes.Put(buf)
+	users := buf.ids[:0]
 	for _, id := range ids {
 		for _, h := range id.hs {
 			users = append(users, h.id)
 		}
 	}
-	excluded := make([]bool, len(users))
+	defer clear(users) // no ids kept alive in the pool
+	buf.ids = users
+	excluded := slices.Grow(buf.excluded[:0], len(users))[:len(users)]
+	buf.excluded = excluded
 	for start := 0; start < len(users); start += checkEvery {
 		if err := ctx.Err(); err != nil {
 			return err
